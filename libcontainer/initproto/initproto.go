@@ -1,0 +1,246 @@
+// Package initproto is the one place that defines how the runtime talks to
+// the processes it starts inside a container. Both the container's init (for
+// create) and a process started by exec go through the same two stages:
+//
+//	runtime (ocirun create/run/exec, the "parent")
+//	   │ re-executes its own binary as "ocirun init" with the sync socket
+//	   │ as fd $_OCIRUN_SYNC_FD
+//	   ▼
+//	stage 0 — C code in package nsenter, run as a constructor before the Go
+//	   │ runtime exists, so the process is still single-threaded and may
+//	   │ setns(2) into user and mount namespaces. It joins namespaces by path,
+//	   │ unshares the new ones (user first, so the rest are owned by it) and
+//	   │ forks with CLONE_PARENT, so that the child lands in the new PID and
+//	   │ time namespaces and is a direct child of the runtime.
+//	   ▼
+//	stage 1 — Go code in package containerinit: builds the rootfs, applies
+//	     the process settings, reports readiness and (for create) waits for
+//	     "ocirun start" before it execs the user process.
+//
+// # Framing
+//
+// Every message on the sync socket (a SOCK_STREAM socketpair) is a 4-byte
+// little-endian payload length, a 1-byte message type, then the payload.
+// Payloads are JSON in stage 1; stage 0 speaks binary so the C side needs no
+// parser beyond the attribute list described at [Bootstrap].
+//
+// # Messages
+//
+//	message          sender   receiver  what the receiver does
+//	---------------  -------  --------  -------------------------------------------------------
+//	MsgBootstrap     runtime  stage 0   joins/creates namespaces as listed ([Bootstrap])
+//	MsgMapIDs        stage 0  runtime   writes the child's uid_map, gid_map; answers MsgIDsMapped
+//	MsgIDsMapped     runtime  stage 0   becomes root in the new user namespace, unshares the rest
+//	MsgStage1Pid     stage 0  runtime   records the host pid of stage 1 (4-byte LE payload);
+//	                                    stage 0 exits 0 right after sending it
+//	MsgConfig        runtime  stage 1   decodes [InitConfig] and starts building the container
+//	MsgRuntimeHooks  stage 1  runtime   namespaces and mounts exist, pivot_root has not happened:
+//	                                    runs prestart and createRuntime hooks in the runtime's
+//	                                    namespaces, answers MsgHooksDone
+//	MsgHooksDone     runtime  stage 1   runs createContainer hooks and carries on
+//	MsgReady         stage 1  runtime   create: the container is built and the user process is
+//	                                    not running; the runtime writes the state and pid file,
+//	                                    then answers MsgCommitted.
+//	                                    exec: stage 1 is about to execve; the runtime waits for
+//	                                    EOF (the socket is close-on-exec)
+//	MsgCommitted     runtime  stage 1   the state is on disk: stage 1 may wait for start. If the
+//	                                    socket closes without it, the runtime failed, and stage 1
+//	                                    exits so that nothing is left behind
+//	MsgError         any stage runtime  the payload is the error text; the sender exits non-zero.
+//	                                    The runtime fails the operation with exactly this text
+//
+// # The create/start barrier
+//
+// No runtime process stays alive between create and start. Before starting
+// stage 0 the runtime binds a listening unix socket at <state dir>/start.sock
+// and hands stage 1 the listening fd ([InitConfig].StartFd). After MsgCommitted
+// stage 1 blocks in accept(2). "ocirun start" connects to that socket: stage 1
+// then applies the last process settings (identity, capabilities, seccomp)
+// and execs the user process. If any of that fails it writes the error text on
+// the connection and exits; on success the connection closes on exec, so
+// start sees EOF with nothing read. The socket file exists exactly while the
+// container is "created"; start removes it.
+package initproto
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+)
+
+// SyncFdEnv names the environment variable that carries the sync socket's fd
+// number into "ocirun init". Its presence is what makes stage 0 run.
+const SyncFdEnv = "_OCIRUN_SYNC_FD"
+
+// MsgType identifies a message on the sync socket.
+type MsgType uint8
+
+// Message types; see the package documentation for who sends each one.
+const (
+	MsgBootstrap    MsgType = 1
+	MsgMapIDs       MsgType = 2
+	MsgIDsMapped    MsgType = 3
+	MsgStage1Pid    MsgType = 4
+	MsgConfig       MsgType = 5
+	MsgRuntimeHooks MsgType = 6
+	MsgHooksDone    MsgType = 7
+	MsgReady        MsgType = 8
+	MsgCommitted    MsgType = 9
+	MsgError        MsgType = 10
+)
+
+var msgNames = map[MsgType]string{
+	MsgBootstrap: "bootstrap", MsgMapIDs: "map-ids", MsgIDsMapped: "ids-mapped",
+	MsgStage1Pid: "stage1-pid", MsgConfig: "config", MsgRuntimeHooks: "runtime-hooks",
+	MsgHooksDone: "hooks-done", MsgReady: "ready", MsgCommitted: "committed", MsgError: "error",
+}
+
+func (t MsgType) String() string {
+	if n, ok := msgNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("message type %d", uint8(t))
+}
+
+// maxPayload bounds what a peer may make us allocate.
+const maxPayload = 16 << 20
+
+// ErrPeerClosed is returned when the other side closed the socket where a
+// message was expected: it died, or (for exec) it execve'd.
+var ErrPeerClosed = errors.New("sync socket closed by peer")
+
+// Conn is one end of the sync socket.
+type Conn struct {
+	f *os.File
+}
+
+// NewConn wraps an open sync socket.
+func NewConn(f *os.File) *Conn { return &Conn{f: f} }
+
+// File returns the underlying socket.
+func (c *Conn) File() *os.File { return c.f }
+
+// Close closes the socket.
+func (c *Conn) Close() error { return c.f.Close() }
+
+// Send writes one message.
+func (c *Conn) Send(t MsgType, payload []byte) error {
+	buf := make([]byte, 5+len(payload))
+	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
+	buf[4] = byte(t)
+	copy(buf[5:], payload)
+	if _, err := c.f.Write(buf); err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
+// SendJSON writes one message whose payload is v encoded as JSON.
+func (c *Conn) SendJSON(t MsgType, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t, err)
+	}
+	return c.Send(t, b)
+}
+
+// SendError reports err to the runtime; the caller exits afterwards.
+func (c *Conn) SendError(err error) error {
+	return c.Send(MsgError, []byte(err.Error()))
+}
+
+// Recv reads one message. A clean EOF before a header is ErrPeerClosed.
+func (c *Conn) Recv() (MsgType, []byte, error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(c.f, hdr[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil, ErrPeerClosed
+		}
+		return 0, nil, fmt.Errorf("read sync message header: %w", err)
+	}
+	n := binary.LittleEndian.Uint32(hdr[:4])
+	if n > maxPayload {
+		return 0, nil, fmt.Errorf("sync message %s: payload of %d bytes is too large", MsgType(hdr[4]), n)
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(c.f, payload); err != nil {
+		return 0, nil, fmt.Errorf("read %s payload: %w", MsgType(hdr[4]), err)
+	}
+	return MsgType(hdr[4]), payload, nil
+}
+
+// RemoteError is an error a stage reported with MsgError. Its text is
+// complete: callers return it without adding context, so the last line a
+// user sees names the real cause.
+type RemoteError struct{ Msg string }
+
+func (e *RemoteError) Error() string { return e.Msg }
+
+// Expect reads one message and requires it to be of type want. A MsgError
+// becomes a *RemoteError.
+func (c *Conn) Expect(want MsgType) ([]byte, error) {
+	t, payload, err := c.Recv()
+	if err != nil {
+		return nil, err
+	}
+	if t == MsgError {
+		return nil, &RemoteError{Msg: string(payload)}
+	}
+	if t != want {
+		return nil, fmt.Errorf("sync protocol: expected %s, got %s", want, t)
+	}
+	return payload, nil
+}
+
+// ExpectJSON is Expect followed by decoding the payload into v.
+func (c *Conn) ExpectJSON(want MsgType, v any) error {
+	payload, err := c.Expect(want)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(payload, v); err != nil {
+		return fmt.Errorf("decode %s: %w", want, err)
+	}
+	return nil
+}
+
+// Mode says what stage 1 is for.
+type Mode string
+
+const (
+	// ModeInit builds a new container and waits for start.
+	ModeInit Mode = "init"
+	// ModeExec runs one more process in an existing container.
+	ModeExec Mode = "exec"
+)
+
+// InitConfig is the payload of MsgConfig.
+type InitConfig struct {
+	Mode        Mode   `json:"mode"`
+	ContainerID string `json:"id"`
+	Bundle      string `json:"bundle"`
+	// Config is the whole container config (ModeInit) or the parts exec
+	// needs: namespaces, cgroups, sysctl are ignored there.
+	Config *configs.Config `json:"config"`
+	// Process is the process to exec: Config.Process for init, the exec'd
+	// process for exec.
+	Process *configs.Process `json:"process"`
+
+	NoPivotRoot  bool `json:"no_pivot_root,omitempty"`
+	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
+	// PreserveFds counts the fds from 3 up that pass to the user process.
+	PreserveFds int `json:"preserve_fds,omitempty"`
+	// ConsoleFd is a connected unix socket on which stage 1 sends the pty
+	// master (SCM_RIGHTS) when Process.Terminal is set; -1 when absent.
+	ConsoleFd int `json:"console_fd"`
+	// StartFd is the listening start socket (ModeInit); -1 for exec.
+	StartFd int `json:"start_fd"`
+	// State is the runtime-spec state handed to createContainer and
+	// startContainer hooks on stdin.
+	State json.RawMessage `json:"state,omitempty"`
+}
