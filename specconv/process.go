@@ -1,0 +1,309 @@
+package specconv
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ocirun/ocirun/libcontainer/capabilities"
+	"github.com/ocirun/ocirun/libcontainer/configs"
+)
+
+// ToProcess validates and translates a process object on its own, as exec
+// --process gives it. Error paths start with "process.". oomScoreAdj is
+// checked but not returned: configs.Process has no place for it (for a
+// container's init ToConfig puts it in Config.OomScoreAdj).
+func ToProcess(p *specs.Process, opts Options) (*configs.Process, error) {
+	if p == nil {
+		return nil, fieldErr("process", "required")
+	}
+	proc, _, err := convertProcess(p, "process", &opts, false)
+	return proc, err
+}
+
+// convertProcess translates p, found at JSON path path. forInit is true for
+// the container's init (create) and false for exec.
+func convertProcess(p *specs.Process, path string, opts *Options, forInit bool) (*configs.Process, *int, error) {
+	if len(p.Args) == 0 {
+		return nil, nil, fieldErr(path+".args", "must not be empty")
+	}
+	if p.Args[0] == "" {
+		return nil, nil, fieldErr(path+".args[0]", "must not be empty")
+	}
+	if err := checkStrings(path+".args", p.Args); err != nil {
+		return nil, nil, err
+	}
+	if p.CommandLine != "" {
+		return nil, nil, unsupported(path+".commandLine", "it is for Windows; use args")
+	}
+	if err := checkEnv(path+".env", p.Env); err != nil {
+		return nil, nil, err
+	}
+	if p.Cwd == "" {
+		return nil, nil, fieldErr(path+".cwd", "required")
+	}
+	if !filepath.IsAbs(p.Cwd) {
+		return nil, nil, fieldErr(path+".cwd", "%q is not absolute", p.Cwd)
+	}
+	if err := noNUL(path+".cwd", p.Cwd); err != nil {
+		return nil, nil, err
+	}
+
+	out := &configs.Process{
+		Args:            cloneStrings(p.Args),
+		Env:             cloneStrings(p.Env),
+		Cwd:             p.Cwd,
+		Terminal:        p.Terminal,
+		NoNewPrivileges: p.NoNewPrivileges,
+		ApparmorProfile: p.ApparmorProfile,
+		SelinuxLabel:    p.SelinuxLabel,
+	}
+	if err := noNUL(path+".apparmorProfile", p.ApparmorProfile); err != nil {
+		return nil, nil, err
+	}
+	if err := noNUL(path+".selinuxLabel", p.SelinuxLabel); err != nil {
+		return nil, nil, err
+	}
+
+	// The runtime-spec says consoleSize MUST be ignored without a terminal.
+	if p.Terminal && p.ConsoleSize != nil {
+		if p.ConsoleSize.Height > math.MaxUint16 {
+			return nil, nil, fieldErr(path+".consoleSize.height", "%d is larger than a terminal can be (%d)", p.ConsoleSize.Height, math.MaxUint16)
+		}
+		if p.ConsoleSize.Width > math.MaxUint16 {
+			return nil, nil, fieldErr(path+".consoleSize.width", "%d is larger than a terminal can be (%d)", p.ConsoleSize.Width, math.MaxUint16)
+		}
+		out.ConsoleHeight = uint16(p.ConsoleSize.Height)
+		out.ConsoleWidth = uint16(p.ConsoleSize.Width)
+	}
+
+	var err error
+	if out.User, err = convertUser(&p.User, path+".user"); err != nil {
+		return nil, nil, err
+	}
+	if out.Capabilities, err = convertCapabilities(p.Capabilities, path+".capabilities", opts); err != nil {
+		return nil, nil, err
+	}
+	if out.Rlimits, err = convertRlimits(p.Rlimits, path+".rlimits"); err != nil {
+		return nil, nil, err
+	}
+	if out.Scheduler, err = convertScheduler(p.Scheduler, path+".scheduler"); err != nil {
+		return nil, nil, err
+	}
+	if out.IOPriority, err = convertIOPriority(p.IOPriority, path+".ioPriority"); err != nil {
+		return nil, nil, err
+	}
+
+	var oom *int
+	if p.OOMScoreAdj != nil {
+		v := *p.OOMScoreAdj
+		if v < -1000 || v > 1000 {
+			return nil, nil, fieldErr(path+".oomScoreAdj", "%d is outside -1000..1000", v)
+		}
+		oom = &v
+	}
+
+	if p.ExecCPUAffinity != nil {
+		if forInit {
+			// The runtime-spec: "This setting is not applicable to the
+			// container's init process."
+			opts.warn("%s.execCPUAffinity: ignored for the container's init process (it applies to exec only)", path)
+		} else {
+			return nil, nil, unsupported(path+".execCPUAffinity", "CPU affinity for exec is not implemented")
+		}
+	}
+	return out, oom, nil
+}
+
+// invalidID is (uid_t)-1, which setuid(2) and friends read as "leave
+// unchanged", so it can never be a process's identity.
+const invalidID = math.MaxUint32
+
+func convertUser(u *specs.User, path string) (configs.User, error) {
+	if u.Username != "" {
+		return configs.User{}, unsupported(path+".username", "it is for Windows; use uid and gid")
+	}
+	if u.UID == invalidID {
+		return configs.User{}, fieldErr(path+".uid", "%d is not a valid user id", u.UID)
+	}
+	if u.GID == invalidID {
+		return configs.User{}, fieldErr(path+".gid", "%d is not a valid group id", u.GID)
+	}
+	for i, g := range u.AdditionalGids {
+		if g == invalidID {
+			return configs.User{}, fieldErr(idx(path+".additionalGids", i), "%d is not a valid group id", g)
+		}
+	}
+	out := configs.User{UID: u.UID, GID: u.GID}
+	if len(u.AdditionalGids) > 0 {
+		out.AdditionalGids = slices.Clone(u.AdditionalGids)
+	}
+	if u.Umask != nil {
+		if *u.Umask > 0o777 {
+			return configs.User{}, fieldErr(path+".umask", "%#o has bits beyond 0777", *u.Umask)
+		}
+		m := *u.Umask
+		out.Umask = &m
+	}
+	return out, nil
+}
+
+func convertCapabilities(c *specs.LinuxCapabilities, path string, opts *Options) (*configs.Capabilities, error) {
+	if c == nil {
+		return nil, nil
+	}
+	resolve := func(set string, names []string) ([]int, error) {
+		var out []int
+		for i, name := range names {
+			n, ok := capabilities.FromName(name)
+			if !ok {
+				return nil, fieldErr(idx(path+"."+set, i), "unknown capability %q", name)
+			}
+			if opts.LastCap > 0 && n > opts.LastCap {
+				opts.warn("%s: %s is not supported by the running kernel (cap_last_cap is %d); dropped", idx(path+"."+set, i), name, opts.LastCap)
+				continue
+			}
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
+	var (
+		out configs.Capabilities
+		err error
+	)
+	if out.Bounding, err = resolve("bounding", c.Bounding); err != nil {
+		return nil, err
+	}
+	if out.Effective, err = resolve("effective", c.Effective); err != nil {
+		return nil, err
+	}
+	if out.Inheritable, err = resolve("inheritable", c.Inheritable); err != nil {
+		return nil, err
+	}
+	if out.Permitted, err = resolve("permitted", c.Permitted); err != nil {
+		return nil, err
+	}
+	if out.Ambient, err = resolve("ambient", c.Ambient); err != nil {
+		return nil, err
+	}
+
+	// capset(2) refuses an effective capability outside the permitted set,
+	// and PR_CAP_AMBIENT_RAISE one outside permitted and inheritable. The
+	// runtime-spec says capabilities that cannot be granted are a warning,
+	// not a failure, so drop them here with a message naming them.
+	out.Effective = slices.DeleteFunc(out.Effective, func(n int) bool {
+		if slices.Contains(out.Permitted, n) {
+			return false
+		}
+		opts.warn("%s.effective: %s is not in the permitted set, so it cannot be effective; dropped", path, capabilities.Name(n))
+		return true
+	})
+	out.Ambient = slices.DeleteFunc(out.Ambient, func(n int) bool {
+		if slices.Contains(out.Permitted, n) && slices.Contains(out.Inheritable, n) {
+			return false
+		}
+		opts.warn("%s.ambient: %s is not in both the permitted and the inheritable set, so it cannot be ambient; dropped", path, capabilities.Name(n))
+		return true
+	})
+	return &out, nil
+}
+
+func convertRlimits(rl []specs.POSIXRlimit, path string) ([]configs.Rlimit, error) {
+	if len(rl) == 0 {
+		return nil, nil
+	}
+	out := make([]configs.Rlimit, 0, len(rl))
+	seen := map[string]int{}
+	for i, r := range rl {
+		p := idx(path, i)
+		n, ok := rlimitTypes[r.Type]
+		if !ok {
+			return nil, fieldErr(p+".type", "unknown rlimit %q", r.Type)
+		}
+		if first, dup := seen[r.Type]; dup {
+			return nil, fieldErr(p+".type", "duplicate rlimit %q (also at %s)", r.Type, idx(path, first))
+		}
+		seen[r.Type] = i
+		if r.Soft > r.Hard {
+			return nil, fieldErr(p, "%s soft limit %d is above its hard limit %d", r.Type, r.Soft, r.Hard)
+		}
+		out = append(out, configs.Rlimit{Type: n, Hard: r.Hard, Soft: r.Soft})
+	}
+	return out, nil
+}
+
+func convertScheduler(s *specs.Scheduler, path string) (*configs.Scheduler, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if s.Policy == "" {
+		return nil, fieldErr(path+".policy", "required")
+	}
+	policy, ok := schedPolicies[string(s.Policy)]
+	if !ok {
+		return nil, fieldErr(path+".policy", "unknown scheduling policy %q (known: %s)", s.Policy, knownKeys(schedPolicies))
+	}
+	if s.Nice < -20 || s.Nice > 19 {
+		return nil, fieldErr(path+".nice", "%d is outside -20..19", s.Nice)
+	}
+	realtime := s.Policy == specs.SchedFIFO || s.Policy == specs.SchedRR
+	switch {
+	case realtime && (s.Priority < 1 || s.Priority > 99):
+		return nil, fieldErr(path+".priority", "%s needs a priority in 1..99, got %d", s.Policy, s.Priority)
+	case !realtime && s.Priority != 0:
+		return nil, fieldErr(path+".priority", "only SCHED_FIFO and SCHED_RR take a priority, not %s", s.Policy)
+	}
+	if s.Policy != specs.SchedDeadline {
+		for _, f := range []struct {
+			name string
+			v    uint64
+		}{{"runtime", s.Runtime}, {"deadline", s.Deadline}, {"period", s.Period}} {
+			if f.v != 0 {
+				return nil, fieldErr(path+"."+f.name, "only SCHED_DEADLINE takes a %s, not %s", f.name, s.Policy)
+			}
+		}
+	} else {
+		// sched_setattr(2): runtime <= deadline <= period (period 0 means
+		// "same as deadline").
+		if s.Runtime > s.Deadline {
+			return nil, fieldErr(path+".runtime", "%d is larger than the deadline %d", s.Runtime, s.Deadline)
+		}
+		if s.Period != 0 && s.Deadline > s.Period {
+			return nil, fieldErr(path+".deadline", "%d is larger than the period %d", s.Deadline, s.Period)
+		}
+	}
+	out := &configs.Scheduler{
+		Policy:   policy,
+		Nice:     s.Nice,
+		Priority: s.Priority,
+		Runtime:  s.Runtime,
+		Deadline: s.Deadline,
+		Period:   s.Period,
+	}
+	for i, f := range s.Flags {
+		bit, ok := schedFlags[string(f)]
+		if !ok {
+			return nil, fieldErr(idx(path+".flags", i), "unknown scheduler flag %q (known: %s)", f, knownKeys(schedFlags))
+		}
+		out.Flags |= bit
+	}
+	return out, nil
+}
+
+func convertIOPriority(p *specs.LinuxIOPriority, path string) (*configs.IOPriority, error) {
+	if p == nil {
+		return nil, nil
+	}
+	class, ok := ioprioClasses[string(p.Class)]
+	if !ok {
+		return nil, fieldErr(path+".class", "unknown I/O priority class %q (known: %s)", p.Class, knownKeys(ioprioClasses))
+	}
+	if p.Priority < 0 || p.Priority > 7 {
+		return nil, fieldErr(path+".priority", "%d is outside 0..7", p.Priority)
+	}
+	return &configs.IOPriority{Class: class, Priority: p.Priority}, nil
+}
