@@ -1,0 +1,218 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+)
+
+// lockableFlags are the per-mount flags that a user namespace can have
+// locked, because a more privileged namespace set them: a remount there has
+// to repeat them.
+const lockableFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+
+// userNSFallback names the host mount to bind when a filesystem cannot be
+// mounted afresh in a user namespace: sysfs needs a network namespace owned
+// by the user namespace and mqueue an IPC namespace; a container that shares
+// the host's gets a bind of the host's mount instead, as with runc.
+var userNSFallback = map[string]string{
+	"sysfs":  "/sys",
+	"mqueue": "/dev/mqueue",
+}
+
+// mountError names the mount in err.
+func mountError(m *configs.Mount, err error) error {
+	if m.IsBind() {
+		return fmt.Errorf("bind mount %s on %s: %w", m.Source, m.Destination, err)
+	}
+	return fmt.Errorf("mount %q on %s: %w", m.Device, m.Destination, err)
+}
+
+// mount performs one configs.Mount inside t.
+func (s *setup) mount(t *tree, m *configs.Mount, opts Options) error {
+	if cleanDest(m.Destination) == "/" {
+		return mountError(m, errors.New("the destination is the root of the container; change the rootfs instead"))
+	}
+	var err error
+	switch {
+	case m.IsBind():
+		err = s.bindMount(t, m)
+	case m.Device == "cgroup":
+		err = s.cgroupMount(t, m, opts)
+	default:
+		err = s.fsMount(t, m, opts)
+	}
+	if err != nil {
+		return mountError(m, err)
+	}
+	return nil
+}
+
+// bindMount binds m.Source (a host path) on m.Destination, then applies the
+// flags a bind cannot take in one step.
+func (s *setup) bindMount(t *tree, m *configs.Mount) error {
+	src, err := os.OpenFile(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open source: %w", err)
+	}
+	defer src.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
+		return fmt.Errorf("stat source: %w", err)
+	}
+	dest := cleanDest(m.Destination)
+	if err := t.ensure(dest, st.Mode&unix.S_IFMT == unix.S_IFDIR); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	pl, err := t.lookup(dest)
+	if err != nil {
+		return err
+	}
+	defer pl.close()
+	// Mounting from the source's handle keeps the stat above and the mount
+	// about the same file even if the source path is changed meanwhile.
+	if err := s.k.Mount(fdPath(src), pl.target, "bind", unix.MS_BIND|(m.Flags&unix.MS_REC), ""); err != nil {
+		return err
+	}
+	extra := m.Flags &^ (unix.MS_BIND | unix.MS_REC)
+	if extra == 0 && m.RecAttrSet == 0 && m.RecAttrClr == 0 && len(m.PropagationFlags) == 0 {
+		return nil
+	}
+	top, err := t.reopen(pl)
+	if err != nil {
+		return err
+	}
+	defer top.close()
+	if extra != 0 {
+		// MS_BIND ignores every other flag: they need a remount of the new
+		// mount. That remount must repeat the source's ro/nosuid/nodev/noexec
+		// unless the options cleared them explicitly: in a user namespace
+		// those flags can be locked, and dropping one fails with EPERM.
+		var sfs unix.Statfs_t
+		if err := s.k.Statfs(fdPath(src), &sfs); err != nil {
+			return fmt.Errorf("statfs source: %w", err)
+		}
+		keep := uintptr(sfs.Flags) & lockableFlags &^ m.ClearedFlags
+		flags := unix.MS_REMOUNT | unix.MS_BIND | m.Flags&^unix.MS_REC | keep
+		if err := s.k.Mount("", top.target, "", flags, ""); err != nil {
+			return fmt.Errorf("remount with %s: %w", flagNames(flags), err)
+		}
+	}
+	return s.afterMount(t, top, m)
+}
+
+// fsMount mounts a filesystem of type m.Device.
+func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options) error {
+	dest := cleanDest(m.Destination)
+	if m.TmpcopyUp && m.Device != "tmpfs" {
+		return errors.New("tmpcopyup needs a tmpfs")
+	}
+	if err := t.ensure(dest, true); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	pl, err := t.lookup(dest)
+	if err != nil {
+		return err
+	}
+	defer pl.close()
+	if m.Device == "proc" || m.Device == "sysfs" {
+		if err := t.checkPlainDir(pl, dest); err != nil {
+			return err
+		}
+	}
+	var old *os.File
+	if m.TmpcopyUp {
+		// Opened before the tmpfs hides it, this handle still lists the old
+		// content afterwards.
+		fd, err := unix.Openat(int(pl.f.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("tmpcopyup: open %s: %w", dest, err)
+		}
+		old = os.NewFile(uintptr(fd), dest)
+		defer old.Close()
+	}
+	if err := s.k.Mount(m.Source, pl.target, m.Device, m.Flags, m.Data); err != nil {
+		if host, ok := userNSFallback[m.Device]; ok && opts.InUserNS && errors.Is(err, unix.EPERM) {
+			b := *m
+			b.Source, b.Device = host, "bind"
+			b.Flags |= unix.MS_BIND | unix.MS_REC
+			b.Data = ""
+			if berr := s.bindMount(t, &b); berr != nil {
+				return fmt.Errorf("%w; binding the host's %s instead: %w", err, host, berr)
+			}
+			return nil
+		}
+		return err
+	}
+	if !m.TmpcopyUp && m.RecAttrSet == 0 && m.RecAttrClr == 0 && len(m.PropagationFlags) == 0 {
+		return nil
+	}
+	top, err := t.reopen(pl)
+	if err != nil {
+		return err
+	}
+	defer top.close()
+	if m.TmpcopyUp {
+		if err := s.copyUp(old, top); err != nil {
+			return fmt.Errorf("tmpcopyup: %w", err)
+		}
+	}
+	return s.afterMount(t, top, m)
+}
+
+// afterMount applies the recursive attributes and propagation of m to the
+// mount at top.
+func (s *setup) afterMount(t *tree, top *place, m *configs.Mount) error {
+	if m.RecAttrSet != 0 || m.RecAttrClr != 0 {
+		attr := &unix.MountAttr{Attr_set: m.RecAttrSet, Attr_clr: m.RecAttrClr}
+		if err := t.setattr(top, unix.AT_RECURSIVE, attr); err != nil {
+			return fmt.Errorf("mount_setattr set=%#x clr=%#x: %w", m.RecAttrSet, m.RecAttrClr, err)
+		}
+	}
+	for _, p := range m.PropagationFlags {
+		if err := s.k.Mount("", top.target, "", p, ""); err != nil {
+			return fmt.Errorf("set propagation %s: %w", flagNames(p), err)
+		}
+	}
+	return nil
+}
+
+// checkPlainDir refuses a proc or sysfs destination that is not a directory
+// at exactly its own path inside the rootfs: with a symlink there, a
+// procfs meant to be masked could land elsewhere (CVE-2019-19921,
+// CVE-2023-27561).
+func (t *tree) checkPlainDir(p *place, dest string) error {
+	st, err := p.stat()
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return fmt.Errorf("destination %s is not a directory", dest)
+	}
+	real, err := t.realPath(p)
+	if err != nil {
+		return err
+	}
+	if real != dest {
+		return fmt.Errorf("destination %s is reached through a symlink (it resolves to %s in the rootfs); refusing", dest, real)
+	}
+	return nil
+}
+
+// copyUp copies what the destination held into the tmpfs mounted on it.
+func (s *setup) copyUp(old *os.File, top *place) error {
+	if s.copyTree != nil {
+		return s.copyTree(old, top.f)
+	}
+	fd, err := unix.Openat(int(top.f.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	dst := os.NewFile(uintptr(fd), top.name)
+	defer dst.Close()
+	return copyDir(old, dst)
+}
