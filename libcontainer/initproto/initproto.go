@@ -46,6 +46,11 @@
 //	MsgCommitted     runtime  stage 1   the state is on disk: stage 1 may wait for start. If the
 //	                                    socket closes without it, the runtime failed, and stage 1
 //	                                    exits so that nothing is left behind
+//	MsgSeccompFd     stage 1  runtime   carries the seccomp notify fd (SCM_RIGHTS, empty payload)
+//	                                    once the filter is loaded; the runtime (start, or exec)
+//	                                    forwards it to linux.seccomp.listenerPath. Stage 1 does
+//	                                    not talk to the listener itself: its own syscalls are
+//	                                    already filtered, and may be ones the listener handles
 //	MsgError         any stage runtime  the payload is the error text; the sender exits non-zero.
 //	                                    The runtime fails the operation with exactly this text
 //
@@ -54,12 +59,13 @@
 // No runtime process stays alive between create and start. Before starting
 // stage 0 the runtime binds a listening unix socket at <state dir>/start.sock
 // and hands stage 1 the listening fd ([InitConfig].StartFd). After MsgCommitted
-// stage 1 blocks in accept(2). "ocirun start" connects to that socket: stage 1
-// then applies the last process settings (identity, capabilities, seccomp)
-// and execs the user process. If any of that fails it writes the error text on
-// the connection and exits; on success the connection closes on exec, so
-// start sees EOF with nothing read. The socket file exists exactly while the
-// container is "created"; start removes it.
+// stage 1 blocks in accept(2). "ocirun start" connects to that socket, and
+// the connection then speaks this same framing: stage 1 applies the last
+// process settings (identity, capabilities, seccomp), may send MsgSeccompFd,
+// and execs the user process. If any of that fails it sends MsgError and
+// exits; on success the connection closes on exec, so start sees EOF. The
+// socket file exists exactly while the container is "created"; start
+// removes it.
 package initproto
 
 import (
@@ -69,6 +75,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 )
@@ -92,12 +100,13 @@ const (
 	MsgReady        MsgType = 8
 	MsgCommitted    MsgType = 9
 	MsgError        MsgType = 10
+	MsgSeccompFd    MsgType = 11
 )
 
 var msgNames = map[MsgType]string{
 	MsgBootstrap: "bootstrap", MsgMapIDs: "map-ids", MsgIDsMapped: "ids-mapped",
 	MsgStage1Pid: "stage1-pid", MsgConfig: "config", MsgRuntimeHooks: "runtime-hooks",
-	MsgHooksDone: "hooks-done", MsgReady: "ready", MsgCommitted: "committed", MsgError: "error",
+	MsgHooksDone: "hooks-done", MsgReady: "ready", MsgCommitted: "committed", MsgError: "error", MsgSeccompFd: "seccomp-fd",
 }
 
 func (t MsgType) String() string {
@@ -117,6 +126,8 @@ var ErrPeerClosed = errors.New("sync socket closed by peer")
 // Conn is one end of the sync socket.
 type Conn struct {
 	f *os.File
+	// fds holds fds that arrived with SCM_RIGHTS and were not taken yet.
+	fds []int
 }
 
 // NewConn wraps an open sync socket.
@@ -154,11 +165,68 @@ func (c *Conn) SendError(err error) error {
 	return c.Send(MsgError, []byte(err.Error()))
 }
 
+// SendFd writes one message with an empty payload that carries fd.
+func (c *Conn) SendFd(t MsgType, fd int) error {
+	var hdr [5]byte
+	hdr[4] = byte(t)
+	if err := unix.Sendmsg(int(c.f.Fd()), hdr[:], unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
+// TakeFd returns an fd received with the last message, or -1. The caller
+// owns it.
+func (c *Conn) TakeFd() int {
+	if len(c.fds) == 0 {
+		return -1
+	}
+	fd := c.fds[0]
+	c.fds = c.fds[1:]
+	return fd
+}
+
+// readHeader reads the 5-byte header with recvmsg, so that an fd sent
+// along with a message is received instead of dropped.
+func (c *Conn) readHeader(hdr []byte) error {
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	got := 0
+	for got < len(hdr) {
+		n, oobn, _, _, err := unix.Recvmsg(int(c.f.Fd()), hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if oobn > 0 {
+			msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+			if err != nil {
+				return fmt.Errorf("parse control message: %w", err)
+			}
+			for i := range msgs {
+				fds, err := unix.ParseUnixRights(&msgs[i])
+				if err == nil {
+					c.fds = append(c.fds, fds...)
+				}
+			}
+		}
+		if n == 0 {
+			if got == 0 {
+				return io.EOF
+			}
+			return io.ErrUnexpectedEOF
+		}
+		got += n
+	}
+	return nil
+}
+
 // Recv reads one message. A clean EOF before a header is ErrPeerClosed.
 func (c *Conn) Recv() (MsgType, []byte, error) {
 	var hdr [5]byte
-	if _, err := io.ReadFull(c.f, hdr[:]); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := c.readHeader(hdr[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {
 			return 0, nil, ErrPeerClosed
 		}
 		return 0, nil, fmt.Errorf("read sync message header: %w", err)

@@ -1,0 +1,280 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/seccomp"
+)
+
+// Container is a container loaded from the state store.
+type Container struct {
+	store *Store
+	dir   string
+	lock  *lockedDir
+	state State
+}
+
+// ID returns the container id.
+func (c *Container) ID() string { return c.state.ID }
+
+// State returns the stored state.
+func (c *Container) State() *State { return &c.state }
+
+// Unlock releases the container's lock, if held.
+func (c *Container) Unlock() { c.lock.unlock() }
+
+// initAlive reports whether the init recorded in the state still runs. A
+// zombie counts as exited, and so does a live process whose start time
+// differs: the pid has been reused.
+func (c *Container) initAlive() bool {
+	if c.state.InitPid <= 0 {
+		return false
+	}
+	start, zombie, err := processStartTime(c.state.InitPid)
+	return err == nil && !zombie && start == c.state.InitStartTime
+}
+
+// Status derives the current status from the kernel: it is never stored,
+// so it is right even after the container's process exited by itself.
+func (c *Container) Status() Status {
+	if !c.initAlive() {
+		return Stopped
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, startSock)); err == nil {
+		return Created
+	}
+	if c.isPaused() {
+		return Paused
+	}
+	return Running
+}
+
+// Pid is the init's host pid while it runs, 0 once it has stopped (as runc
+// reports it).
+func (c *Container) Pid() int {
+	if c.Status() == Stopped {
+		return 0
+	}
+	return c.state.InitPid
+}
+
+// SpecState is the runtime-spec state of the container, as hooks and
+// "ocirun state" show it.
+func (c *Container) SpecState() *specs.State {
+	st := &specs.State{
+		Version: specs.Version,
+		ID:      c.state.ID,
+		Status:  specs.ContainerState(c.Status()),
+		Bundle:  c.state.Bundle,
+	}
+	if st.Status != specs.StateStopped {
+		st.Pid = c.state.InitPid
+	}
+	if c.state.Config != nil {
+		st.Annotations = c.state.Config.Labels
+	}
+	return st
+}
+
+// Start makes a created container run its user process. It connects to the
+// init's start socket (see package initproto): EOF without data means the
+// init exec'd the user process; any text is the init's error.
+func (c *Container) Start() error {
+	switch st := c.Status(); st {
+	case Created:
+	case Stopped:
+		return fmt.Errorf("cannot start container %q: it is stopped", c.ID())
+	default:
+		return fmt.Errorf("cannot start container %q: it is %s, not created", c.ID(), st)
+	}
+	sockPath := filepath.Join(c.dir, startSock)
+	uc, err := dialUnix(c.lock, startSock)
+	if err != nil {
+		return fmt.Errorf("start container %q: connect to %s: %w", c.ID(), sockPath, err)
+	}
+	f, err := uc.File()
+	uc.Close()
+	if err != nil {
+		return fmt.Errorf("start container %q: %w", c.ID(), err)
+	}
+	conn := initproto.NewConn(f)
+	defer conn.Close()
+	// From here on the container is no longer "created", whatever happens.
+	if err := os.Remove(sockPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("start container %q: remove %s: %w", c.ID(), sockPath, err)
+	}
+	if err := c.awaitExec(conn, c.state.InitPid); err != nil {
+		return err
+	}
+	c.state.Started = true
+	if err := writeState(c.dir, &c.state); err != nil {
+		return err
+	}
+	return c.runPoststart()
+}
+
+// dialUnix connects to the unix socket name inside the locked directory.
+// Going through /proc/self/fd keeps the address short however long --root
+// is (sun_path holds 108 bytes).
+func dialUnix(d *lockedDir, name string) (*net.UnixConn, error) {
+	addr := "/proc/self/fd/" + strconv.Itoa(int(d.f.Fd())) + "/" + name
+	return net.DialUnix("unix", nil, &net.UnixAddr{Name: addr, Net: "unix"})
+}
+
+// Signal sends sig to the container's init, or with all to every process of
+// the container.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if c.Status() == Stopped {
+		return fmt.Errorf("cannot signal container %q: %w", c.ID(), ErrNotRunning)
+	}
+	if all {
+		return c.signalAll(sig)
+	}
+	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("cannot signal container %q: %w", c.ID(), ErrNotRunning)
+		}
+		return fmt.Errorf("signal %d to container %q init (pid %d): %w", sig, c.ID(), c.state.InitPid, err)
+	}
+	return nil
+}
+
+// Delete removes the container. A running or paused container is refused
+// unless force is set, in which case all its processes are killed first.
+// A created container is deleted without force, as runc and crun do and as
+// containerd's shim relies on.
+func (c *Container) Delete(force bool) error {
+	switch st := c.Status(); st {
+	case Stopped:
+	case Created:
+		if err := c.killAndWait(); err != nil {
+			return err
+		}
+	default:
+		if !force {
+			return fmt.Errorf("cannot delete container %q that is %s: stop it first or use --force", c.ID(), st)
+		}
+		if err := c.killAndWait(); err != nil {
+			return err
+		}
+	}
+	return c.destroy()
+}
+
+// killAndWait SIGKILLs every process of the container and waits until the
+// init is gone.
+func (c *Container) killAndWait() error {
+	if err := c.signalAll(unix.SIGKILL); err != nil {
+		return err
+	}
+	return waitGone(c.state.InitPid, c.state.InitStartTime, 10*time.Second)
+}
+
+// waitGone waits until the process (identified by pid and start time) has
+// exited. It works for processes that are not our children, through a
+// pidfd, which becomes readable when the process exits.
+func waitGone(pid int, startTime uint64, timeout time.Duration) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return nil
+		}
+		return fmt.Errorf("pidfd_open %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	if start, zombie, err := processStartTime(pid); err != nil || zombie || start != startTime {
+		return nil // already gone, or the pid is someone else's now
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		ms := int(time.Until(deadline) / time.Millisecond)
+		if ms <= 0 {
+			return fmt.Errorf("process %d did not exit within %s", pid, timeout)
+		}
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("wait for process %d: %w", pid, err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+}
+
+// Warn receives warnings of operations that succeed anyway (a failed
+// poststop hook); the CLI points it at its log.
+var Warn = func(string) {}
+
+// destroy removes what the container left on the host: its cgroup and its
+// state directory, then runs the poststop hooks. The caller made sure no
+// process of it runs.
+func (c *Container) destroy() error {
+	if c.state.InitPid > 0 {
+		defer c.runPoststop(Warn)
+	}
+	var errs []error
+	if err := c.destroyCgroup(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove state directory %s: %w", c.dir, err))
+	}
+	return errors.Join(errs...)
+}
+
+// awaitExec waits until the process behind conn has exec'd (the socket
+// closes) or reports an error, forwarding a seccomp notify fd to the
+// configured listener on the way.
+func (c *Container) awaitExec(conn *initproto.Conn, pid int) error {
+	for {
+		t, payload, err := conn.Recv()
+		switch {
+		case errors.Is(err, initproto.ErrPeerClosed):
+			return nil
+		case err != nil:
+			return fmt.Errorf("container %q: %w", c.ID(), err)
+		case t == initproto.MsgError:
+			return &initproto.RemoteError{Msg: string(payload)}
+		case t == initproto.MsgSeccompFd:
+			fd := conn.TakeFd()
+			if fd < 0 {
+				return fmt.Errorf("container %q: seccomp notify fd missing from its message", c.ID())
+			}
+			err := c.forwardSeccompFd(fd, pid)
+			unix.Close(fd)
+			if err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("sync protocol: unexpected %s while waiting for exec", t)
+		}
+	}
+}
+
+// forwardSeccompFd hands the notify fd to linux.seccomp.listenerPath with
+// the container process state, as runtime-spec describes.
+func (c *Container) forwardSeccompFd(fd, pid int) error {
+	sc := c.state.Config.Seccomp
+	if sc == nil || sc.ListenerPath == "" {
+		return fmt.Errorf("container %q: got a seccomp notify fd but linux.seccomp.listenerPath is empty", c.ID())
+	}
+	st := c.specStateAs(specs.StateRunning)
+	st.Pid = pid
+	return seccomp.SendNotifyFd(sc.ListenerPath, fd, &specs.ContainerProcessState{
+		Version:  specs.Version,
+		Fds:      []string{specs.SeccompFdName},
+		Pid:      pid,
+		Metadata: sc.ListenerMetadata,
+		State:    *st,
+	})
+}

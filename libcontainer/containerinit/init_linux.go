@@ -1,0 +1,190 @@
+// Package containerinit is stage 1 of the container init (the protocol and
+// both stages are described in package initproto). It runs as "ocirun init"
+// inside the container's namespaces, already forked there by stage 0, and
+// turns itself into the container's process: it builds the root filesystem,
+// applies hostname and sysctls, reports readiness, waits for start, then
+// applies the process's identity and confinement and execs it. Exec'd
+// processes take the same path without the filesystem work.
+package containerinit
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/hooks"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/rootfs"
+)
+
+// Main runs stage 1 and never returns: it execs the container's process or
+// exits after reporting an error to the runtime.
+func Main() {
+	// Capabilities, the bounding set, no_new_privs and keepcaps belong to
+	// a thread; the thread that sets them must be the one that execs.
+	runtime.LockOSThread()
+
+	fd, err := strconv.Atoi(os.Getenv(initproto.SyncFdEnv))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ocirun init: bad %s: %v\n", initproto.SyncFdEnv, err)
+		os.Exit(1)
+	}
+	conn := initproto.NewConn(os.NewFile(uintptr(fd), "sync"))
+	var ic initproto.InitConfig
+	if err := conn.ExpectJSON(initproto.MsgConfig, &ic); err != nil {
+		// The runtime gave up on us (it closed the socket) or speaks
+		// another protocol; there is nobody to report to but stderr.
+		if !errors.Is(err, initproto.ErrPeerClosed) {
+			fmt.Fprintln(os.Stderr, "ocirun init:", err)
+		}
+		os.Exit(1)
+	}
+	switch ic.Mode {
+	case initproto.ModeInit:
+		err = initContainer(conn, &ic)
+	case initproto.ModeExec:
+		err = execProcess(conn, &ic)
+	default:
+		err = fmt.Errorf("ocirun init: unknown mode %q", ic.Mode)
+	}
+	conn.SendError(err)
+	os.Exit(1)
+}
+
+// initContainer builds the container. It returns only errors that happen
+// before the runtime committed the container; later ones go to "ocirun
+// start" through the start connection.
+func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
+	cfg, proc := ic.Config, ic.Process
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	mnt, ok := cfg.Namespace(configs.NEWNS)
+	if !ok || mnt.Path != "" {
+		return errors.New("the container needs a new mount namespace (linux.namespaces has no \"mount\" entry without a path)")
+	}
+	_, inUserNS := cfg.Namespace(configs.NEWUSER)
+	_, cgroupNS := cfg.Namespace(configs.NEWCGROUP)
+	cgroupPaths, err := ownCgroupPaths()
+	if err != nil {
+		return err
+	}
+	if err := rootfs.Prepare(cfg, rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: cgroupPaths}); err != nil {
+		return err
+	}
+	if h := cfg.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) { //nolint:staticcheck // prestart is deprecated, still run
+		if err := conn.Send(initproto.MsgRuntimeHooks, nil); err != nil {
+			return err
+		}
+		if _, err := conn.Expect(initproto.MsgHooksDone); err != nil {
+			return err
+		}
+	}
+	if h := cfg.Hooks; h != nil && len(h.CreateContainer) > 0 {
+		if err := hooks.RunAll("createContainer", h.CreateContainer, hookState(ic, "creating")); err != nil {
+			return err
+		}
+	}
+	if err := rootfs.Finish(cfg, ic.NoPivotRoot); err != nil {
+		return err
+	}
+	if proc.Terminal {
+		if err := setupConsole(ic.ConsoleFd, proc, true); err != nil {
+			return err
+		}
+	}
+	if err := setIdentity(cfg); err != nil {
+		return err
+	}
+	exe, err := prepareExec(proc)
+	if err != nil {
+		return err
+	}
+
+	if err := conn.Send(initproto.MsgReady, nil); err != nil {
+		return err
+	}
+	if _, err := conn.Expect(initproto.MsgCommitted); err != nil {
+		// The runtime failed after we were ready and cleans up; the
+		// container must not outlive it.
+		os.Exit(1)
+	}
+	conn.Close()
+
+	startConn, err := waitForStart(ic.StartFd)
+	if err != nil {
+		os.Exit(1) // nobody can be told: create has returned, start never connected
+	}
+	start := initproto.NewConn(startConn)
+	err = func() error {
+		if h := cfg.Hooks; h != nil && len(h.StartContainer) > 0 {
+			if err := hooks.RunAll("startContainer", h.StartContainer, hookState(ic, "created")); err != nil {
+				return err
+			}
+		}
+		return finalizeAndExec(start, ic, cfg, proc, exe)
+	}()
+	start.SendError(err)
+	os.Exit(1)
+	return nil
+}
+
+// waitForStart blocks until "ocirun start" connects to the start socket.
+func waitForStart(listenFd int) (*os.File, error) {
+	for {
+		nfd, _, err := unix.Accept4(listenFd, unix.SOCK_CLOEXEC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		unix.Close(listenFd)
+		if err != nil {
+			return nil, fmt.Errorf("accept on start socket: %w", err)
+		}
+		return os.NewFile(uintptr(nfd), "start-conn"), nil
+	}
+}
+
+// setIdentity applies the container-wide settings of the UTS and IPC/net
+// namespaces: hostname, domainname, sysctls.
+func setIdentity(cfg *configs.Config) error {
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return fmt.Errorf("set hostname %q: %w", cfg.Hostname, err)
+		}
+	}
+	if cfg.Domainname != "" {
+		if err := unix.Setdomainname([]byte(cfg.Domainname)); err != nil {
+			return fmt.Errorf("set domainname %q: %w", cfg.Domainname, err)
+		}
+	}
+	return writeSysctls(cfg.Sysctl)
+}
+
+// execProcess runs a process in an existing container: stage 0 has joined
+// all of its namespaces, the runtime has put us in its cgroup.
+func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
+	proc := ic.Process
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if proc.Terminal {
+		if err := setupConsole(ic.ConsoleFd, proc, false); err != nil {
+			return err
+		}
+	}
+	exe, err := prepareExec(proc)
+	if err != nil {
+		return err
+	}
+	// From here on the runtime reads either an error or EOF, which the
+	// close-on-exec sync socket produces when execve succeeds.
+	if err := conn.Send(initproto.MsgReady, nil); err != nil {
+		return err
+	}
+	return finalizeAndExec(conn, ic, ic.Config, proc, exe)
+}

@@ -1,0 +1,322 @@
+package containerinit
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/capabilities"
+	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/seccomp"
+)
+
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// prepareExec enters the process's working directory and finds its
+// executable, so that create fails (as runc's does) when it is missing.
+func prepareExec(proc *configs.Process) (string, error) {
+	if len(proc.Args) == 0 {
+		return "", errors.New("process.args must not be empty")
+	}
+	cwd := proc.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return "", fmt.Errorf("chdir to process.cwd %q: %w", cwd, err)
+	}
+	path, havePath := envValue(proc.Env, "PATH")
+	return lookPath(proc.Args[0], path, havePath)
+}
+
+func envValue(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// lookPath resolves name like execvp does, in the container's filesystem
+// and with the process's PATH; the error texts are the ones engines map to
+// exit code 127.
+func lookPath(name string, path string, havePath bool) (string, error) {
+	if strings.Contains(name, "/") {
+		if err := checkExecutable(name); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", name, err)
+		}
+		return name, nil
+	}
+	if !havePath {
+		path = defaultPath
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if checkExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+
+func checkExecutable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("is a directory")
+	}
+	if st.Mode()&0o111 == 0 {
+		return os.ErrPermission
+	}
+	return nil
+}
+
+// finalizeAndExec applies the process settings in the order the kernel
+// forces: limits and fds while still privileged, then the bounding set,
+// then the uid switch (keeping capabilities across it), then the process's
+// capability sets, and seccomp last, right before execve.
+// The seccomp notify fd, if any, goes to the runtime over conn.
+func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *configs.Config, proc *configs.Process, exe string) error {
+	for _, r := range proc.Rlimits {
+		// syscall.Setrlimit, not unix.Setrlimit: for RLIMIT_NOFILE it also
+		// stops the Go runtime from restoring its own saved limit at exec.
+		if err := syscall.Setrlimit(r.Type, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("set rlimit %s to soft %d, hard %d: %w", rlimitName(r.Type), r.Soft, r.Hard, err)
+		}
+	}
+	if ic.Mode == initproto.ModeInit && !ic.NoNewKeyring {
+		// A fresh session keyring, so the container cannot reach the
+		// keys of whoever started the runtime.
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + ic.ContainerID); err != nil && !errors.Is(err, unix.ENOSYS) {
+			return fmt.Errorf("join a new session keyring: %w", err)
+		}
+	}
+	if err := applyScheduling(proc); err != nil {
+		return err
+	}
+	if cfg.Personality != nil {
+		if _, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(cfg.Personality.Domain), 0, 0); errno != 0 {
+			return fmt.Errorf("set linux.personality %#x: %w", cfg.Personality.Domain, errno)
+		}
+	}
+	if err := applyLSM(proc); err != nil {
+		return err
+	}
+	if err := closeExtraFds(3 + ic.PreserveFds); err != nil {
+		return err
+	}
+	umask := uint32(0o022)
+	if proc.User.Umask != nil {
+		umask = *proc.User.Umask
+	}
+	unix.Umask(int(umask))
+
+	caps := proc.Capabilities
+	if caps != nil {
+		if err := capabilities.DropBounding(caps.Bounding); err != nil {
+			return err
+		}
+	}
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+	}
+	// The notify fd goes to the runtime at once: every later syscall is
+	// filtered and may be one that waits for the agent that needs the fd.
+	loadSeccomp := func() error {
+		fd, err := seccomp.Load(cfg.Seccomp)
+		if err != nil || fd < 0 {
+			return err
+		}
+		err = conn.SendFd(initproto.MsgSeccompFd, fd)
+		unix.Close(fd)
+		return err
+	}
+	if cfg.Seccomp != nil && !proc.NoNewPrivileges {
+		// Without no_new_privs loading a filter needs CAP_SYS_ADMIN,
+		// which the uid switch below may take away.
+		if err := loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	if err := switchUser(proc.User, caps != nil); err != nil {
+		return err
+	}
+	if caps != nil {
+		if err := capabilities.Set(caps); err != nil {
+			return err
+		}
+		if err := capabilities.SetAmbient(caps.Ambient); err != nil {
+			return err
+		}
+	}
+	cwd := proc.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	// Again as the process's user: its permissions decide, as in runc.
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("chdir to process.cwd %q as uid %d: %w", cwd, proc.User.UID, err)
+	}
+	if cfg.Seccomp != nil && proc.NoNewPrivileges {
+		if err := loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	env := processEnv(proc)
+	if err := unix.Exec(exe, proc.Args, env); err != nil {
+		return fmt.Errorf("exec %q: %w", proc.Args[0], err)
+	}
+	return nil
+}
+
+// switchUser sets the groups, gid and uid. With keepCaps the permitted
+// capabilities survive the switch away from uid 0, so that the configured
+// sets can be applied afterwards, as the spec asks.
+func switchUser(u configs.User, keepCaps bool) error {
+	if keepCaps {
+		if err := capabilities.SetKeepCaps(true); err != nil {
+			return err
+		}
+	}
+	groups := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		groups[i] = int(g)
+	}
+	// setgroups is refused in a user namespace whose setgroups file says
+	// "deny"; then only an empty list is acceptable.
+	if err := syscall.Setgroups(groups); err != nil && !(errors.Is(err, unix.EPERM) && len(groups) == 0) {
+		return fmt.Errorf("set additional gids %v: %w", u.AdditionalGids, err)
+	}
+	if err := syscall.Setgid(int(u.GID)); err != nil {
+		return fmt.Errorf("set gid %d: %w", u.GID, err)
+	}
+	if err := syscall.Setuid(int(u.UID)); err != nil {
+		return fmt.Errorf("set uid %d: %w", u.UID, err)
+	}
+	if keepCaps {
+		if err := capabilities.SetKeepCaps(false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processEnv is process.env, plus HOME from the container's /etc/passwd
+// when the config does not set it (runc and docker do the same).
+func processEnv(proc *configs.Process) []string {
+	env := proc.Env
+	if _, ok := envValue(env, "HOME"); !ok {
+		env = append(append([]string{}, env...), "HOME="+homeDir(proc.User.UID))
+	}
+	return env
+}
+
+func homeDir(uid uint32) string {
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		return "/"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Split(s.Text(), ":")
+		if len(fields) >= 6 && fields[2] == strconv.FormatUint(uint64(uid), 10) && fields[5] != "" {
+			return fields[5]
+		}
+	}
+	return "/"
+}
+
+// closeExtraFds marks every fd from first up close-on-exec, so only stdio
+// and the preserved fds reach the container's process (a leaked runtime fd
+// to a host directory is a container escape, CVE-2024-21626).
+func closeExtraFds(first int) error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list open fds: %w", err)
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < first {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}
+
+// writeSysctls writes linux.sysctl through the container's own procfs,
+// which it first checks really is a procfs.
+func writeSysctls(sysctl map[string]string) error {
+	if len(sysctl) == 0 {
+		return nil
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs("/proc/sys", &st); err != nil {
+		return fmt.Errorf("linux.sysctl: statfs /proc/sys: %w", err)
+	}
+	if st.Type != unix.PROC_SUPER_MAGIC {
+		return errors.New("linux.sysctl: /proc/sys in the container is not a procfs")
+	}
+	for k, v := range sysctl {
+		p := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
+		f, err := os.OpenFile(p, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("linux.sysctl %s: %w", k, err)
+		}
+		_, err = f.WriteString(v)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("linux.sysctl %s=%q: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// ownCgroupPaths reads the cgroups the init was placed in, for cgroup
+// mounts in a container without a cgroup namespace.
+func ownCgroupPaths() (map[string]string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("read /proc/self/cgroup: %w", err)
+	}
+	paths := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, ctrl := range strings.Split(parts[1], ",") {
+			paths[ctrl] = parts[2]
+		}
+	}
+	return paths, nil
+}
+
+// hookState is the state handed to hooks that run inside the container.
+func hookState(ic *initproto.InitConfig, status specs.ContainerState) *specs.State {
+	st := &specs.State{}
+	if len(ic.State) > 0 {
+		json.Unmarshal(ic.State, st) // produced by the runtime from the same types
+	}
+	st.Status = status
+	return st
+}

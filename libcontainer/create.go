@@ -1,0 +1,254 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+)
+
+// CreateOpts is everything "ocirun create" (and run) passes in.
+type CreateOpts struct {
+	ID     string
+	Bundle string // absolute
+	Config *configs.Config
+
+	PidFile string
+	// ConsoleSocket is the path of a unix socket that receives the pty
+	// master when the process has a terminal. ConsoleConn is the same as
+	// an already connected socket (ocirun run uses a socketpair).
+	ConsoleSocket string
+	ConsoleConn   *os.File
+
+	NoPivot      bool
+	NoNewKeyring bool
+	// PreserveFds counts the caller's fds from 3 up that the container's
+	// process inherits.
+	PreserveFds int
+	Stdio       Stdio
+}
+
+// Create builds a container up to the "created" status: its init has set
+// everything up and waits for Start, and no runtime process stays behind.
+// On failure nothing is left: no state directory, no process, no cgroup.
+func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
+	cfg := o.Config
+	if cfg == nil || cfg.Process == nil {
+		return nil, errors.New("create: the config has no process")
+	}
+	d, err := s.newDir(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{store: s, dir: d.path, lock: d, state: State{
+		ID:      o.ID,
+		Bundle:  o.Bundle,
+		Created: time.Now().UTC(),
+		Config:  cfg,
+	}}
+	var l *launch
+	defer func() {
+		if retErr == nil {
+			return
+		}
+		if l != nil {
+			l.kill()
+		}
+		if err := c.destroy(); err != nil {
+			retErr = fmt.Errorf("%w (cleanup: %v)", retErr, err)
+		}
+		c.Unlock()
+	}()
+
+	// Stage 1 becomes our child when stage 0 exits, so run can wait for it
+	// and create can reap it on failure.
+	if err := unixSubreaper(); err != nil {
+		return nil, err
+	}
+
+	startListener, err := listenStartSocket(d)
+	if err != nil {
+		return nil, err
+	}
+	defer startListener.Close()
+
+	var consoleConn *os.File
+	if cfg.Process.Terminal {
+		consoleConn, err = openConsoleConn(o.ConsoleSocket, o.ConsoleConn)
+		if err != nil {
+			return nil, err
+		}
+		defer consoleConn.Close()
+	} else if o.ConsoleSocket != "" {
+		return nil, errors.New("--console-socket is only valid when process.terminal is true")
+	}
+
+	preserved := make([]*os.File, o.PreserveFds)
+	for i := range preserved {
+		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
+	}
+	extra := []*os.File{startListener}
+	ic := initproto.InitConfig{
+		Mode:         initproto.ModeInit,
+		ContainerID:  o.ID,
+		Bundle:       o.Bundle,
+		Config:       cfg,
+		Process:      cfg.Process,
+		NoPivotRoot:  o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring,
+		PreserveFds:  o.PreserveFds,
+		ConsoleFd:    -1,
+		StartFd:      3 + o.PreserveFds + 1,
+	}
+	if consoleConn != nil {
+		extra = append(extra, consoleConn)
+		ic.ConsoleFd = ic.StartFd + 1
+	}
+
+	b, err := bootstrapFor(cfg.Namespaces, cfg.UIDMappings, cfg.GIDMappings, cfg.TimeOffsets)
+	if err != nil {
+		return nil, err
+	}
+	l, err = startStage0(o.Stdio, preserved, extra)
+	if err != nil {
+		return nil, err
+	}
+	stage0 := l.cmd.Process.Pid
+	// Stage 0 goes into the cgroup before it creates any namespace, so a
+	// new cgroup namespace is rooted at the container's cgroup and every
+	// process it forks is accounted there from the start.
+	if err := c.applyCgroup(stage0); err != nil {
+		return nil, err
+	}
+	if cfg.OomScoreAdj != nil {
+		// Written from outside: lowering it needs CAP_SYS_RESOURCE in the
+		// host user namespace, which the init no longer has in a new one.
+		p := "/proc/" + strconv.Itoa(stage0) + "/oom_score_adj"
+		if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.OomScoreAdj)), 0); err != nil {
+			return nil, fmt.Errorf("set process.oomScoreAdj to %d: %w", *cfg.OomScoreAdj, err)
+		}
+	}
+	if err := l.bootstrap(b, cfg.UIDMappings, cfg.GIDMappings); err != nil {
+		return nil, err
+	}
+	c.state.InitPid = l.stage1Pid
+	start, _, err := processStartTime(l.stage1Pid)
+	if err != nil {
+		return nil, fmt.Errorf("read start time of container init %d: %w", l.stage1Pid, err)
+	}
+	c.state.InitStartTime = start
+
+	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreating))
+	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {
+		return nil, l.diedErr(err)
+	}
+	for {
+		t, payload, err := l.conn.Recv()
+		if err != nil {
+			return nil, l.diedErr(err)
+		}
+		switch t {
+		case initproto.MsgRuntimeHooks:
+			if err := c.runRuntimeHooks(); err != nil {
+				return nil, err
+			}
+			if err := l.conn.Send(initproto.MsgHooksDone, nil); err != nil {
+				return nil, l.diedErr(err)
+			}
+			continue
+		case initproto.MsgReady:
+		case initproto.MsgError:
+			return nil, &initproto.RemoteError{Msg: string(payload)}
+		default:
+			return nil, fmt.Errorf("sync protocol: unexpected %s from the container init", t)
+		}
+		break
+	}
+	if err := writeState(c.dir, &c.state); err != nil {
+		return nil, err
+	}
+	if o.PidFile != "" {
+		if err := WritePidFile(o.PidFile, c.state.InitPid); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.conn.Send(initproto.MsgCommitted, nil); err != nil {
+		return nil, l.diedErr(err)
+	}
+	l.conn.Close()
+	return c, nil
+}
+
+// specStateAs is the runtime-spec state with an explicit status, for hooks
+// that run while the stored status is not yet meaningful.
+func (c *Container) specStateAs(status specs.ContainerState) *specs.State {
+	st := &specs.State{
+		Version: specs.Version,
+		ID:      c.state.ID,
+		Status:  status,
+		Pid:     c.state.InitPid,
+		Bundle:  c.state.Bundle,
+	}
+	if c.state.Config != nil {
+		st.Annotations = c.state.Config.Labels
+	}
+	return st
+}
+
+// listenStartSocket binds the start socket in the container's state
+// directory; stage 1 accepts on it (see package initproto).
+func listenStartSocket(d *lockedDir) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("create start socket: %w", err)
+	}
+	addr := &unix.SockaddrUnix{Name: "/proc/self/fd/" + strconv.Itoa(int(d.f.Fd())) + "/" + startSock}
+	if err := unix.Bind(fd, addr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("bind %s: %w", filepath.Join(d.path, startSock), err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("listen on %s: %w", filepath.Join(d.path, startSock), err)
+	}
+	return os.NewFile(uintptr(fd), "start-socket"), nil
+}
+
+// openConsoleConn returns the socket on which the init sends the pty master.
+func openConsoleConn(path string, conn *os.File) (*os.File, error) {
+	if conn != nil {
+		return conn, nil
+	}
+	if path == "" {
+		return nil, errors.New("process.terminal is true but no --console-socket was given")
+	}
+	uc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("connect to console socket %s: %w", path, err)
+	}
+	defer uc.Close()
+	f, err := uc.File()
+	if err != nil {
+		return nil, fmt.Errorf("console socket %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// unixSubreaper makes the runtime adopt the processes stage 0 forks, so
+// that it can wait for them.
+func unixSubreaper() error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("become child subreaper: %w", err)
+	}
+	return nil
+}

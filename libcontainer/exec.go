@@ -1,0 +1,133 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+)
+
+// ExecOpts describes a process to start in a running container.
+type ExecOpts struct {
+	Process       *configs.Process
+	PidFile       string
+	ConsoleSocket string
+	ConsoleConn   *os.File
+	PreserveFds   int
+	Stdio         Stdio
+	// IgnorePaused allows exec into a paused container (the process
+	// starts frozen).
+	IgnorePaused bool
+}
+
+// procNsName is the file name under /proc/<pid>/ns of each namespace type.
+var procNsName = map[configs.NamespaceType]string{
+	configs.NEWNS: "mnt", configs.NEWUTS: "uts", configs.NEWIPC: "ipc", configs.NEWNET: "net",
+	configs.NEWPID: "pid", configs.NEWUSER: "user", configs.NEWCGROUP: "cgroup", configs.NEWTIME: "time",
+}
+
+// Exec starts a process inside the container: it joins every namespace of
+// the container's init and its cgroup, and gets the process's own identity
+// and confinement. It returns the host pid once the process has exec'd; the
+// process is a child of the caller, who may wait for it.
+func (c *Container) Exec(o *ExecOpts) (int, error) {
+	switch st := c.Status(); {
+	case st == Stopped:
+		return 0, fmt.Errorf("cannot exec in container %q: %w", c.ID(), ErrNotRunning)
+	case st == Paused && !o.IgnorePaused:
+		return 0, fmt.Errorf("cannot exec in container %q: it is paused (use --ignore-paused)", c.ID())
+	}
+	cfg := c.state.Config
+	// Join the init's namespaces through /proc, whether the container
+	// created them or joined them by path.
+	var nss []configs.Namespace
+	for _, ns := range cfg.Namespaces {
+		nss = append(nss, configs.Namespace{
+			Type: ns.Type,
+			Path: "/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/" + procNsName[ns.Type],
+		})
+	}
+	b, err := bootstrapFor(nss, nil, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := cfg.Namespace(configs.NEWUSER); ok {
+		b.BecomeRoot = true
+	}
+	if err := unixSubreaper(); err != nil {
+		return 0, err
+	}
+
+	var extra []*os.File
+	consoleFd := -1
+	if o.Process.Terminal {
+		conn, err := openConsoleConn(o.ConsoleSocket, o.ConsoleConn)
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close()
+		extra = append(extra, conn)
+		consoleFd = 3 + o.PreserveFds + 1
+	} else if o.ConsoleSocket != "" {
+		return 0, errors.New("--console-socket is only valid with a terminal (process.terminal or --tty)")
+	}
+	preserved := make([]*os.File, o.PreserveFds)
+	for i := range preserved {
+		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
+	}
+
+	l, err := startStage0(o.Stdio, preserved, extra)
+	if err != nil {
+		return 0, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			l.kill()
+		}
+	}()
+	if err := c.joinCgroup(l.cmd.Process.Pid); err != nil {
+		return 0, err
+	}
+	if err := l.bootstrap(b, nil, nil); err != nil {
+		return 0, err
+	}
+	state, _ := json.Marshal(c.specStateAs(specs.StateRunning))
+	ic := initproto.InitConfig{
+		Mode:        initproto.ModeExec,
+		ContainerID: c.ID(),
+		Bundle:      c.state.Bundle,
+		Config:      cfg,
+		Process:     o.Process,
+		PreserveFds: o.PreserveFds,
+		ConsoleFd:   consoleFd,
+		StartFd:     -1,
+		State:       state,
+	}
+	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {
+		return 0, l.diedErr(err)
+	}
+	if _, err := l.conn.Expect(initproto.MsgReady); err != nil {
+		return 0, l.diedErr(err)
+	}
+	// After ready, stage 1 either reports an error or execs, which closes
+	// the close-on-exec socket.
+	if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
+		return 0, err
+	}
+	l.conn.Close()
+	pid := l.stage1Pid
+	if o.PidFile != "" {
+		if err := WritePidFile(o.PidFile, pid); err != nil {
+			return 0, err
+		}
+	}
+	ok = true
+	return pid, nil
+}

@@ -1,0 +1,47 @@
+package libcontainer
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ocirun/ocirun/libcontainer/hooks"
+)
+
+// runRuntimeHooks runs the prestart and createRuntime hooks in the
+// runtime's namespaces, while the container init waits before pivot_root.
+func (c *Container) runRuntimeHooks() error {
+	h := c.state.Config.Hooks
+	if h == nil {
+		return nil
+	}
+	st := c.specStateAs(specs.StateCreating)
+	if err := hooks.RunAll("prestart", h.Prestart, st); err != nil { //nolint:staticcheck // deprecated by the spec, still run
+		return err
+	}
+	return hooks.RunAll("createRuntime", h.CreateRuntime, st)
+}
+
+// runPoststart runs the poststart hooks after the user process started. The
+// spec (v1.3.0) makes their failure fatal: start reports it.
+func (c *Container) runPoststart() error {
+	h := c.state.Config.Hooks
+	if h == nil || len(h.Poststart) == 0 {
+		return nil
+	}
+	return hooks.RunAll("poststart", h.Poststart, c.specStateAs(specs.StateRunning))
+}
+
+// runPoststop runs the poststop hooks once the container is gone. Their
+// failures are only warnings: the container is deleted anyway.
+func (c *Container) runPoststop(warn func(string)) {
+	h := c.state.Config.Hooks
+	if h == nil || len(h.Poststop) == 0 {
+		return
+	}
+	st := c.specStateAs(specs.StateStopped)
+	st.Pid = 0
+	for _, hook := range h.Poststop {
+		if err := hooks.Run("poststop", hook, st); err != nil && warn != nil {
+			warn(err.Error())
+		}
+	}
+}

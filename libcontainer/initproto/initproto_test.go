@@ -1,0 +1,141 @@
+package initproto
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestBootstrapRoundTrip(t *testing.T) {
+	cases := []Bootstrap{
+		{},
+		{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID},
+		{
+			CloneFlags: unix.CLONE_NEWUSER | unix.CLONE_NEWTIME,
+			Join: []JoinNamespace{
+				{Flag: unix.CLONE_NEWNET, Path: "/var/run/netns/a,b c"},
+				{Flag: unix.CLONE_NEWIPC, Path: "/proc/1/ns/ipc"},
+			},
+			TimeOffsets: "monotonic 10 0\nboottime -5 20\n",
+			BecomeRoot:  true,
+		},
+	}
+	for i, want := range cases {
+		got, err := DecodeBootstrap(want.Encode())
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("case %d: got %+v, want %+v", i, *got, want)
+		}
+	}
+}
+
+func TestDecodeBootstrapRejectsGarbage(t *testing.T) {
+	for _, p := range [][]byte{{1}, {1, 0, 9, 0, 0, 0, 1}, {9, 0, 0, 0, 0, 0}, {1, 0, 2, 0, 0, 0, 1, 2}} {
+		if _, err := DecodeBootstrap(p); err == nil {
+			t.Errorf("DecodeBootstrap(%v) succeeded", p)
+		}
+	}
+}
+
+func socketpair(t *testing.T) (*Conn, *Conn) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := NewConn(os.NewFile(uintptr(fds[0]), "a")), NewConn(os.NewFile(uintptr(fds[1]), "b"))
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+func TestMessages(t *testing.T) {
+	a, b := socketpair(t)
+	cfg := InitConfig{Mode: ModeExec, ContainerID: "c1", ConsoleFd: -1, StartFd: -1}
+	if err := a.SendJSON(MsgConfig, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var got InitConfig
+	if err := b.ExpectJSON(MsgConfig, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, cfg) {
+		t.Errorf("got %+v, want %+v", got, cfg)
+	}
+
+	// An error message becomes a RemoteError carrying exactly the text.
+	if err := a.SendError(errors.New(`mount "proc" on /proc: permission denied`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Expect(MsgReady)
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Msg != `mount "proc" on /proc: permission denied` {
+		t.Errorf("got %v, want the remote error", err)
+	}
+
+	// The wrong message type is a protocol error naming both types.
+	if err := a.Send(MsgHooksDone, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Expect(MsgReady); err == nil || err.Error() != "sync protocol: expected ready, got hooks-done" {
+		t.Errorf("got %v", err)
+	}
+
+	// A closed peer is ErrPeerClosed, which exec relies on to see execve.
+	a.Close()
+	if _, _, err := b.Recv(); !errors.Is(err, ErrPeerClosed) {
+		t.Errorf("got %v, want ErrPeerClosed", err)
+	}
+}
+
+func TestOversizedPayloadRejected(t *testing.T) {
+	a, b := socketpair(t)
+	if _, err := a.File().Write([]byte{0xff, 0xff, 0xff, 0x7f, byte(MsgConfig)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Recv(); err == nil {
+		t.Fatal("oversized payload accepted")
+	}
+}
+
+func TestSendFd(t *testing.T) {
+	a, b := socketpair(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := a.SendFd(MsgSeccompFd, int(w.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Send(MsgReady, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Expect(MsgSeccompFd); err != nil {
+		t.Fatal(err)
+	}
+	fd := b.TakeFd()
+	if fd < 0 {
+		t.Fatal("no fd received")
+	}
+	got := os.NewFile(uintptr(fd), "received")
+	defer got.Close()
+	if _, err := got.WriteString("hi"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2)
+	if _, err := r.Read(buf); err != nil || string(buf) != "hi" {
+		t.Fatalf("read %q, %v through the received fd", buf, err)
+	}
+	if p, err := b.Expect(MsgReady); err != nil || string(p) != "x" {
+		t.Fatalf("next message: %q, %v", p, err)
+	}
+	if b.TakeFd() != -1 {
+		t.Error("a second fd appeared")
+	}
+}

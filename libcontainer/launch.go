@@ -1,0 +1,271 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+)
+
+// Stdio is what the container's process gets as fds 0, 1 and 2.
+type Stdio struct {
+	Stdin, Stdout, Stderr *os.File
+}
+
+func (s Stdio) orDefault() Stdio {
+	if s.Stdin == nil {
+		s.Stdin = os.Stdin
+	}
+	if s.Stdout == nil {
+		s.Stdout = os.Stdout
+	}
+	if s.Stderr == nil {
+		s.Stderr = os.Stderr
+	}
+	return s
+}
+
+// launch is a process started through the two init stages, seen from the
+// runtime: stage 0 first, then stage 1 once stage 0 has reported its pid.
+type launch struct {
+	cmd       *exec.Cmd // stage 0
+	conn      *initproto.Conn
+	stage0Ok  bool // stage 0 was reaped
+	stage1Pid int
+}
+
+// nsFlags maps namespace types to their clone(2) flags.
+var nsFlags = map[configs.NamespaceType]uint32{
+	configs.NEWNS:     unix.CLONE_NEWNS,
+	configs.NEWUTS:    unix.CLONE_NEWUTS,
+	configs.NEWIPC:    unix.CLONE_NEWIPC,
+	configs.NEWNET:    unix.CLONE_NEWNET,
+	configs.NEWPID:    unix.CLONE_NEWPID,
+	configs.NEWUSER:   unix.CLONE_NEWUSER,
+	configs.NEWCGROUP: unix.CLONE_NEWCGROUP,
+	configs.NEWTIME:   unix.CLONE_NEWTIME,
+}
+
+// bootstrapFor says what stage 0 must join and create for these namespaces.
+func bootstrapFor(namespaces []configs.Namespace, uidMap, gidMap []configs.IDMap, offsets map[string]configs.TimeOffset) (*initproto.Bootstrap, error) {
+	b := &initproto.Bootstrap{}
+	for _, ns := range namespaces {
+		flag, ok := nsFlags[ns.Type]
+		if !ok {
+			return nil, fmt.Errorf("unknown namespace type %q", ns.Type)
+		}
+		if ns.Path != "" {
+			b.Join = append(b.Join, initproto.JoinNamespace{Flag: flag, Path: ns.Path})
+			if ns.Type == configs.NEWUSER {
+				b.BecomeRoot = true
+			}
+		} else {
+			b.CloneFlags |= flag
+		}
+	}
+	if b.CloneFlags&unix.CLONE_NEWUSER != 0 {
+		b.BecomeRoot = mapsID0(uidMap) && mapsID0(gidMap)
+	}
+	if len(offsets) > 0 {
+		var sb strings.Builder
+		for _, clock := range []string{"monotonic", "boottime"} {
+			if o, ok := offsets[clock]; ok {
+				fmt.Fprintf(&sb, "%s %d %d\n", clock, o.Secs, o.Nanosecs)
+			}
+		}
+		b.TimeOffsets = sb.String()
+	}
+	return b, nil
+}
+
+func mapsID0(m []configs.IDMap) bool {
+	for _, r := range m {
+		if r.ContainerID == 0 && r.Size > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func formatIDMap(m []configs.IDMap) []byte {
+	var sb strings.Builder
+	for _, r := range m {
+		fmt.Fprintf(&sb, "%d %d %d\n", r.ContainerID, r.HostID, r.Size)
+	}
+	return []byte(sb.String())
+}
+
+// startStage0 re-executes the runtime binary as "ocirun init". extra are
+// the fds after the preserved ones; their numbers in the child are
+// 3+len(preserved)+i. The sync socket is always the first of them.
+func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("create sync socket: %w", err)
+	}
+	parentEnd := os.NewFile(uintptr(fds[0]), "sync-parent")
+	childEnd := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer childEnd.Close()
+
+	exe, err := sealedSelf()
+	if err != nil {
+		parentEnd.Close()
+		return nil, err
+	}
+	defer exe.Close()
+
+	stdio = stdio.orDefault()
+	files := append(append(append([]*os.File{}, preserved...), childEnd), extra...)
+	syncFd := 3 + len(preserved)
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:       []string{"ocirun", "init"},
+		Env:        []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)},
+		Stdin:      stdio.Stdin,
+		Stdout:     stdio.Stdout,
+		Stderr:     stdio.Stderr,
+		ExtraFiles: files,
+	}
+	if err := cmd.Start(); err != nil {
+		parentEnd.Close()
+		return nil, fmt.Errorf("start container init: %w", err)
+	}
+	return &launch{cmd: cmd, conn: initproto.NewConn(parentEnd)}, nil
+}
+
+// bootstrap drives stage 0 to the point where stage 1 exists, writing the
+// ID maps when asked. The caller has already put stage 0 in its cgroup.
+func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMap) error {
+	if err := l.conn.Send(initproto.MsgBootstrap, b.Encode()); err != nil {
+		return l.diedErr(err)
+	}
+	for {
+		t, payload, err := l.conn.Recv()
+		if err != nil {
+			return l.diedErr(err)
+		}
+		switch t {
+		case initproto.MsgMapIDs:
+			pid := l.cmd.Process.Pid
+			if err := writeIDMaps(pid, uidMap, gidMap); err != nil {
+				return err
+			}
+			if err := l.conn.Send(initproto.MsgIDsMapped, nil); err != nil {
+				return l.diedErr(err)
+			}
+		case initproto.MsgStage1Pid:
+			pid, err := initproto.Stage1Pid(payload)
+			if err != nil {
+				return err
+			}
+			l.stage1Pid = pid
+			// Stage 0 exits right after; reaping it makes stage 1 our
+			// child (we are a subreaper).
+			err = l.cmd.Wait()
+			l.stage0Ok = true
+			if err != nil {
+				return fmt.Errorf("container init stage 0: %w", err)
+			}
+			return nil
+		case initproto.MsgError:
+			return &initproto.RemoteError{Msg: string(payload)}
+		default:
+			return fmt.Errorf("sync protocol: unexpected %s from stage 0", t)
+		}
+	}
+}
+
+func writeIDMaps(pid int, uidMap, gidMap []configs.IDMap) error {
+	for _, m := range []struct {
+		file string
+		ids  []configs.IDMap
+	}{{"uid_map", uidMap}, {"gid_map", gidMap}} {
+		p := "/proc/" + strconv.Itoa(pid) + "/" + m.file
+		if err := os.WriteFile(p, formatIDMap(m.ids), 0); err != nil {
+			return fmt.Errorf("write %s of the container's user namespace: %w", m.file, err)
+		}
+	}
+	return nil
+}
+
+// diedErr turns a broken sync socket into an error that says how the init
+// ended, instead of "EOF".
+func (l *launch) diedErr(cause error) error {
+	if !errors.Is(cause, initproto.ErrPeerClosed) && !errors.Is(cause, unix.EPIPE) && !errors.Is(cause, unix.ECONNRESET) {
+		return cause
+	}
+	if !l.stage0Ok {
+		err := l.cmd.Wait()
+		l.stage0Ok = true
+		if err != nil {
+			return fmt.Errorf("container init exited before it was set up: %w", err)
+		}
+	}
+	if l.stage1Pid > 0 {
+		var ws unix.WaitStatus
+		if _, err := unix.Wait4(l.stage1Pid, &ws, 0, nil); err == nil {
+			l.stage1Pid = 0
+			return fmt.Errorf("container init exited before it was set up: %s", describeWait(ws))
+		}
+	}
+	return errors.New("container init exited before it was set up")
+}
+
+// kill ends whatever the launch left running and reaps it.
+func (l *launch) kill() {
+	if !l.stage0Ok {
+		l.cmd.Process.Kill()
+		l.cmd.Wait()
+		l.stage0Ok = true
+	}
+	if l.stage1Pid > 0 {
+		unix.Kill(l.stage1Pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(l.stage1Pid, &ws, 0, nil)
+		l.stage1Pid = 0
+	}
+	l.conn.Close()
+}
+
+func describeWait(ws unix.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return "exit status " + strconv.Itoa(ws.ExitStatus())
+	case ws.Signaled():
+		return "killed by signal " + ws.Signal().String()
+	}
+	return fmt.Sprintf("wait status %#x", uint32(ws))
+}
+
+// ExitCode converts a wait status into a shell-style exit code.
+func ExitCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// sealedSelf returns the runtime's own binary on a private, read-only,
+// detached bind mount. The init runs from it, so a container that reaches
+// the binary through /proc/<init pid>/exe can read it but never open it
+// for writing (EROFS) and overwrite the host's runtime (CVE-2019-5736).
+// Unlike copying the binary into a sealed memfd, this costs two syscalls.
+func sealedSelf() (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open_tree of the runtime binary: %w", err)
+	}
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NODEV}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("make the runtime binary's mount read-only: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "ocirun-exe"), nil
+}

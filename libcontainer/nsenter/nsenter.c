@@ -1,0 +1,293 @@
+// Stage 0 of the container init. The messages and the bootstrap attribute
+// layout are defined and documented in package initproto (initproto.go and
+// bootstrap.go); the numbers below must match those.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+enum {
+	MSG_BOOTSTRAP = 1,
+	MSG_MAP_IDS = 2,
+	MSG_IDS_MAPPED = 3,
+	MSG_STAGE1_PID = 4,
+	MSG_ERROR = 10,
+};
+
+enum {
+	ATTR_CLONE_FLAGS = 1,
+	ATTR_JOIN = 2,
+	ATTR_TIME_OFFSETS = 3,
+	ATTR_BECOME_ROOT = 4,
+};
+
+#define MAX_JOIN 16
+#define MAX_PAYLOAD (1 << 20)
+
+static int sync_fd = -1;
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void send_msg(uint8_t type, const void *payload, uint32_t len)
+{
+	uint8_t hdr[5] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff, type};
+	if (write_all(sync_fd, hdr, sizeof(hdr)) < 0 || (len > 0 && write_all(sync_fd, payload, len) < 0))
+		_exit(1); // the runtime is gone; nobody is left to tell
+}
+
+// bail reports the error to the runtime, which shows it to the user as the
+// final error line, and ends stage 0.
+static void __attribute__((noreturn, format(printf, 1, 2))) bail(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	send_msg(MSG_ERROR, buf, (uint32_t)strlen(buf));
+	_exit(1);
+}
+
+static uint8_t *recv_msg(uint8_t want, uint32_t *len)
+{
+	uint8_t hdr[5];
+	if (read_all(sync_fd, hdr, sizeof(hdr)) < 0)
+		_exit(1); // the runtime closed the socket: it has given up on us
+	*len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+	if (hdr[4] != want)
+		bail("nsenter: expected message %d from the runtime, got %d", want, hdr[4]);
+	if (*len > MAX_PAYLOAD)
+		bail("nsenter: message of %u bytes is too large", *len);
+	uint8_t *p = malloc(*len + 1);
+	if (p == NULL)
+		bail("nsenter: out of memory");
+	if (*len > 0 && read_all(sync_fd, p, *len) < 0)
+		_exit(1);
+	p[*len] = 0;
+	return p;
+}
+
+static const char *ns_name(uint32_t flag)
+{
+	switch (flag) {
+	case CLONE_NEWUSER: return "user";
+	case CLONE_NEWNS: return "mount";
+	case CLONE_NEWUTS: return "uts";
+	case CLONE_NEWIPC: return "ipc";
+	case CLONE_NEWNET: return "network";
+	case CLONE_NEWPID: return "pid";
+	case CLONE_NEWCGROUP: return "cgroup";
+	case CLONE_NEWTIME: return "time";
+	}
+	return "unknown";
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+struct join {
+	uint32_t flag;
+	const char *path;
+	int fd;
+};
+
+struct bootstrap {
+	uint32_t clone_flags;
+	struct join join[MAX_JOIN];
+	int njoin;
+	const char *time_offsets;
+	int become_root;
+};
+
+// parse_bootstrap decodes the attribute list; strings are copied so that
+// each one is NUL-terminated.
+static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
+{
+	uint32_t off = 0;
+	memset(b, 0, sizeof(*b));
+	while (off < len) {
+		if (len - off < 6)
+			bail("nsenter: truncated bootstrap attribute");
+		uint16_t type = (uint16_t)(p[off] | p[off + 1] << 8);
+		uint32_t n = get_u32(p + off + 2);
+		off += 6;
+		if (n > len - off)
+			bail("nsenter: bootstrap attribute %u truncated", type);
+		uint8_t *v = p + off;
+		off += n;
+		switch (type) {
+		case ATTR_CLONE_FLAGS:
+			if (n != 4)
+				bail("nsenter: bad clone flags attribute");
+			b->clone_flags = get_u32(v);
+			break;
+		case ATTR_JOIN: {
+			if (n < 5)
+				bail("nsenter: bad join attribute");
+			if (b->njoin == MAX_JOIN)
+				bail("nsenter: more than %d namespaces to join", MAX_JOIN);
+			char *path = strndup((const char *)v + 4, n - 4);
+			if (path == NULL)
+				bail("nsenter: out of memory");
+			b->join[b->njoin].flag = get_u32(v);
+			b->join[b->njoin].path = path;
+			b->njoin++;
+			break;
+		}
+		case ATTR_TIME_OFFSETS:
+			b->time_offsets = strndup((const char *)v, n);
+			if (b->time_offsets == NULL)
+				bail("nsenter: out of memory");
+			break;
+		case ATTR_BECOME_ROOT:
+			b->become_root = n == 1 && v[0] == 1;
+			break;
+		default:
+			bail("nsenter: unknown bootstrap attribute %u", type);
+		}
+	}
+}
+
+static void join_namespaces(struct bootstrap *b)
+{
+	// Open every path first: once the mount namespace is joined, paths
+	// would resolve in the container's filesystem instead of the host's.
+	for (int i = 0; i < b->njoin; i++) {
+		b->join[i].fd = open(b->join[i].path, O_RDONLY | O_CLOEXEC);
+		if (b->join[i].fd < 0)
+			bail("open %s namespace %s: %s", ns_name(b->join[i].flag), b->join[i].path, strerror(errno));
+	}
+	// The user namespace goes first: joining it grants the capabilities
+	// that joining the namespaces it owns requires.
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < b->njoin; i++) {
+			struct join *j = &b->join[i];
+			if ((pass == 0) != (j->flag == CLONE_NEWUSER))
+				continue;
+			if (setns(j->fd, (int)j->flag) < 0)
+				bail("join %s namespace %s: %s", ns_name(j->flag), j->path, strerror(errno));
+			close(j->fd);
+			if (j->flag == CLONE_NEWUSER && b->become_root) {
+				if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+					bail("become root in user namespace %s: %s", j->path, strerror(errno));
+			}
+		}
+	}
+}
+
+static void create_namespaces(struct bootstrap *b)
+{
+	if (b->clone_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			bail("create user namespace: %s", strerror(errno));
+		uint32_t len;
+		send_msg(MSG_MAP_IDS, NULL, 0);
+		free(recv_msg(MSG_IDS_MAPPED, &len));
+		if (b->become_root && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+			bail("become root in the new user namespace: %s", strerror(errno));
+	}
+	uint32_t rest = b->clone_flags & ~(uint32_t)CLONE_NEWUSER;
+	if (rest != 0 && unshare((int)rest) < 0) {
+		int err = errno;
+		// Name the namespace that failed: unshare them one by one.
+		for (uint32_t bit = 1; bit != 0; bit <<= 1)
+			if ((rest & bit) && unshare((int)bit) < 0)
+				bail("create %s namespace: %s", ns_name(bit), strerror(errno));
+		bail("create namespaces: %s", strerror(err));
+	}
+	if (b->time_offsets != NULL) {
+		// Offsets can only be written before any process enters the time
+		// namespace, which happens at the fork below.
+		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			bail("open /proc/self/timens_offsets: %s", strerror(errno));
+		if (write_all(fd, b->time_offsets, strlen(b->time_offsets)) < 0)
+			bail("write time namespace offsets: %s", strerror(errno));
+		close(fd);
+	}
+}
+
+void ocirun_nsenter(void)
+{
+	const char *env = getenv("_OCIRUN_SYNC_FD");
+	if (env == NULL)
+		return;
+	char *end;
+	long fd = strtol(env, &end, 10);
+	if (*env == 0 || *end != 0 || fd < 3 || fd > 1 << 20) {
+		fprintf(stderr, "ocirun init: bad _OCIRUN_SYNC_FD %s\n", env);
+		_exit(1);
+	}
+	sync_fd = (int)fd;
+
+	// A process of ours that a container can see must not be dumpable, or
+	// the container could open /proc/<pid>/exe and reach the runtime binary.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+
+	uint32_t len;
+	uint8_t *payload = recv_msg(MSG_BOOTSTRAP, &len);
+	struct bootstrap b;
+	parse_bootstrap(payload, len, &b);
+	join_namespaces(&b);
+	create_namespaces(&b);
+
+	// New PID and time namespaces, and a joined PID namespace, apply only
+	// to children. The runtime is a child subreaper, so the child is
+	// reparented to it as soon as this process exits.
+	pid_t pid = fork();
+	if (pid < 0)
+		bail("fork into the container's namespaces: %s", strerror(errno));
+	if (pid == 0)
+		return; // stage 1: the Go runtime starts now
+	uint8_t p[4] = {pid & 0xff, (pid >> 8) & 0xff, (pid >> 16) & 0xff, (pid >> 24) & 0xff};
+	send_msg(MSG_STAGE1_PID, p, sizeof(p));
+	_exit(0);
+}

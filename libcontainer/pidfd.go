@@ -1,0 +1,28 @@
+package libcontainer
+
+import (
+	"fmt"
+	"net"
+
+	"golang.org/x/sys/unix"
+)
+
+// SendPidfd opens a pidfd of pid and sends it over the unix socket at path
+// with SCM_RIGHTS (--pidfd-socket, as newer containerd asks for): the
+// receiver can then signal and wait for the process without pid reuse races.
+func SendPidfd(path string, pid int) error {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("pidfd_open %d: %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return fmt.Errorf("connect to pidfd socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	if _, _, err := conn.WriteMsgUnix([]byte("pidfd"), unix.UnixRights(pidfd), nil); err != nil {
+		return fmt.Errorf("send pidfd over %s: %w", path, err)
+	}
+	return nil
+}

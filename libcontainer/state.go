@@ -1,0 +1,267 @@
+// Package libcontainer creates and manages containers: the state store under
+// --root, the lifecycle operations of runtime-spec (create, start, state,
+// kill, delete) and exec, and the runtime's side of the init protocol
+// (package initproto). It never runs inside a container itself; the init
+// stages live in packages nsenter and containerinit.
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+)
+
+// Status is a container's runtime-spec status.
+type Status string
+
+const (
+	Creating Status = "creating"
+	Created  Status = "created"
+	Running  Status = "running"
+	Paused   Status = "paused"
+	Stopped  Status = "stopped"
+)
+
+// ErrNotExist is wrapped by errors about a container id that has no state.
+// Its text is what containerd and podman look for.
+var ErrNotExist = errors.New("does not exist")
+
+// ErrNotRunning is wrapped when a signal is sent to a stopped container;
+// containerd treats "container not running" as "already finished".
+var ErrNotRunning = errors.New("container not running")
+
+const (
+	stateFile  = "state.json"
+	startSock  = "start.sock"
+	maxIDBytes = 255 // the id is a directory name
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_+\-.]+$`)
+
+// ValidateID checks a container id the way runc does (letters, digits and
+// "_+-." only), and refuses "." and "..", which would name the state root
+// or its parent.
+func ValidateID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("container id must not be empty")
+	case len(id) > maxIDBytes:
+		return fmt.Errorf("invalid container id %.32q...: longer than %d bytes", id, maxIDBytes)
+	case id == "." || id == ".." || !idPattern.MatchString(id):
+		return fmt.Errorf("invalid container id %q: only letters, digits and _+-. are allowed", id)
+	}
+	return nil
+}
+
+// State is what the runtime keeps in <root>/<id>/state.json.
+type State struct {
+	ID      string    `json:"id"`
+	Bundle  string    `json:"bundle"`
+	Created time.Time `json:"created"`
+	// InitPid is the host pid of the container's init; InitStartTime is its
+	// start time in clock ticks (/proc/<pid>/stat field 22), which tells the
+	// init apart from an unrelated process that reuses the pid.
+	InitPid       int    `json:"init_pid"`
+	InitStartTime uint64 `json:"init_start_time"`
+	// Started is set once start has run the user process.
+	Started bool            `json:"started,omitempty"`
+	Config  *configs.Config `json:"config"`
+	// CgroupState is the cgroup manager's own serialised state.
+	CgroupState json.RawMessage `json:"cgroup_state,omitempty"`
+}
+
+// Store is the state root given by --root: one directory per container.
+type Store struct {
+	Root string
+}
+
+func (s *Store) dir(id string) string { return filepath.Join(s.Root, id) }
+
+// List returns the ids of all containers, sorted.
+func (s *Store) List() ([]string, error) {
+	entries, err := os.ReadDir(s.Root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state root %s: %w", s.Root, err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && ValidateID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// lockedDir is a container's state directory, held with an exclusive flock
+// so that concurrent commands on one id run one after the other.
+type lockedDir struct {
+	path string
+	f    *os.File
+}
+
+func (d *lockedDir) unlock() {
+	if d != nil && d.f != nil {
+		d.f.Close() // closing drops the flock
+		d.f = nil
+	}
+}
+
+func lockDir(path string) (*lockedDir, error) {
+	f, err := os.OpenFile(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &lockedDir{path: path, f: f}, nil
+}
+
+// newDir makes the state directory of a new container and locks it.
+func (s *Store) newDir(id string) (*lockedDir, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("create state root %s: %w", s.Root, err)
+	}
+	p := s.dir(id)
+	if err := os.Mkdir(p, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container with id %q already exists", id)
+		}
+		return nil, fmt.Errorf("create state directory %s: %w", p, err)
+	}
+	d, err := lockDir(p)
+	if err != nil {
+		os.Remove(p)
+		return nil, fmt.Errorf("open state directory %s: %w", p, err)
+	}
+	return d, nil
+}
+
+// load reads a container's state; with lock set it first takes the
+// container's lock, which the caller releases with Container.Unlock.
+func (s *Store) load(id string, lock bool) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	p := s.dir(id)
+	c := &Container{store: s, dir: p}
+	if lock {
+		d, err := lockDir(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open state directory %s: %w", p, err)
+		}
+		c.lock = d
+	}
+	b, err := os.ReadFile(filepath.Join(p, stateFile))
+	if err != nil {
+		c.Unlock()
+		if errors.Is(err, os.ErrNotExist) {
+			// A directory without state.json is a create that is still
+			// running or died half-way; either way there is no container.
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("read state of container %q: %w", id, err)
+	}
+	if err := json.Unmarshal(b, &c.state); err != nil {
+		c.Unlock()
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(p, stateFile), err)
+	}
+	return c, nil
+}
+
+// Load returns the container with this id, locked for a state change.
+func (s *Store) Load(id string) (*Container, error) { return s.load(id, true) }
+
+// Peek returns the container without locking it, for read-only commands.
+func (s *Store) Peek(id string) (*Container, error) { return s.load(id, false) }
+
+// writeState replaces state.json atomically.
+func writeState(dir string, st *State) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, stateFile), b, 0o600)
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it
+// into place, so readers see the old content or the new, never a part.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// WritePidFile writes pid to path atomically, as engines expect.
+func WritePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("pid file %s: %w", path, err)
+	}
+	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644)
+}
+
+// processStartTime returns field 22 of /proc/<pid>/stat and whether the
+// process is a zombie (exited, not yet reaped).
+func processStartTime(pid int) (start uint64, zombie bool, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false, err
+	}
+	// The command name (field 2) may contain spaces and parentheses: the
+	// fields after it start after its last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat: no command name", pid)
+	}
+	fields := strings.Fields(s[i+1:])
+	// fields[0] is field 3 (state); field 22 is fields[19].
+	if len(fields) < 20 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields)+2)
+	}
+	start, err = strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat start time: %w", pid, err)
+	}
+	return start, fields[0] == "Z" || fields[0] == "X", nil
+}

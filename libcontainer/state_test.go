@@ -1,0 +1,167 @@
+package libcontainer
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+)
+
+func TestValidateID(t *testing.T) {
+	good := []string{"a", "ctr-1", "A_b.c+d", strings.Repeat("x", 255)}
+	for _, id := range good {
+		if err := ValidateID(id); err != nil {
+			t.Errorf("ValidateID(%q) = %v", id, err)
+		}
+	}
+	bad := map[string]string{
+		"":                       "must not be empty",
+		".":                      "only letters",
+		"..":                     "only letters",
+		"../x":                   "only letters",
+		"a/b":                    "only letters",
+		"a b":                    "only letters",
+		"a\x00b":                 "only letters",
+		strings.Repeat("x", 256): "longer than 255",
+	}
+	for id, want := range bad {
+		err := ValidateID(id)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateID(%q) = %v, want an error containing %q", id, err, want)
+		}
+	}
+}
+
+func TestStoreLifecycle(t *testing.T) {
+	s := &Store{Root: filepath.Join(t.TempDir(), "state")}
+	if ids, err := s.List(); err != nil || len(ids) != 0 {
+		t.Fatalf("List of a missing root = %v, %v", ids, err)
+	}
+	d, err := s.newDir("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.newDir("c1"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second newDir = %v", err)
+	}
+	// A directory without state.json is not a container yet.
+	if _, err := s.Peek("c1"); !errors.Is(err, ErrNotExist) {
+		t.Fatalf("Peek before state = %v", err)
+	}
+	st := &State{ID: "c1", Bundle: "/b", InitPid: os.Getpid(), Config: &configs.Config{Labels: map[string]string{"k": "v"}}}
+	st.InitStartTime, _, _ = processStartTime(os.Getpid())
+	if err := writeState(d.path, st); err != nil {
+		t.Fatal(err)
+	}
+	d.unlock()
+
+	c, err := s.Load("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID() != "c1" || c.State().Bundle != "/b" {
+		t.Errorf("loaded %+v", c.State())
+	}
+	// We are alive and there is no start socket: running.
+	if got := c.Status(); got != Running {
+		t.Errorf("Status = %s, want running", got)
+	}
+	if err := os.WriteFile(filepath.Join(d.path, startSock), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Status(); got != Created {
+		t.Errorf("Status with start socket = %s, want created", got)
+	}
+	// A different start time means the pid was reused: stopped.
+	c.state.InitStartTime++
+	if got := c.Status(); got != Stopped {
+		t.Errorf("Status with reused pid = %s, want stopped", got)
+	}
+	if c.Pid() != 0 || c.SpecState().Pid != 0 {
+		t.Errorf("a stopped container reports pid %d", c.Pid())
+	}
+	if err := c.Signal(unix.SIGTERM, false); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Signal to stopped = %v", err)
+	}
+	if err := c.Delete(false); err != nil {
+		t.Fatal(err)
+	}
+	c.Unlock()
+	if _, err := s.Load("c1"); !errors.Is(err, ErrNotExist) || !strings.Contains(err.Error(), `container "c1" does not exist`) {
+		t.Errorf("Load after delete = %v", err)
+	}
+	if ids, _ := s.List(); len(ids) != 0 {
+		t.Errorf("List after delete = %v", ids)
+	}
+}
+
+func TestProcessStartTimeParsesOddNames(t *testing.T) {
+	start, zombie, err := processStartTime(os.Getpid())
+	if err != nil || start == 0 || zombie {
+		t.Fatalf("processStartTime(self) = %d, %v, %v", start, zombie, err)
+	}
+	if _, _, err := processStartTime(1 << 30); err == nil {
+		t.Error("no error for a pid that cannot exist")
+	}
+}
+
+func TestBootstrapFor(t *testing.T) {
+	b, err := bootstrapFor([]configs.Namespace{
+		{Type: configs.NEWUSER},
+		{Type: configs.NEWNET, Path: "/run/netns/x"},
+		{Type: configs.NEWPID},
+		{Type: configs.NEWTIME},
+	}, []configs.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
+		[]configs.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
+		map[string]configs.TimeOffset{"boottime": {Secs: 5}, "monotonic": {Secs: -3, Nanosecs: 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := uint32(unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWTIME); b.CloneFlags != want {
+		t.Errorf("CloneFlags = %#x, want %#x", b.CloneFlags, want)
+	}
+	if len(b.Join) != 1 || b.Join[0].Flag != unix.CLONE_NEWNET || b.Join[0].Path != "/run/netns/x" {
+		t.Errorf("Join = %+v", b.Join)
+	}
+	if !b.BecomeRoot {
+		t.Error("root is mapped but BecomeRoot is false")
+	}
+	if want := "monotonic -3 7\nboottime 5 0\n"; b.TimeOffsets != want {
+		t.Errorf("TimeOffsets = %q, want %q", b.TimeOffsets, want)
+	}
+
+	b, _ = bootstrapFor([]configs.Namespace{{Type: configs.NEWUSER}}, []configs.IDMap{{ContainerID: 1000, HostID: 1000, Size: 1}}, nil, nil)
+	if b.BecomeRoot {
+		t.Error("BecomeRoot without uid 0 in the map")
+	}
+	if _, err := bootstrapFor([]configs.Namespace{{Type: "bogus"}}, nil, nil, nil); err == nil {
+		t.Error("unknown namespace type accepted")
+	}
+}
+
+func TestFormatIDMap(t *testing.T) {
+	got := string(formatIDMap([]configs.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 65536}}))
+	if want := "0 1000 1\n1 100000 65536\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestWritePidFileAtomic(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pid")
+	if err := WritePidFile(p, 4242); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != "4242" {
+		t.Errorf("pid file holds %q", b)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
