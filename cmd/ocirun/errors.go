@@ -1,0 +1,7 @@
+package main
+
+import "errors"
+
+var (
+	errNegativePreserve = errors.New("--preserve-fds must not be negative")
+)

@@ -1,0 +1,83 @@
+// Command ocirun is an OCI container runtime with runc's command line.
+// Each command lives in its own file and only parses flags; the work is
+// done by package libcontainer.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocirun/ocirun/libcontainer/containerinit"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+	// Stage 0 of the container init: a C constructor that must be linked
+	// into this binary, because the runtime re-executes itself as the init.
+	_ "github.com/ocirun/ocirun/libcontainer/nsenter"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.gitCommit=...".
+var (
+	version   = "0.1.0-dev"
+	gitCommit = ""
+)
+
+func main() {
+	if os.Getenv(initproto.SyncFdEnv) != "" {
+		containerinit.Main() // never returns
+	}
+	app := newApp()
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			os.Exit(int(ec))
+		}
+		logError(err)
+		os.Exit(1)
+	}
+}
+
+// exitCode ends the program with that status and prints nothing: run and
+// exec pass on the container process's own exit status this way.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newApp() *cli.App {
+	name := filepath.Base(os.Args[0])
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Printf("%s version %s\n", c.App.Name, version)
+		if gitCommit != "" {
+			fmt.Printf("commit: %s\n", gitCommit)
+		}
+		fmt.Printf("spec: %s\n", specs.Version)
+	}
+	return &cli.App{
+		Name:    name,
+		Usage:   "run containers from OCI bundles",
+		Version: version,
+		UsageText: name + " [global options] command [command options] [arguments...]\n\n" +
+			"Containers are created from OCI bundles: a directory with a config.json and\n" +
+			"a root filesystem. State is kept under --root, one directory per container.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/run/ocirun", Usage: "state directory of the containers"},
+			&cli.StringFlag{Name: "log", Usage: "also write log and error messages to this file"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath is slice:prefix:name)"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+		},
+		Before:                 setupLogging,
+		HideHelpCommand:        false,
+		UseShortOptionHandling: true,
+		Commands: []*cli.Command{
+			createCommand, startCommand, runCommand, stateCommand, killCommand,
+			deleteCommand, listCommand, specCommand, execCommand,
+		},
+		// Errors are printed once by main, as the last line of output.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}

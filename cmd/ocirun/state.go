@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/user"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocirun/ocirun/libcontainer"
+)
+
+// containerState is what state and list --format json print: the
+// runtime-spec state plus runc's rootfs, created and owner fields.
+type containerState struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+func stateOf(ctr *libcontainer.Container) containerState {
+	st := ctr.State()
+	s := containerState{
+		OCIVersion: specs.Version,
+		ID:         st.ID,
+		Status:     string(ctr.Status()),
+		Bundle:     st.Bundle,
+		Created:    st.Created,
+	}
+	if s.Status != string(libcontainer.Stopped) {
+		s.Pid = st.InitPid
+	}
+	if st.Config != nil {
+		s.Rootfs = st.Config.Rootfs
+		s.Annotations = st.Config.Labels
+	}
+	return s
+}
+
+// ownerName is the user owning the state directory, as runc's list shows.
+func ownerName(dir string) string {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return ""
+	}
+	uid := strconv.FormatUint(uint64(statUID(fi)), 10)
+	if u, err := user.LookupId(uid); err == nil {
+		return u.Username
+	}
+	return "#" + uid
+}
+
+var stateCommand = &cli.Command{
+	Name:      "state",
+	Usage:     "print the state of a container as JSON",
+	ArgsUsage: "<container-id>",
+	Action: func(c *cli.Context) error {
+		id, err := containerID(c)
+		if err != nil {
+			return err
+		}
+		ctr, err := store(c).Peek(id)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(stateOf(ctr))
+	},
+}

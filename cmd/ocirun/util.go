@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer"
+	"github.com/ocirun/ocirun/libcontainer/capabilities"
+	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/specconv"
+)
+
+func store(c *cli.Context) *libcontainer.Store {
+	return &libcontainer.Store{Root: c.String("root")}
+}
+
+// containerID returns the single container id argument of a command.
+func containerID(c *cli.Context) (string, error) {
+	switch c.NArg() {
+	case 0:
+		return "", fmt.Errorf("%s: a container id is required", c.Command.Name)
+	case 1:
+		return c.Args().First(), nil
+	}
+	return "", fmt.Errorf("%s: expected one container id, got %d arguments: %s", c.Command.Name, c.NArg(), strings.Join(c.Args().Slice(), " "))
+}
+
+// loadBundle reads <bundle>/config.json and translates it.
+func loadBundle(c *cli.Context, bundle string) (string, *configs.Config, error) {
+	if bundle == "" {
+		bundle = "."
+	}
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return "", nil, fmt.Errorf("bundle %s: %w", bundle, err)
+	}
+	spec, err := specconv.LoadSpec(filepath.Join(abs, "config.json"))
+	if err != nil {
+		return "", nil, err
+	}
+	lastCap, err := capabilities.LastCap()
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := specconv.ToConfig(spec, specconv.Options{
+		Bundle:         abs,
+		CgroupsSystemd: c.Bool("systemd-cgroup"),
+		LastCap:        lastCap,
+		Warn:           logWarn,
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", filepath.Join(abs, "config.json"), err)
+	}
+	return abs, cfg, nil
+}
+
+// addListenFds passes socket-activation fds (LISTEN_FDS, systemd's
+// protocol) into the container as runc does: they follow the preserved fds.
+func addListenFds(cfg *configs.Config, preserve int) int {
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n <= 0 {
+		return preserve
+	}
+	cfg.Process.Env = append(cfg.Process.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
+	return preserve + n
+}
+
+// parseSignal accepts "9", "KILL", "SIGKILL" and "kill".
+func parseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal %q", s)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
+}
+
+// reorderArgs lets flags follow positional arguments, as runc accepts
+// ("update ID --memory 1M"): flags of the subcommand found after its first
+// positional argument are moved in front of it. exec and run keep their
+// order after the id, where the container's own command line starts.
+func reorderArgs(app *cli.App, args []string) []string {
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil || cmd.Name == "exec" {
+		return args
+	}
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			positional = append(positional, rest[j:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				flags = append(flags, rest[j+1])
+				j++
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	out := append(append([]string{}, args[:i+1]...), flags...)
+	return append(out, positional...)
+}
+
+func takesValue(flags []cli.Flag, arg string) bool {
+	if strings.Contains(arg, "=") {
+		return false
+	}
+	name := strings.TrimLeft(arg, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n != name {
+				continue
+			}
+			_, isBool := f.(*cli.BoolFlag)
+			return !isBool
+		}
+	}
+	return false
+}
