@@ -75,7 +75,7 @@ func newApp() *cli.App {
 		UseShortOptionHandling: true,
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
-			deleteCommand, listCommand, specCommand, execCommand,
+			deleteCommand, listCommand, specCommand, execCommand, featuresCommand,
 		},
 		// Errors are printed once by main, as the last line of output.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocirun/ocirun/libcontainer/capabilities"
+	"github.com/ocirun/ocirun/libcontainer/seccomp"
+	"github.com/ocirun/ocirun/specconv"
+)
+
+// runtimeFeatures is what engines may ask of ocirun. It lists only what is
+// implemented and tested: containerd and others act on it.
+func runtimeFeatures() *features.Features {
+	yes, no := true, false
+	known, supported := seccomp.Flags()
+	return &features.Features{
+		OCIVersionMin: "1.0.0",
+		OCIVersionMax: specs.Version,
+		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
+		MountOptions:  specconv.MountOptions(),
+		Linux: &features.Linux{
+			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
+			Capabilities: capabilities.Names(),
+			Cgroup: &features.Cgroup{
+				V1: &yes, V2: &yes,
+				Systemd: &no, SystemdUser: &no,
+				// The rdma controller is written but no host here has it.
+				Rdma: &no,
+			},
+			Seccomp: &features.Seccomp{
+				Enabled:        &yes,
+				Actions:        seccomp.KnownActions(),
+				Operators:      seccomp.Operators(),
+				Archs:          seccomp.Archs(),
+				KnownFlags:     known,
+				SupportedFlags: supported,
+			},
+			// Applied where the host has the LSM, but not tested on one.
+			Apparmor:        &features.Apparmor{Enabled: &no},
+			Selinux:         &features.Selinux{Enabled: &no},
+			IntelRdt:        &features.IntelRdt{Enabled: &no},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+			NetDevices:      &features.NetDevices{Enabled: &no},
+		},
+		Annotations: map[string]string{
+			"io.github.ocirun.version":                   version,
+			"io.github.ocirun.commit":                    gitCommit,
+			"org.opencontainers.runc.checkpoint.enabled": "false",
+			"io.github.seccomp.libseccomp.version":       seccompVersion(),
+		},
+	}
+}
+
+func seccompVersion() string {
+	maj, min, mic := seccomp.Version()
+	return fmt.Sprintf("%d.%d.%d", maj, min, mic)
+}
+
+var featuresCommand = &cli.Command{
+	Name:  "features",
+	Usage: "print the features this runtime implements, as runtime-spec's features JSON",
+	Action: func(c *cli.Context) error {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "    ")
+		return enc.Encode(runtimeFeatures())
+	},
+}
