@@ -1,28 +1,244 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/cgroups"
 )
 
-// isPaused reports whether the container's cgroup is frozen.
-func (c *Container) isPaused() bool { return false }
+// cgroupManager returns the manager of the container's cgroup, rebuilt from
+// the stored state when needed; nil if the container never got one.
+func (c *Container) cgroupManager() (cgroups.Manager, error) {
+	if c.cgm != nil {
+		return c.cgm, nil
+	}
+	if len(c.state.CgroupState) == 0 {
+		return nil, nil
+	}
+	var st cgroups.State
+	if err := json.Unmarshal(c.state.CgroupState, &st); err != nil {
+		return nil, fmt.Errorf("container %q: parse cgroup state: %w", c.ID(), err)
+	}
+	m, err := cgroups.Load(st)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.ID(), err)
+	}
+	c.cgm = m
+	return m, nil
+}
 
-// signalAll signals every process of the container.
-func (c *Container) signalAll(sig unix.Signal) error {
-	if err := unix.Kill(c.state.InitPid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("signal %d to container %q init (pid %d): %w", sig, c.ID(), c.state.InitPid, err)
+// applyCgroup creates the container's cgroup, moves pid into it and sets
+// the configured limits. What it created is recorded even on failure, so
+// destroy removes it.
+func (c *Container) applyCgroup(pid int) error {
+	cfg := c.state.Config
+	m, err := cgroups.New(cfg.Cgroups, c.ID())
+	if err != nil {
+		return err
+	}
+	c.cgm = m
+	err = m.Apply(pid)
+	c.state.CgroupState, _ = json.Marshal(m.State())
+	if err != nil {
+		return err
+	}
+	if cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
+		return m.Set(cfg.Cgroups.Resources)
 	}
 	return nil
 }
 
-// destroyCgroup removes the cgroup directories the container created.
-func (c *Container) destroyCgroup() error { return nil }
-
-// applyCgroup creates the container's cgroup and moves pid into it.
-func (c *Container) applyCgroup(pid int) error { return nil }
+// cgroupPaths maps each controller (v1) or "" (cgroup2) to the container's
+// cgroup directory on the host.
+func (c *Container) cgroupPaths() map[string]string {
+	var st cgroups.State
+	if json.Unmarshal(c.state.CgroupState, &st) != nil {
+		return nil
+	}
+	return st.Paths
+}
 
 // joinCgroup moves pid into the container's existing cgroup (for exec).
-func (c *Container) joinCgroup(pid int) error { return nil }
+func (c *Container) joinCgroup(pid int) error {
+	m, err := c.cgroupManager()
+	if err != nil || m == nil {
+		return err
+	}
+	return m.Apply(pid)
+}
+
+// isPaused reports whether the container's cgroup is frozen.
+func (c *Container) isPaused() bool {
+	m, err := c.cgroupManager()
+	if err != nil || m == nil {
+		return false
+	}
+	st, err := m.FreezerState()
+	return err == nil && st == cgroups.Frozen
+}
+
+// signalAll signals every process of the container. The cgroup is frozen
+// meanwhile so that no process forks a child that escapes the signal; a
+// paused container stays paused, except that SIGKILL thaws it, or the
+// kill would wait for a resume.
+func (c *Container) signalAll(sig unix.Signal) error {
+	m, err := c.cgroupManager()
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		if err := unix.Kill(c.state.InitPid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("signal %d to container %q init (pid %d): %w", sig, c.ID(), c.state.InitPid, err)
+		}
+		return nil
+	}
+	wasFrozen := c.isPaused()
+	if !wasFrozen {
+		if err := m.Freeze(); err != nil {
+			return fmt.Errorf("freeze container %q to signal its processes: %w", c.ID(), err)
+		}
+	}
+	pids, err := m.GetPids()
+	if err == nil {
+		for _, pid := range pids {
+			if e := unix.Kill(pid, sig); e != nil && !errors.Is(e, unix.ESRCH) {
+				err = fmt.Errorf("signal %d to pid %d of container %q: %w", sig, pid, c.ID(), e)
+			}
+		}
+	}
+	if !wasFrozen || sig == unix.SIGKILL {
+		if e := m.Thaw(); e != nil && err == nil {
+			err = fmt.Errorf("thaw container %q: %w", c.ID(), e)
+		}
+	}
+	return err
+}
+
+// destroyCgroup removes the cgroup directories the container created.
+func (c *Container) destroyCgroup() error {
+	m, err := c.cgroupManager()
+	if err != nil || m == nil {
+		return err
+	}
+	return m.Destroy()
+}
+
+// Pause freezes every process of a running container.
+func (c *Container) Pause() error {
+	if st := c.Status(); st != Running {
+		return fmt.Errorf("cannot pause container %q: it is %s, not running", c.ID(), st)
+	}
+	m, err := c.requireCgroup()
+	if err != nil {
+		return err
+	}
+	return m.Freeze()
+}
+
+// Resume thaws a paused container.
+func (c *Container) Resume() error {
+	if st := c.Status(); st != Paused {
+		return fmt.Errorf("cannot resume container %q: it is %s, not paused", c.ID(), st)
+	}
+	m, err := c.requireCgroup()
+	if err != nil {
+		return err
+	}
+	return m.Thaw()
+}
+
+// Processes lists the host pids of every process in the container.
+func (c *Container) Processes() ([]int, error) {
+	m, err := c.requireCgroup()
+	if err != nil {
+		return nil, err
+	}
+	return m.GetPids()
+}
+
+// Stats reads the container's cgroup counters.
+func (c *Container) Stats() (*cgroups.Stats, error) {
+	m, err := c.requireCgroup()
+	if err != nil {
+		return nil, err
+	}
+	return m.Stats()
+}
+
+// OOMKillCount is how many of the container's processes the OOM killer
+// has killed so far.
+func (c *Container) OOMKillCount() (uint64, error) {
+	m, err := c.requireCgroup()
+	if err != nil {
+		return 0, err
+	}
+	return m.OOMKillCount()
+}
+
+// Update applies new resource limits to a live container and records them,
+// so that a later update starts from them.
+func (c *Container) Update(r *specs.LinuxResources) error {
+	if st := c.Status(); st == Stopped {
+		return fmt.Errorf("cannot update container %q: %w", c.ID(), ErrNotRunning)
+	}
+	m, err := c.requireCgroup()
+	if err != nil {
+		return err
+	}
+	if err := m.Set(r); err != nil {
+		return err
+	}
+	cg := c.state.Config.Cgroups
+	if cg.Resources == nil {
+		cg.Resources = &specs.LinuxResources{}
+	}
+	mergeResources(cg.Resources, r)
+	return writeState(c.dir, &c.state)
+}
+
+func (c *Container) requireCgroup() (cgroups.Manager, error) {
+	m, err := c.cgroupManager()
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("container %q has no cgroup", c.ID())
+	}
+	return m, nil
+}
+
+// mergeResources copies every section r sets into dst.
+func mergeResources(dst, r *specs.LinuxResources) {
+	if r.Devices != nil {
+		dst.Devices = r.Devices
+	}
+	if r.Memory != nil {
+		dst.Memory = r.Memory
+	}
+	if r.CPU != nil {
+		dst.CPU = r.CPU
+	}
+	if r.Pids != nil {
+		dst.Pids = r.Pids
+	}
+	if r.BlockIO != nil {
+		dst.BlockIO = r.BlockIO
+	}
+	if r.HugepageLimits != nil {
+		dst.HugepageLimits = r.HugepageLimits
+	}
+	if r.Network != nil {
+		dst.Network = r.Network
+	}
+	if r.Rdma != nil {
+		dst.Rdma = r.Rdma
+	}
+	if r.Unified != nil {
+		dst.Unified = r.Unified
+	}
+}

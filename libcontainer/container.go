@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
@@ -22,6 +23,7 @@ type Container struct {
 	dir   string
 	lock  *lockedDir
 	state State
+	cgm   cgroups.Manager // loaded on first use
 }
 
 // ID returns the container id.

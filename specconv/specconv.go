@@ -177,6 +177,7 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, error) {
 	if c.Cgroups, err = convertCgroups(linux, opts); err != nil {
 		return nil, err
 	}
+	c.Cgroups.Resources = withDefaultDeviceRules(c.Cgroups.Resources, c.Devices)
 	if c.Sysctl, err = convertSysctl(linux.Sysctl, c); err != nil {
 		return nil, err
 	}

@@ -51,8 +51,11 @@ func TestToConfigDefaultSpec(t *testing.T) {
 	if len(c.Devices) != len(defaultDevices) {
 		t.Errorf("devices %d; want the %d defaults", len(c.Devices), len(defaultDevices))
 	}
-	if c.Cgroups == nil || c.Cgroups.Resources == nil || len(c.Cgroups.Resources.Devices) != 1 ||
-		c.Cgroups.Resources.Devices[0].Type != "a" || c.Cgroups.Resources.Devices[0].Access != "rwm" {
+	// The generator's "deny all" rule follows ours, then the defaults and
+	// one rule per default device.
+	if c.Cgroups == nil || c.Cgroups.Resources == nil ||
+		len(c.Cgroups.Resources.Devices) != 2+len(defaultAllowedDevices)+len(defaultDevices) ||
+		c.Cgroups.Resources.Devices[1].Type != "a" || c.Cgroups.Resources.Devices[1].Access != "rwm" {
 		t.Errorf("cgroups %+v", c.Cgroups)
 	}
 	if c.Seccomp == nil || c.Seccomp.DefaultAction != g.Config.Linux.Seccomp.DefaultAction ||
@@ -636,12 +639,16 @@ func TestCgroups(t *testing.T) {
 	c := mustConvert(t, g.Config, testOpts())
 	r := c.Cgroups.Resources
 	want := []specs.LinuxDeviceCgroup{
-		{Allow: false, Type: "a", Access: "rwm"},
+		{Allow: false, Type: "a", Access: "rwm"}, // ours: start from deny all
+		{Allow: false, Type: "a", Access: "rwm"}, // the generator's
 		{Allow: true, Type: "c", Minor: ptr(int64(3)), Access: "rw"},
 		{Allow: true, Type: "b", Major: ptr(int64(8)), Access: "m"},
 	}
-	if !reflect.DeepEqual(r.Devices, want) {
+	if !reflect.DeepEqual(r.Devices[:len(want)], want) {
 		t.Errorf("device rules %+v", r.Devices)
+	}
+	if got := r.Devices[len(want):len(want)+len(defaultAllowedDevices)]; !reflect.DeepEqual(got, defaultAllowedDevices) {
+		t.Errorf("default device rules not appended: %+v", got)
 	}
 	if *r.Memory.Limit != 1<<27 || *r.Memory.Swap != 1<<28 || *r.CPU.Quota != 25000 || r.CPU.Cpus != "0-3,7" ||
 		*r.Pids.Limit != -1 || r.HugepageLimits[0].Pagesize != "2MB" || r.Unified["memory.high"] != "max" || *r.Rdma["mlx5_1"].HcaHandles != 3 {

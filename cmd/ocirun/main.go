@@ -76,6 +76,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
 			deleteCommand, listCommand, specCommand, execCommand, featuresCommand,
+			pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand,
 		},
 		// Errors are printed once by main, as the last line of output.
 		ExitErrHandler: func(*cli.Context, error) {},

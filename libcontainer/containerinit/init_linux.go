@@ -70,11 +70,7 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	}
 	_, inUserNS := cfg.Namespace(configs.NEWUSER)
 	_, cgroupNS := cfg.Namespace(configs.NEWCGROUP)
-	cgroupPaths, err := ownCgroupPaths()
-	if err != nil {
-		return err
-	}
-	if err := rootfs.Prepare(cfg, rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: cgroupPaths}); err != nil {
+	if err := rootfs.Prepare(cfg, rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: ic.CgroupPaths}); err != nil {
 		return err
 	}
 	if h := cfg.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) { //nolint:staticcheck // prestart is deprecated, still run

@@ -291,26 +291,6 @@ func writeSysctls(sysctl map[string]string) error {
 	return nil
 }
 
-// ownCgroupPaths reads the cgroups the init was placed in, for cgroup
-// mounts in a container without a cgroup namespace.
-func ownCgroupPaths() (map[string]string, error) {
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return nil, fmt.Errorf("read /proc/self/cgroup: %w", err)
-	}
-	paths := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		for _, ctrl := range strings.Split(parts[1], ",") {
-			paths[ctrl] = parts[2]
-		}
-	}
-	return paths, nil
-}
-
 // hookState is the state handed to hooks that run inside the container.
 func hookState(ic *initproto.InitConfig, status specs.ContainerState) *specs.State {
 	st := &specs.State{}

@@ -308,6 +308,9 @@ type InitConfig struct {
 	ConsoleFd int `json:"console_fd"`
 	// StartFd is the listening start socket (ModeInit); -1 for exec.
 	StartFd int `json:"start_fd"`
+	// CgroupPaths maps each v1 controller (or "" for cgroup2) to the
+	// container's cgroup directory on the host, for "cgroup" mounts.
+	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	// State is the runtime-spec state handed to createContainer and
 	// startContainer hooks on stdin.
 	State json.RawMessage `json:"state,omitempty"`
