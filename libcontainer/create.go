@@ -148,7 +148,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	}
 	c.state.InitStartTime = start
 
-	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreating))
+	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreated))
 	ic.CgroupPaths = c.cgroupPaths()
 	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {
 		return nil, l.diedErr(err)

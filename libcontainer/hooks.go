@@ -8,12 +8,16 @@ import (
 
 // runRuntimeHooks runs the prestart and createRuntime hooks in the
 // runtime's namespaces, while the container init waits before pivot_root.
+//
+// The state these hooks (and createContainer, startContainer) see says
+// "created": runtime.md puts them after lifecycle step 2, and "created"
+// is the status from the end of step 2 until the user program runs.
 func (c *Container) runRuntimeHooks() error {
 	h := c.state.Config.Hooks
 	if h == nil {
 		return nil
 	}
-	st := c.specStateAs(specs.StateCreating)
+	st := c.specStateAs(specs.StateCreated)
 	if err := hooks.RunAll("prestart", h.Prestart, st); err != nil { //nolint:staticcheck // deprecated by the spec, still run
 		return err
 	}

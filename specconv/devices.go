@@ -67,9 +67,9 @@ func convertDevices(devs []specs.LinuxDevice, mounts []*configs.Mount) ([]*confi
 			return nil, fieldErr(p+".type", "unknown device type %q (c, b, u or p)", d.Type)
 		}
 		if dev.Type == 'p' {
-			if d.Major != 0 || d.Minor != 0 {
-				return nil, fieldErr(p, "a FIFO (type p) has no major and minor numbers")
-			}
+			// major and minor are only required for other types; a FIFO
+			// has none, so any given are meaningless and dropped.
+			dev.Major, dev.Minor = 0, 0
 		} else {
 			// Both zero is what an absent pair decodes to; 0:0 is no
 			// device.

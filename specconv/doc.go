@@ -30,8 +30,8 @@
 // solaris, windows, vm, zos and freebsd sections, the Windows-only
 // process.commandLine and process.user.username, and process.execCPUAffinity
 // for exec (for a container's init the runtime-spec says it does not apply,
-// so it is dropped with a warning). A mount namespace is required and must be
-// new: the root filesystem is always built in a namespace of its own.
+// so it is dropped with a warning). A mount namespace, new or joined by
+// path, is required: the root filesystem is never built in the runtime's own.
 //
 // Values that the cgroup code interprets (linux.resources, apart from the
 // device rules and the simple ranges checked here) are copied through for it

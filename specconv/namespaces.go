@@ -49,16 +49,12 @@ func convertNamespaces(l *specs.Linux, c *configs.Config) error {
 				return err
 			}
 		}
-		if t == configs.NEWNS && ns.Path != "" {
-			// The root filesystem is built with mounts and pivot_root;
-			// doing that in a namespace other processes live in would
-			// change their view of the world.
-			return unsupported(p+".path", "joining an existing mount namespace; the container's root filesystem is always built in a new one")
-		}
 		c.Namespaces = append(c.Namespaces, configs.Namespace{Type: t, Path: ns.Path})
 	}
 	if _, ok := seen[specs.MountNamespace]; !ok {
-		return fieldErr("linux.namespaces", "a mount namespace is required: ocirun builds the container's root filesystem in its own mount namespace")
+		// Without one the mounts and the pivot_root would happen in the
+		// runtime's own namespace, that is, on the host.
+		return fieldErr("linux.namespaces", "a mount namespace is required: ocirun builds the container's root filesystem in a mount namespace of its own or one joined by path")
 	}
 
 	userns, hasUser := c.Namespace(configs.NEWUSER)

@@ -775,3 +775,22 @@ func TestNoLinuxSection(t *testing.T) {
 	// has no UTS namespace; the first problem met is reported.
 	checkFieldErr(t, err, "linux.namespaces", "a mount namespace is required")
 }
+
+// A mount namespace may be joined by path like any other; a FIFO's major
+// and minor, which the spec does not ask for, are dropped.
+func TestJoinedMountNamespaceAndFifoNumbers(t *testing.T) {
+	g := newGen(t)
+	if err := g.AddOrReplaceLinuxNamespace("mount", "/proc/1/ns/mnt"); err != nil {
+		t.Fatal(err)
+	}
+	g.AddDevice(specs.LinuxDevice{Path: "/dev/fifo", Type: "p", Major: 1, Minor: 2})
+	c := mustConvert(t, g.Config, testOpts())
+	if ns, ok := c.Namespace(configs.NEWNS); !ok || ns.Path != "/proc/1/ns/mnt" {
+		t.Errorf("mount namespace %+v, %v", ns, ok)
+	}
+	for _, d := range c.Devices {
+		if d.Path == "/dev/fifo" && (d.Type != 'p' || d.Major != 0 || d.Minor != 0) {
+			t.Errorf("fifo %+v", d)
+		}
+	}
+}

@@ -64,9 +64,8 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
 	}
-	mnt, ok := cfg.Namespace(configs.NEWNS)
-	if !ok || mnt.Path != "" {
-		return errors.New("the container needs a new mount namespace (linux.namespaces has no \"mount\" entry without a path)")
+	if _, ok := cfg.Namespace(configs.NEWNS); !ok {
+		return errors.New("the container needs a mount namespace (linux.namespaces has no \"mount\" entry)")
 	}
 	_, inUserNS := cfg.Namespace(configs.NEWUSER)
 	_, cgroupNS := cfg.Namespace(configs.NEWCGROUP)
@@ -82,7 +81,7 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 		}
 	}
 	if h := cfg.Hooks; h != nil && len(h.CreateContainer) > 0 {
-		if err := hooks.RunAll("createContainer", h.CreateContainer, hookState(ic, "creating")); err != nil {
+		if err := hooks.RunAll("createContainer", h.CreateContainer, hookState(ic, "created")); err != nil {
 			return err
 		}
 	}
@@ -98,6 +97,12 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 		return err
 	}
 	exe, err := prepareExec(proc)
+	if err != nil {
+		return err
+	}
+	// Compiled now, loaded last: a bad filter fails create, and no
+	// allocation happens after process.rlimits (an RLIMIT_AS) apply.
+	filter, err := buildSeccomp(cfg)
 	if err != nil {
 		return err
 	}
@@ -123,7 +128,7 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 				return err
 			}
 		}
-		return finalizeAndExec(start, ic, cfg, proc, exe)
+		return finalizeAndExec(start, ic, cfg, proc, exe, filter)
 	}()
 	start.SendError(err)
 	os.Exit(1)
@@ -177,10 +182,14 @@ func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err != nil {
 		return err
 	}
+	filter, err := buildSeccomp(ic.Config)
+	if err != nil {
+		return err
+	}
 	// From here on the runtime reads either an error or EOF, which the
 	// close-on-exec sync socket produces when execve succeeds.
 	if err := conn.Send(initproto.MsgReady, nil); err != nil {
 		return err
 	}
-	return finalizeAndExec(conn, ic, ic.Config, proc, exe)
+	return finalizeAndExec(conn, ic, ic.Config, proc, exe, filter)
 }

@@ -92,7 +92,7 @@ func checkExecutable(p string) error {
 // then the uid switch (keeping capabilities across it), then the process's
 // capability sets, and seccomp last, right before execve.
 // The seccomp notify fd, if any, goes to the runtime over conn.
-func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *configs.Config, proc *configs.Process, exe string) error {
+func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *configs.Config, proc *configs.Process, exe string, filter *seccomp.Filter) error {
 	for _, r := range proc.Rlimits {
 		// syscall.Setrlimit, not unix.Setrlimit: for RLIMIT_NOFILE it also
 		// stops the Go runtime from restoring its own saved limit at exec.
@@ -141,7 +141,7 @@ func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *config
 	// The notify fd goes to the runtime at once: every later syscall is
 	// filtered and may be one that waits for the agent that needs the fd.
 	loadSeccomp := func() error {
-		fd, err := seccomp.Load(cfg.Seccomp)
+		fd, err := filter.Load()
 		if err != nil || fd < 0 {
 			return err
 		}
@@ -149,7 +149,7 @@ func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *config
 		unix.Close(fd)
 		return err
 	}
-	if cfg.Seccomp != nil && !proc.NoNewPrivileges {
+	if filter != nil && !proc.NoNewPrivileges {
 		// Without no_new_privs loading a filter needs CAP_SYS_ADMIN,
 		// which the uid switch below may take away.
 		if err := loadSeccomp(); err != nil {
@@ -175,7 +175,7 @@ func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *config
 	if err := unix.Chdir(cwd); err != nil {
 		return fmt.Errorf("chdir to process.cwd %q as uid %d: %w", cwd, proc.User.UID, err)
 	}
-	if cfg.Seccomp != nil && proc.NoNewPrivileges {
+	if filter != nil && proc.NoNewPrivileges {
 		if err := loadSeccomp(); err != nil {
 			return err
 		}
@@ -299,4 +299,12 @@ func hookState(ic *initproto.InitConfig, status specs.ContainerState) *specs.Sta
 	}
 	st.Status = status
 	return st
+}
+
+// buildSeccomp compiles linux.seccomp, or returns nil when there is none.
+func buildSeccomp(cfg *configs.Config) (*seccomp.Filter, error) {
+	if cfg.Seccomp == nil {
+		return nil, nil
+	}
+	return seccomp.Build(cfg.Seccomp)
 }
