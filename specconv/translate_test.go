@@ -647,7 +647,7 @@ func TestCgroups(t *testing.T) {
 	if !reflect.DeepEqual(r.Devices[:len(want)], want) {
 		t.Errorf("device rules %+v", r.Devices)
 	}
-	if got := r.Devices[len(want):len(want)+len(defaultAllowedDevices)]; !reflect.DeepEqual(got, defaultAllowedDevices) {
+	if got := r.Devices[len(want) : len(want)+len(defaultAllowedDevices)]; !reflect.DeepEqual(got, defaultAllowedDevices) {
 		t.Errorf("default device rules not appended: %+v", got)
 	}
 	if *r.Memory.Limit != 1<<27 || *r.Memory.Swap != 1<<28 || *r.CPU.Quota != 25000 || r.CPU.Cpus != "0-3,7" ||
