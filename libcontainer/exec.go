@@ -37,7 +37,8 @@ var procNsName = map[configs.NamespaceType]string{
 // and confinement. It returns the host pid once the process has exec'd; the
 // process is a child of the caller, who may wait for it.
 func (c *Container) Exec(o *ExecOpts) (int, error) {
-	switch st := c.Status(); {
+	st := c.Status()
+	switch {
 	case st == Stopped:
 		return 0, fmt.Errorf("cannot exec in container %q: %w", c.ID(), ErrNotRunning)
 	case st == Paused && !o.IgnorePaused:
@@ -92,8 +93,13 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 			l.kill()
 		}
 	}()
-	if err := c.joinCgroup(l.cmd.Process.Pid); err != nil {
-		return 0, err
+	// A frozen cgroup would freeze the setup itself: in a paused container
+	// the process joins it only at the end, and then freezes until resume.
+	paused := st == Paused
+	if !paused {
+		if err := c.joinCgroup(l.cmd.Process.Pid); err != nil {
+			return 0, err
+		}
 	}
 	if err := l.bootstrap(b, nil, nil); err != nil {
 		return 0, err
@@ -116,10 +122,21 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if _, err := l.conn.Expect(initproto.MsgReady); err != nil {
 		return 0, l.diedErr(err)
 	}
-	// After ready, stage 1 either reports an error or execs, which closes
-	// the close-on-exec socket.
-	if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
-		return 0, err
+	if paused {
+		if err := c.joinCgroup(l.stage1Pid); err != nil {
+			return 0, err
+		}
+	}
+	if err := l.conn.Send(initproto.MsgCommitted, nil); err != nil {
+		return 0, l.diedErr(err)
+	}
+	// Stage 1 now either reports an error or execs, which closes the
+	// close-on-exec socket. In a paused container it is frozen before it
+	// gets there, so nobody waits for it.
+	if !paused {
+		if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
+			return 0, err
+		}
 	}
 	l.conn.Close()
 	pid := l.stage1Pid

@@ -186,9 +186,13 @@ func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err != nil {
 		return err
 	}
-	// From here on the runtime reads either an error or EOF, which the
-	// close-on-exec sync socket produces when execve succeeds.
 	if err := conn.Send(initproto.MsgReady, nil); err != nil {
+		return err
+	}
+	// The runtime may still have to move us into the container's cgroup.
+	// From here on it reads either an error or EOF, which the
+	// close-on-exec sync socket produces when execve succeeds.
+	if _, err := conn.Expect(initproto.MsgCommitted); err != nil {
 		return err
 	}
 	return finalizeAndExec(conn, ic, ic.Config, proc, exe, filter)

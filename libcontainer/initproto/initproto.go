@@ -41,11 +41,15 @@
 //	MsgReady         stage 1  runtime   create: the container is built and the user process is
 //	                                    not running; the runtime writes the state and pid file,
 //	                                    then answers MsgCommitted.
-//	                                    exec: stage 1 is about to execve; the runtime waits for
-//	                                    EOF (the socket is close-on-exec)
-//	MsgCommitted     runtime  stage 1   the state is on disk: stage 1 may wait for start. If the
-//	                                    socket closes without it, the runtime failed, and stage 1
-//	                                    exits so that nothing is left behind
+//	                                    exec: stage 1 is ready to apply the process settings; the
+//	                                    runtime moves it into a paused container's cgroup (it
+//	                                    joins other cgroups at once) and answers MsgCommitted
+//	MsgCommitted     runtime  stage 1   create: the state is on disk: stage 1 may wait for start.
+//	                                    If the socket closes without it, the runtime failed, and
+//	                                    stage 1 exits so that nothing is left behind.
+//	                                    exec: stage 1 applies the settings and execs; the runtime
+//	                                    waits for EOF (the socket is close-on-exec), except in a
+//	                                    paused container, where stage 1 is frozen by now
 //	MsgSeccompFd     stage 1  runtime   carries the seccomp notify fd (SCM_RIGHTS, empty payload)
 //	                                    once the filter is loaded; the runtime (start, or exec)
 //	                                    forwards it to linux.seccomp.listenerPath. Stage 1 does

@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# exec: a process started in a running container joins all of its
+# namespaces and its cgroup, and gets the container's (or the --process
+# JSON's) identity and confinement.
+
+load helpers
+
+RECVTTY=${RECVTTY:-$REPO/tests/bin/recvtty}
+
+setup() {
+	setup_bundle
+}
+
+teardown() {
+	teardown_containers
+	if [ -n "${RECV_PID:-}" ]; then
+		kill "$RECV_PID" 2>/dev/null || true
+		wait "$RECV_PID" 2>/dev/null || true
+	fi
+}
+
+# run_container ID: start the default bundle detached; the init creates
+# /tmp/from-init in the container's /tmp first.
+run_container() {
+	set_cmd 'echo hello >/tmp/from-init; trap "exit 143" TERM; sleep 1000 & wait'
+	ocirun run -d "$1"
+	expect_status 0
+	local deadline=$((SECONDS + 10))
+	until ocirun exec "$1" test -e /tmp/from-init && [ "$status" -eq 0 ]; do
+		[ $SECONDS -lt $deadline ] || fail "the container never created /tmp/from-init" || return 1
+		sleep 0.1
+	done
+}
+
+@test "exec joins the container's namespaces, cgroup and filesystem" {
+	run_container ct1
+	local pid
+	pid=$(state_field ct1 pid)
+	ocirun exec ct1 sh -c 'hostname; cat /tmp/from-init; echo pid=$$; for t in mnt uts ipc net pid cgroup; do echo "$t $(readlink /proc/self/ns/$t)"; done; cat /proc/self/cgroup; ps -o pid,args'
+	expect_status 0
+	grep -qx "$(jq -r .hostname config.json)" <<<"$stdout" || fail "not the container's hostname: $stdout"
+	grep -qx hello <<<"$stdout" || fail "the init's /tmp file is not visible: $stdout"
+	grep -qx 'pid=1' <<<"$stdout" && fail "exec'd process is pid 1"
+	grep -qE '^ *1 +sh -c echo hello' <<<"$stdout" || fail "ps does not show the container's init as pid 1: $stdout"
+	local t
+	for t in mnt uts ipc net pid cgroup; do
+		grep -qxF "$t $(readlink /proc/$pid/ns/$t)" <<<"$stdout" || fail "$t namespace differs from the init's: $stdout"
+	done
+	# Same cgroups as the init (seen through the cgroup namespace, both
+	# are the container's root).
+	local init_cg exec_cg
+	init_cg=$(sort /proc/$pid/cgroup)
+	exec_cg=$(grep -E '^[0-9]+:' <<<"$stdout" | sort)
+	ocirun exec ct1 cat /proc/1/cgroup
+	[ "$exec_cg" = "$(sort <<<"$stdout")" ] || fail "exec cgroup differs from the init's: $exec_cg vs $stdout"
+	[ -n "$init_cg" ]
+}
+
+@test "exec passes on the exit status and signals" {
+	run_container ct1
+	ocirun exec ct1 sh -c 'exit 7'
+	expect_status 7
+	ocirun exec ct1 sh -c 'kill -KILL $$'
+	expect_status 137
+	ocirun exec ct1 /no/such/binary
+	expect_failure
+	expect_output_contains 'no such file|not found'
+}
+
+@test "exec with --process JSON: args, env, cwd, user" {
+	run_container ct1
+	cat >"$BATS_TEST_TMPDIR/process.json" <<-'JSON'
+		{"args": ["sh", "-c", "echo $FOO; pwd; id -u; id -g; id -G"],
+		 "env": ["PATH=/bin:/usr/bin", "FOO=from-json"],
+		 "cwd": "/etc",
+		 "user": {"uid": 1000, "gid": 1000, "additionalGids": [1001]}}
+	JSON
+	ocirun exec --process "$BATS_TEST_TMPDIR/process.json" ct1
+	expect_status 0
+	[ "${lines[0]}" = from-json ] || fail "env: $output"
+	[ "${lines[1]}" = /etc ] || fail "cwd: $output"
+	[ "${lines[2]}" = 1000 ] || fail "uid: $output"
+	[ "${lines[3]}" = 1000 ] || fail "gid: $output"
+	grep -qw 1001 <<<"${lines[4]}" || fail "additional gids: $output"
+}
+
+@test "exec flags: --env, --cwd, --user, --additional-gids" {
+	run_container ct1
+	ocirun exec --env FOO=bar --cwd /tmp --user 1234:5678 --additional-gids 42 ct1 sh -c 'echo $FOO; pwd; id -u; id -g; id -G'
+	expect_status 0
+	[ "$output" = $'bar\n/tmp\n1234\n5678\n5678 42' ] || fail "output: $output"
+}
+
+@test "exec'd process has the container's capabilities, no_new_privs and seccomp" {
+	update_config '.process.noNewPrivileges = true |
+		.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+			"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+	run_container ct1
+	local pid
+	pid=$(state_field ct1 pid)
+	ocirun exec ct1 sh -c 'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):" /proc/self/status; mkdir /tmp/x 2>&1; echo mkdir=$?'
+	expect_status 0
+	local f
+	for f in CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp; do
+		grep -qF "$(grep "^$f:" /proc/$pid/status)" <<<"$stdout" || fail "$f differs from the init's ($(grep "^$f:" /proc/$pid/status)): $stdout"
+	done
+	grep -qE '^Seccomp:[[:space:]]+2' <<<"$stdout" || fail "no seccomp filter: $stdout"
+	grep -qi 'operation not permitted' <<<"$stdout" || fail "mkdir was not denied by the filter: $stdout"
+}
+
+@test "exec --cap adds to bounding/effective/permitted, never inheritable or ambient" {
+	run_container ct1
+	ocirun exec --cap CAP_SYS_ADMIN ct1 sh -c 'grep -E "^Cap(Inh|Eff|Amb):" /proc/self/status'
+	expect_status 0
+	grep -qE '^CapInh:[[:space:]]+0000000000000000$' <<<"$stdout" || fail "inheritable set not empty: $stdout"
+	grep -qE '^CapAmb:[[:space:]]+0000000000000000$' <<<"$stdout" || fail "ambient set not empty: $stdout"
+	local eff
+	eff=$(awk '/^CapEff:/ {print $2}' <<<"$stdout")
+	(( (0x$eff >> 21) & 1 )) || fail "CAP_SYS_ADMIN (21) not effective: $stdout"
+}
+
+@test "exec into a user-namespaced container sees the mapping" {
+	update_config '.linux.namespaces += [{"type": "user"}] |
+		.linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}] |
+		.linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+	chmod -R o+rX "$BUNDLE"
+	local d=$BUNDLE
+	while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+	run_container ct1
+	ocirun exec ct1 sh -c 'cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user'
+	expect_status 0
+	grep -qE '^ *0 +200000 +65536$' <<<"$stdout" || fail "uid_map: $stdout"
+	[ "${lines[1]}" = 0 ] || fail "not root in the user namespace: $output"
+	[ "${lines[2]}" = "$(readlink /proc/$(state_field ct1 pid)/ns/user)" ] || fail "user namespace differs: $output"
+}
+
+@test "exec into a container that joined another container's namespaces" {
+	run_container ctA
+	local pidA
+	pidA=$(state_field ctA pid)
+	local B=$BATS_TEST_TMPDIR/bundleB
+	new_bundle "$B"
+	set_args "$B" "${LONG_RUNNING[@]}"
+	update_config "del(.hostname) | .linux.namespaces |= map(
+		if .type == \"network\" or .type == \"uts\" or .type == \"ipc\" then .path = \"/proc/$pidA/ns/\" + (if .type == \"network\" then \"net\" else .type end) else . end)" "$B"
+	ocirun run -d --bundle "$B" ctB
+	expect_status 0
+	ocirun exec ctB sh -c 'hostname; readlink /proc/self/ns/net; readlink /proc/self/ns/ipc'
+	expect_status 0
+	[ "${lines[0]}" = "$(jq -r .hostname config.json)" ] || fail "not ctA's hostname: $output"
+	[ "${lines[1]}" = "$(readlink /proc/$pidA/ns/net)" ] || fail "not ctA's network namespace: $output"
+	[ "${lines[2]}" = "$(readlink /proc/$pidA/ns/ipc)" ] || fail "not ctA's ipc namespace: $output"
+}
+
+@test "exec --detach with --pid-file; the process runs in the container" {
+	run_container ct1
+	ocirun exec --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" ct1 sleep 300
+	expect_status 0
+	local pid
+	pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+	pid_alive "$pid" || fail "exec'd process $pid is not running"
+	[ "$(readlink /proc/$pid/ns/pid)" = "$(readlink /proc/$(state_field ct1 pid)/ns/pid)" ] || fail "not in the container's pid namespace"
+	ocirun ps --format json ct1
+	expect_status 0
+	jq -e --argjson p "$pid" 'index($p) != null' <<<"$stdout" >/dev/null || fail "ps does not list the exec'd process: $stdout"
+}
+
+@test "exec with a terminal through --console-socket" {
+	[ -x "$RECVTTY" ] || fail "$RECVTTY is missing: run 'make recvtty'"
+	run_container ct1
+	local sock=$BATS_TEST_TMPDIR/console.sock out=$BATS_TEST_TMPDIR/tty.out
+	"$RECVTTY" --out "$out" "$sock" 2>"$BATS_TEST_TMPDIR/recvtty.err" &
+	RECV_PID=$!
+	local deadline=$((SECONDS + 10))
+	until [ -S "$sock" ]; do
+		[ $SECONDS -lt $deadline ] || fail "recvtty did not start" || return 1
+		sleep 0.05
+	done
+	ocirun exec --tty --detach --console-socket "$sock" ct1 sh -c 'tty; echo done'
+	expect_status 0
+	deadline=$((SECONDS + 10))
+	until grep -qx done "$out" 2>/dev/null; do
+		[ $SECONDS -lt $deadline ] || fail "no terminal output: $(cat "$out" 2>/dev/null)" || return 1
+		sleep 0.05
+	done
+	grep -qxE '/dev/pts/[0-9]+' "$out" || fail "not on a pty: $(cat "$out")"
+	! grep -q $'\r' "$out" || fail "CRLF translation on the exec terminal"
+}
+
+@test "exec into a stopped or paused container fails cleanly" {
+	run_container ct1
+	ocirun pause ct1
+	expect_status 0
+	ocirun exec ct1 true
+	expect_failure
+	expect_output_contains 'paused'
+	ocirun exec --ignore-paused --detach ct1 true
+	expect_status 0
+	ocirun resume ct1
+	expect_status 0
+	ocirun kill ct1 KILL
+	wait_for_status ct1 stopped
+	ocirun exec ct1 true
+	expect_failure
+	expect_output_contains 'not running|stopped'
+	[ -z "$(runtime_pids)" ] || fail "runtime processes left: $(runtime_pids)"
+}
