@@ -123,7 +123,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	stage0 := l.cmd.Process.Pid
+	stage0 := l.stage0Pid
 	// Stage 0 goes into the cgroup before it creates any namespace, so a
 	// new cgroup namespace is rooted at the container's cgroup and every
 	// process it forks is accounted there from the start.

@@ -97,7 +97,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	// the process joins it only at the end, and then freezes until resume.
 	paused := st == Paused
 	if !paused {
-		if err := c.joinCgroup(l.cmd.Process.Pid); err != nil {
+		if err := c.joinCgroup(l.stage0Pid); err != nil {
 			return 0, err
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -35,7 +35,7 @@ func (s Stdio) orDefault() Stdio {
 // launch is a process started through the two init stages, seen from the
 // runtime: stage 0 first, then stage 1 once stage 0 has reported its pid.
 type launch struct {
-	cmd       *exec.Cmd // stage 0
+	stage0Pid int
 	conn      *initproto.Conn
 	stage0Ok  bool // stage 0 was reaped
 	stage1Pid int
@@ -122,22 +122,45 @@ func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, 
 	defer exe.Close()
 
 	stdio = stdio.orDefault()
-	files := append(append(append([]*os.File{}, preserved...), childEnd), extra...)
-	syncFd := 3 + len(preserved)
-	cmd := &exec.Cmd{
-		Path:       "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
-		Args:       []string{"ocirun", "init"},
-		Env:        []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)},
-		Stdin:      stdio.Stdin,
-		Stdout:     stdio.Stdout,
-		Stderr:     stdio.Stderr,
-		ExtraFiles: files,
+	files := []uintptr{stdio.Stdin.Fd(), stdio.Stdout.Fd(), stdio.Stderr.Fd()}
+	for _, f := range preserved {
+		files = append(files, f.Fd())
 	}
-	if err := cmd.Start(); err != nil {
+	files = append(files, childEnd.Fd())
+	for _, f := range extra {
+		files = append(files, f.Fd())
+	}
+	syncFd := 3 + len(preserved)
+	// syscall.ForkExec rather than os/exec: the latter probes pidfd
+	// support with an extra fork in every process that starts a child.
+	pid, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(int(exe.Fd())), []string{"ocirun", "init"}, &syscall.ProcAttr{
+		Env:   []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)},
+		Files: files,
+	})
+	if err != nil {
 		parentEnd.Close()
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	return &launch{cmd: cmd, conn: initproto.NewConn(parentEnd)}, nil
+	return &launch{stage0Pid: pid, conn: initproto.NewConn(parentEnd)}, nil
+}
+
+// waitStage0 reaps stage 0 and reports how it ended.
+func (l *launch) waitStage0() error {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(l.stage0Pid, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		l.stage0Ok = true
+		if err != nil {
+			return fmt.Errorf("wait for container init stage 0: %w", err)
+		}
+		if ws.Exited() && ws.ExitStatus() == 0 {
+			return nil
+		}
+		return errors.New(describeWait(ws))
+	}
 }
 
 // bootstrap drives stage 0 to the point where stage 1 exists, writing the
@@ -153,8 +176,7 @@ func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMa
 		}
 		switch t {
 		case initproto.MsgMapIDs:
-			pid := l.cmd.Process.Pid
-			if err := writeIDMaps(pid, uidMap, gidMap); err != nil {
+			if err := writeIDMaps(l.stage0Pid, uidMap, gidMap); err != nil {
 				return err
 			}
 			if err := l.conn.Send(initproto.MsgIDsMapped, nil); err != nil {
@@ -168,9 +190,7 @@ func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMa
 			l.stage1Pid = pid
 			// Stage 0 exits right after; reaping it makes stage 1 our
 			// child (we are a subreaper).
-			err = l.cmd.Wait()
-			l.stage0Ok = true
-			if err != nil {
+			if err := l.waitStage0(); err != nil {
 				return fmt.Errorf("container init stage 0: %w", err)
 			}
 			return nil
@@ -202,9 +222,7 @@ func (l *launch) diedErr(cause error) error {
 		return cause
 	}
 	if !l.stage0Ok {
-		err := l.cmd.Wait()
-		l.stage0Ok = true
-		if err != nil {
+		if err := l.waitStage0(); err != nil {
 			return fmt.Errorf("container init exited before it was set up: %w", err)
 		}
 	}
@@ -221,9 +239,8 @@ func (l *launch) diedErr(cause error) error {
 // kill ends whatever the launch left running and reaps it.
 func (l *launch) kill() {
 	if !l.stage0Ok {
-		l.cmd.Process.Kill()
-		l.cmd.Wait()
-		l.stage0Ok = true
+		unix.Kill(l.stage0Pid, unix.SIGKILL)
+		l.waitStage0()
 	}
 	if l.stage1Pid > 0 {
 		unix.Kill(l.stage1Pid, unix.SIGKILL)
