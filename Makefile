@@ -1,0 +1,120 @@
+# ocirun: build, demo and tests. Run as root on Debian 12:
+#   make demo    build ocirun and run the sample busybox container
+#   make test    install what the tests need and run every test
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/sbin
+
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.1.0-dev)
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+# STATIC=1 links one self-contained binary (glibc, libseccomp.a), which is
+# what a runtime re-executing itself inside a container wants; the netgo and
+# osusergo tags keep glibc's NSS (which cannot work statically) out of it.
+STATIC ?= 1
+TAGS ?=
+ifeq ($(STATIC),1)
+BUILD_TAGS := netgo osusergo $(TAGS)
+EXTLDFLAGS := -extldflags -static
+else
+BUILD_TAGS := $(TAGS)
+EXTLDFLAGS :=
+endif
+LDFLAGS := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) $(EXTLDFLAGS)
+GOBUILD := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(strip $(BUILD_TAGS))' -ldflags '$(LDFLAGS)'
+
+BUILD_DIR := build
+ROOTFS ?= $(BUILD_DIR)/rootfs
+DEMO_BUNDLE := $(BUILD_DIR)/demo
+DEMO_ID := ocirun-demo
+RECVTTY := tests/bin/recvtty
+
+# The runtime the bats suite tests; OCIRUN=runc checks the suite itself.
+OCIRUN ?=
+BATS_FLAGS ?=
+
+.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats conformance bench clean
+
+build:
+	$(GOBUILD) -o ocirun ./cmd/ocirun
+
+recvtty:
+	@mkdir -p $(dir $(RECVTTY))
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(RECVTTY) ./tests/cmd/recvtty
+
+install: build
+	install -D -m 0755 ocirun $(DESTDIR)$(BINDIR)/ocirun
+
+rootfs:
+	tests/rootfs.sh $(ROOTFS)
+
+# The demo runs in a private mount namespace, like the tests, so nothing a
+# runtime under development mounts can reach the host.
+demo: build-deps
+	$(MAKE) build
+	@rm -rf $(DEMO_BUNDLE)
+	@mkdir -p $(DEMO_BUNDLE)
+	tests/rootfs.sh $(DEMO_BUNDLE)/rootfs
+	cp config.sample.json $(DEMO_BUNDLE)/config.json
+	@./ocirun delete --force $(DEMO_ID) >/dev/null 2>&1 || true
+	unshare -m --propagation private ./ocirun run --bundle $(DEMO_BUNDLE) $(DEMO_ID)
+
+install-deps:
+	tests/install-deps.sh
+
+build-deps:
+	tests/install-deps.sh build
+
+# Every stage runs even when an earlier one failed, so one CI run shows all
+# results; the target fails if any stage did.
+test: install-deps
+	failed=; \
+	$(MAKE) test-unit || failed="$$failed test-unit"; \
+	$(MAKE) test-bats || failed="$$failed test-bats"; \
+	if [ -f tests/conformance/run.sh ]; then \
+		$(MAKE) conformance || failed="$$failed conformance"; \
+	else \
+		echo "conformance: tests/conformance/run.sh not present, skipped"; \
+	fi; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed" >&2; exit 1; fi
+
+test-unit:
+	$(GO) test ./...
+
+# bats runs in its own mount namespace. Its TAP output is summed up in one
+# closing line and kept in build/bats-RUNTIME.tap; each run counts its own
+# temporary copy, so concurrent runs do not mix their results.
+test-bats: $(if $(OCIRUN),,build) recvtty
+	@mkdir -p $(BUILD_DIR)
+	st=0; tap=$$(mktemp $(BUILD_DIR)/bats.XXXXXX); \
+	$(if $(OCIRUN),OCIRUN='$(OCIRUN)') unshare -m --propagation private \
+		bats --tap $(BATS_FLAGS) tests/bats </dev/null | tee $$tap || st=$$?; \
+	pass=$$(grep -Ec '^ok ' $$tap || true); \
+	skip=$$(grep -Ec '^ok .* # skip' $$tap || true); \
+	fail=$$(grep -Ec '^not ok ' $$tap || true); \
+	mv -f $$tap $(BUILD_DIR)/bats-$(notdir $(or $(OCIRUN),ocirun)).tap; \
+	echo "bats: $$((pass - skip)) passed, $$fail failed, $$skip skipped"; \
+	exit $$st
+
+conformance:
+	bash tests/conformance/run.sh
+
+bench:
+	@if [ -f bench/bench.sh ]; then \
+		bash bench/bench.sh; \
+	else \
+		echo "bench: bench/bench.sh not present yet"; \
+	fi
+
+# Refuse to delete anything under build/ that is still a mount point.
+clean:
+	@if grep -qF ' $(CURDIR)/$(BUILD_DIR)' /proc/self/mountinfo; then \
+		echo "clean: something under $(BUILD_DIR) is mounted; not removing it" >&2; \
+		exit 1; \
+	fi
+	rm -rf $(BUILD_DIR)
+	rm -f ocirun $(RECVTTY)

@@ -1,0 +1,341 @@
+# Shared helpers for the ocirun bats suite. Every .bats file starts with
+#
+#   load helpers
+#   setup() { setup_bundle; }      # optional: a fresh bundle in $BUNDLE
+#   teardown() { teardown_containers; }
+#
+# The runtime under test is $OCIRUN (default: the repo's ./ocirun). The same
+# suite runs against runc with OCIRUN=runc, which is how the tests
+# themselves are checked.
+#
+# The whole run must happen in a private mount namespace (the Makefile runs
+# `unshare -m --propagation private bats tests/bats`), so that whatever a
+# runtime mounts and forgets cannot reach the host.
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+OCIRUN=${OCIRUN:-$REPO/ocirun}
+if [[ $OCIRUN != */* ]]; then
+	OCIRUN=$(command -v "$OCIRUN" || echo "$OCIRUN")
+fi
+OCIRUN_NAME=$(basename "$OCIRUN")
+# Seconds one runtime command may take before it counts as hung.
+OCIRUN_TIMEOUT=${OCIRUN_TIMEOUT:-60}
+
+# A container that runs until told to stop. The shell traps SIGTERM itself:
+# as PID 1 of a PID namespace it would otherwise ignore the signal.
+LONG_RUNNING=(sh -c 'trap "exit 143" TERM; sleep 1000 & wait')
+
+# runtime_is_runc_before MAJOR.MINOR: true when $OCIRUN is runc older than
+# that version; used only to skip features such a runc lacks.
+runtime_is_runc_before() {
+	local v
+	v=$("$OCIRUN" --version 2>/dev/null | sed -n 's/^runc version \([0-9]*\.[0-9]*\).*/\1/p')
+	[ -n "$v" ] || return 1
+	[ "$(printf '%s\n%s\n' "$v" "$1" | sort -V | head -1)" != "$1" ]
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+# require_private_mountns stops the run unless it is in a mount namespace of
+# its own (not the one of PID 1), so no mount a test makes can leak.
+require_private_mountns() {
+	[ "${OCIRUN_TEST_HOST_MOUNTNS:-}" = 1 ] && return 0
+	if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
+		fail "run the suite in a private mount namespace: unshare -m --propagation private bats tests/bats (or set OCIRUN_TEST_HOST_MOUNTNS=1)"
+	fi
+}
+
+# rootfs_cache prints the path of a busybox rootfs built once per bats run.
+rootfs_cache() {
+	local cache=${OCIRUN_TEST_ROOTFS:-$BATS_RUN_TMPDIR/rootfs-cache}
+	if [ ! -x "$cache/bin/busybox" ]; then
+		local tmp
+		tmp=$(mktemp -d "$BATS_RUN_TMPDIR/rootfs.XXXXXX")
+		"$REPO/tests/rootfs.sh" "$tmp" >&2 || return 1
+		mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
+	fi
+	echo "$cache"
+}
+
+# test_tag: names this test's cgroups, unique even across concurrent runs.
+test_tag() {
+	echo "$(basename "$BATS_RUN_TMPDIR")-$(basename "$BATS_TEST_TMPDIR")"
+}
+
+# new_bundle DIR makes a bundle in DIR: a copy of the cached rootfs and a
+# config.json from config.sample.json running LONG_RUNNING, with a relative
+# cgroupsPath so cgroups nest under the caller's cgroup.
+new_bundle() {
+	local dir=$1 cache
+	cache=$(rootfs_cache) || return 1
+	mkdir -p "$dir"
+	cp -a "$cache" "$dir/rootfs"
+	jq --arg cg "ocirun-test/$(test_tag)-$(basename "$dir")" \
+		'.linux.cgroupsPath = $cg' "$REPO/config.sample.json" >"$dir/config.json"
+	set_args "$dir" "${LONG_RUNNING[@]}"
+}
+
+# setup_bundle: per-test state. $ROOT is the runtime's --root, $BUNDLE the
+# default bundle (cwd of the test, as with runc).
+setup_bundle() {
+	require_private_mountns
+	ROOT=$BATS_TEST_TMPDIR/root
+	BUNDLE=$BATS_TEST_TMPDIR/bundle
+	mkdir -p "$ROOT"
+	new_bundle "$BUNDLE"
+	cd "$BUNDLE" || return 1
+	OCIRUN_CALLS=0
+}
+
+# update_config 'jq expr' [BUNDLE]: edit a bundle's config.json in place.
+update_config() {
+	local bundle=${2:-$BUNDLE}
+	jq "$1" "$bundle/config.json" >"$bundle/config.json.tmp" &&
+		mv "$bundle/config.json.tmp" "$bundle/config.json"
+}
+
+# set_cmd 'shell script' [BUNDLE]: the container runs `sh -c SCRIPT`.
+set_cmd() {
+	set_args "${2:-$BUNDLE}" sh -c "$1"
+}
+
+# set_args BUNDLE ARG...: the container's process.args.
+set_args() {
+	local bundle=$1 arg json=
+	shift
+	for arg in "$@"; do
+		json+=${json:+,}$(jq -n --arg a "$arg" '$a')
+	done
+	jq --argjson args "[$json]" '.process.args = $args' "$bundle/config.json" >"$bundle/config.json.tmp" &&
+		mv "$bundle/config.json.tmp" "$bundle/config.json"
+}
+
+# ocirun [ARGS...]: run the runtime with --root $ROOT. Sets $status,
+# $output (stdout then stderr), $stdout, $stderr and $lines. The runtime's
+# stdio goes to files, not pipes, so a detached container that inherits it
+# cannot block the caller; each call gets its own files for that reason.
+# A container started by `create` or `run -d` keeps writing to its files:
+# read them with container_output.
+ocirun() {
+	OCIRUN_CALLS=$((${OCIRUN_CALLS:-0} + 1))
+	local base=$BATS_TEST_TMPDIR/call.$OCIRUN_CALLS
+	echo "\$ $OCIRUN_NAME --root \$ROOT $*" >"$base.cmd"
+	status=0
+	timeout -k 5 "$OCIRUN_TIMEOUT" "$OCIRUN" --root "$ROOT" "$@" \
+		>"$base.out" 2>"$base.err" </dev/null || status=$?
+	stdout=$(cat "$base.out")
+	stderr=$(cat "$base.err")
+	output=$stdout${stdout:+${stderr:+$'\n'}}$stderr
+	mapfile -t lines <<<"$output"
+	[ -n "$output" ] || lines=()
+	# Shown by bats when the test fails.
+	echo "\$ $OCIRUN_NAME $* -> status $status"
+	[ -z "$output" ] || sed 's/^/    /' <<<"$output"
+	if [ "$status" -eq 124 ]; then
+		echo "    (timed out after ${OCIRUN_TIMEOUT}s)"
+	fi
+	return 0
+}
+
+# container_output: everything written so far to the stdio files of the
+# most recent ocirun call (a detached container inherits them).
+container_output() {
+	local n=${1:-$OCIRUN_CALLS}
+	cat "$BATS_TEST_TMPDIR/call.$n.out" "$BATS_TEST_TMPDIR/call.$n.err"
+}
+
+# expect_status N: fail with the output when the last ocirun call did not
+# exit with N.
+expect_status() {
+	[ "$status" -eq "$1" ] || fail "expected exit status $1, got $status; output: $output"
+}
+
+# expect_failure: the last call failed (non-zero, not a timeout or a crash
+# by signal) and printed something on stderr.
+expect_failure() {
+	[ "$status" -ne 0 ] || fail "expected failure, got status 0; output: $output"
+	[ "$status" -ne 124 ] || fail "timed out"
+	[ "$status" -lt 128 ] || fail "killed by signal $((status - 128)); output: $output"
+	[ -n "$stderr" ] || fail "failed without an error message on stderr"
+}
+
+# expect_output_contains REGEX (grep -E, case-insensitive)
+expect_output_contains() {
+	grep -qiE -- "$1" <<<"$output" || fail "output does not match /$1/: $output"
+}
+
+# state_field ID FIELD: one field of `state ID` (a jq path without the
+# leading dot); fails when state fails.
+state_field() {
+	local out
+	out=$(timeout 30 "$OCIRUN" --root "$ROOT" state "$1" </dev/null) || fail "state $1 failed" || return 1
+	jq -r ".$2" <<<"$out"
+}
+
+# container_status ID: prints created|running|stopped|paused, or nothing.
+container_status() {
+	local out
+	out=$(timeout 30 "$OCIRUN" --root "$ROOT" state "$1" 2>/dev/null) || return 0
+	jq -r .status <<<"$out"
+}
+
+# wait_for_status ID STATUS [SECONDS]
+wait_for_status() {
+	local id=$1 want=$2 deadline=$((SECONDS + ${3:-10})) got
+	while :; do
+		got=$(container_status "$id")
+		[ "$got" = "$want" ] && return 0
+		[ $SECONDS -lt "$deadline" ] || break
+		sleep 0.1
+	done
+	fail "container $id: status '$got', wanted '$want'"
+}
+
+# wait_for_file PATH [SECONDS]: wait until PATH exists and is not empty.
+wait_for_file() {
+	local deadline=$((SECONDS + ${2:-10}))
+	until [ -s "$1" ]; do
+		[ $SECONDS -lt "$deadline" ] || fail "timed out waiting for $1" || return 1
+		sleep 0.1
+	done
+}
+
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+	[ -e "/proc/$1" ] || return 1
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# wait_pid_gone PID [SECONDS]
+wait_pid_gone() {
+	local deadline=$((SECONDS + ${2:-10}))
+	while pid_alive "$1"; do
+		[ $SECONDS -lt "$deadline" ] || fail "process $1 is still alive" || return 1
+		sleep 0.1
+	done
+}
+
+# proc_links NAME: "PID TARGET" for the link /proc/PID/NAME of every
+# process (NAME like root, cwd, ns/mnt); one find instead of a fork per pid.
+proc_links() {
+	find /proc/[0-9]*/"$1" -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
+		sed -E 's|^/proc/([0-9]+)/[^ ]* |\1 |'
+	return 0
+}
+
+# pids_in_ns TYPE PID: every host pid whose TYPE namespace is PID's.
+pids_in_ns() {
+	local ns
+	ns=$(readlink "/proc/$2/ns/$1") || return 0
+	proc_links "ns/$1" | awk -v ns="$ns" '$2 == ns {print $1}'
+}
+
+# runtime_pids: runtime processes still in this test's mount namespace (so
+# nothing from other users of the host counts; a container's own process has
+# its own mount namespace): named like $OCIRUN, runc:[...] or exe (a binary
+# re-executed through /proc/self/exe), or running the $OCIRUN binary.
+runtime_pids() {
+	local p comm exe real
+	real=$(readlink -f "$OCIRUN")
+	for p in $(pids_in_ns mnt self); do
+		comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || exe=
+		case $comm in
+		"${OCIRUN_NAME:0:15}" | runc | runc:* | exe) echo "$p" ;;
+		*) [ "$exe" != "$real" ] || echo "$p" ;;
+		esac
+	done
+	return 0
+}
+
+# bundle_pids [BUNDLE [CGROUP-SUFFIX]]: processes whose root directory is the bundle's
+# rootfs (compared by device and inode: the link text of a process in another
+# mount namespace is just "/"), or that sit in one of this test's cgroups.
+bundle_pids() {
+	local b=${1:-$BUNDLE} id tag
+	tag=$(test_tag)
+	{
+		if id=$(stat -c '%d:%i' "$b/rootfs" 2>/dev/null); then
+			stat -L -c '%n %d:%i' /proc/[0-9]*/root 2>/dev/null |
+				awk -v id="$id" '$2 == id {split($1, a, "/"); print a[3]}'
+		fi
+		grep -lE -- "/ocirun-test/$tag-${2:-$(basename "$b")}\$" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3
+	} | sort -un
+}
+
+# expect_nothing_left ID [BUNDLE]: after a failed create/run: no container
+# listed, no state entry under --root, no process, no mount of the bundle.
+# The results of the call being checked ($status, $output, ...) are kept.
+expect_nothing_left() {
+	local id=$1 b=${2:-$BUNDLE} p listed
+	listed=$(timeout 30 "$OCIRUN" --root "$ROOT" list -q </dev/null) || fail "list failed" || return 1
+	if [ -n "$id" ] && grep -qxF -- "$id" <<<"$listed"; then
+		fail "container '$id' is still listed"
+		return 1
+	fi
+	# A directory under --root that belongs to no listed container is state
+	# left behind (plain files, such as a lock, are the runtime's business).
+	local e
+	for e in "$ROOT"/* "$ROOT"/.[!.]*; do
+		[ -d "$e" ] || continue
+		grep -qxF -- "$(basename "$e")" <<<"$listed" ||
+			fail "state left under --root: $e" || return 1
+	done
+	case $id in
+	'' | . | ..) ;;
+	*) [ ! -e "$ROOT/$id" ] || fail "state left under --root: $ROOT/$id" || return 1 ;;
+	esac
+	p=$(bundle_pids "$b")
+	[ -z "$p" ] || fail "processes left in the bundle: $p" || return 1
+	p=$(runtime_pids)
+	[ -z "$p" ] || fail "runtime processes left: $(for x in $p; do tr '\0' ' ' <"/proc/$x/cmdline"; echo; done)" || return 1
+	if grep -F -- " $b" /proc/self/mountinfo; then
+		fail "mounts of the bundle left"
+		return 1
+	fi
+	return 0
+}
+
+# teardown_containers: delete --force every container of this test's root,
+# whether the test passed or not, then remove its cgroups.
+teardown_containers() {
+	[ -n "${ROOT:-}" ] && [ -d "$ROOT" ] || return 0
+	cd /
+	local ids id
+	ids=$(timeout 30 "$OCIRUN" --root "$ROOT" list -q 2>/dev/null || true)
+	# Also every entry of the state dir, in case list itself is broken.
+	ids="$ids $(ls -A "$ROOT" 2>/dev/null || true)"
+	for id in $ids; do
+		timeout 30 "$OCIRUN" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 </dev/null || true
+	done
+	# Any process still in this test's cgroups or in the default rootfs.
+	local p
+	for p in $(bundle_pids "$BUNDLE" '[^/]*'); do
+		wait_pid_gone "$p" 2 2>/dev/null && continue
+		echo "teardown: killing leftover process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+		kill -9 "$p" 2>/dev/null || true
+	done
+	remove_test_cgroups
+}
+
+# remove_test_cgroups: rmdir this test's (empty) cgroups under every
+# hierarchy, then the shared ocirun-test parent when it is empty.
+remove_test_cgroups() {
+	local tag mnt own d
+	tag=$(test_tag)
+	for mnt in $(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts); do
+		for own in $(cut -d: -f3- /proc/self/cgroup | sort -u); do
+			[ -d "$mnt$own/ocirun-test" ] || continue
+			for d in "$mnt$own/ocirun-test/$tag"-*; do
+				[ -d "$d" ] && rmdir "$d" 2>/dev/null
+			done
+			rmdir "$mnt$own/ocirun-test" 2>/dev/null || true
+		done
+	done
+	return 0
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# Namespaces: each configured namespace is new, isolates what it should, and
+# namespaces given by path are joined.
+
+load helpers
+
+setup() {
+	setup_bundle
+}
+
+teardown() {
+	teardown_containers
+}
+
+# ns_of PID TYPE: the namespace link of a process, e.g. net:[4026531840].
+ns_of() {
+	readlink "/proc/$1/ns/$2"
+}
+
+# add_caps CAP...: add capabilities to every set of the container's process.
+add_caps() {
+	local caps
+	caps=$(printf '"%s",' "$@")
+	update_config ".process.capabilities |= with_entries(.value += [${caps%,}] | .value |= unique)"
+}
+
+# make_traversable DIR: let an unprivileged (user-namespaced) process reach
+# DIR, whose ancestors bats creates with mode 0700.
+make_traversable() {
+	local d=$1
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+@test "each configured namespace is new" {
+	set_cmd 'for t in mnt uts ipc net pid cgroup; do echo "$t $(readlink /proc/self/ns/$t)"; done'
+	ocirun run ct1
+	expect_status 0
+	local t inside
+	for t in mnt uts ipc net pid cgroup; do
+		inside=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
+		[ -n "$inside" ] || fail "no $t namespace line in: $stdout"
+		[ "$inside" != "$(ns_of $$ $t)" ] || fail "$t namespace is the host's: $inside"
+	done
+}
+
+@test "namespaces not configured are shared with the host" {
+	update_config '.linux.namespaces |= map(select(.type == "mount" or .type == "pid"))'
+	set_cmd 'for t in uts ipc net cgroup; do echo "$t $(readlink /proc/self/ns/$t)"; done'
+	# Without a UTS namespace there must be no hostname to set.
+	update_config 'del(.hostname)'
+	ocirun run ct1
+	expect_status 0
+	local t inside
+	for t in uts ipc net cgroup; do
+		inside=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
+		[ "$inside" = "$(ns_of $$ $t)" ] || fail "$t namespace was unshared though not configured: $inside"
+	done
+}
+
+@test "hostname is set inside and never changes the host's" {
+	local host_name host_uts
+	host_name=$(cat /proc/sys/kernel/hostname)
+	host_uts=$(ns_of $$ uts)
+	update_config '.hostname = "ctr-host-test"'
+	add_caps CAP_SYS_ADMIN
+	# Only touch the hostname when the UTS namespace really is private.
+	update_config ".process.env += [\"HOST_UTS=$host_uts\"]"
+	set_cmd 'hostname; [ "$(readlink /proc/self/ns/uts)" != "$HOST_UTS" ] || exit 99; hostname changed-inside && hostname'
+	ocirun run ct1
+	expect_status 0
+	[ "${lines[0]}" = ctr-host-test ] || fail "config hostname not set: $output"
+	[ "${lines[1]}" = changed-inside ] || fail "hostname not changeable inside: $output"
+	[ "$(cat /proc/sys/kernel/hostname)" = "$host_name" ] || fail "host's hostname changed to $(cat /proc/sys/kernel/hostname)"
+}
+
+@test "setting a hostname without a UTS namespace fails" {
+	update_config '.linux.namespaces |= map(select(.type != "uts")) | .hostname = "nope"'
+	ocirun run ct1
+	expect_failure
+	expect_nothing_left ct1
+}
+
+@test "ps inside shows only the container's processes, PID 1 is the container process" {
+	set_cmd 'sleep 100 & sleep 0.2; ps -o pid,args; kill $!'
+	ocirun run ct1
+	expect_status 0
+	local procs
+	# Header, then: PID 1 (this shell), the sleep, ps itself.
+	procs=$(tail -n +2 <<<"$stdout")
+	[ "$(wc -l <<<"$procs")" -eq 3 ] || fail "expected 3 processes: $stdout"
+	grep -qE '^ *1 +sh -c sleep 100' <<<"$procs" || fail "PID 1 is not the container process: $stdout"
+	# busybox shows a forked applet that has not exec'd yet as "{exe} ...".
+	grep -qE '^ *[0-9]+ +(\{[a-z]+\} +)?sleep 100' <<<"$procs" || fail "no sleep: $stdout"
+	local max
+	max=$(awk '{print $1}' <<<"$procs" | sort -n | tail -1)
+	[ "$max" -lt 100 ] || fail "host-sized pids inside: $stdout"
+}
+
+@test "a container process cannot signal a host process" {
+	sleep 1000 &
+	local hostpid=$!
+	update_config ".process.env += [\"HOSTPID=$hostpid\"]"
+	set_cmd 'if kill -9 "$HOSTPID"; then echo killed; else echo cannot-kill; fi'
+	ocirun run ct1
+	local st=$status
+	sleep 0.2
+	local alive=yes
+	pid_alive "$hostpid" || alive=no
+	kill -9 "$hostpid" 2>/dev/null || true
+	wait "$hostpid" 2>/dev/null || true
+	[ "$st" -eq 0 ] || fail "run failed: $output"
+	[ "$alive" = yes ] || fail "the container killed host process $hostpid"
+	grep -q cannot-kill <<<"$stdout" || fail "kill inside did not fail: $stdout"
+}
+
+@test "a file in one container's tmpfs is not visible in another or on the host" {
+	local b2=$BATS_TEST_TMPDIR/b2 tag=ocirun-$RANDOM$RANDOM
+	new_bundle "$b2"
+	local mnt='.mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "size=1m"]}]'
+	update_config "$mnt"
+	update_config "$mnt" "$b2"
+	set_cmd "echo a >/scratch/$tag && echo a >/dev/shm/$tag && echo a >/tmp/$tag-ready && sleep 1000"
+	ocirun run --detach ct-a
+	expect_status 0
+	wait_for_file "$BUNDLE/rootfs/tmp/$tag-ready"
+
+	set_cmd "ls -A /scratch /dev/shm; [ ! -e /scratch/$tag ] && [ ! -e /dev/shm/$tag ] && echo isolated" "$b2"
+	ocirun run --bundle "$b2" ct-b
+	expect_status 0
+	grep -qx isolated <<<"$stdout" || fail "B sees A's files: $stdout"
+
+	[ ! -e "$BUNDLE/rootfs/scratch/$tag" ] || fail "tmpfs content reached the rootfs directory"
+	[ ! -e "/dev/shm/$tag" ] || fail "container /dev/shm is the host's"
+	! grep -F "$BUNDLE/rootfs" /proc/self/mountinfo || fail "container mounts are visible in the caller's mount namespace"
+}
+
+@test "a new network namespace has only lo" {
+	set_cmd 'ls /sys/class/net; echo ---; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
+	ocirun run ct1
+	expect_status 0
+	[ "$stdout" = $'lo\n---\nlo' ] || fail "interfaces: $stdout"
+}
+
+@test "user namespace maps container root to an unprivileged host uid" {
+	local hostdir=$BATS_TEST_TMPDIR/hostdir
+	mkdir -m 0777 "$hostdir"
+	make_traversable "$BUNDLE"
+	mkdir -p "$BUNDLE/rootfs/mnt/host"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	update_config ".mounts += [{\"destination\": \"/mnt/host\", \"type\": \"bind\", \"source\": \"$hostdir\", \"options\": [\"rbind\"]}]"
+	set_cmd 'cat /proc/self/uid_map /proc/self/gid_map; id -u; readlink /proc/self/ns/user; touch /mnt/host/made-inside'
+	ocirun run ct1
+	expect_status 0
+	read -r a b c <<<"${lines[0]}"
+	[ "$a $b $c" = "0 100000 65536" ] || fail "uid_map: ${lines[0]}"
+	read -r a b c <<<"${lines[1]}"
+	[ "$a $b $c" = "0 100000 65536" ] || fail "gid_map: ${lines[1]}"
+	[ "${lines[2]}" = 0 ] || fail "not root inside: ${lines[2]}"
+	[ "${lines[3]}" != "$(ns_of $$ user)" ] || fail "user namespace is the host's"
+	[ -e "$hostdir/made-inside" ] || fail "file not created"
+	[ "$(stat -c %u:%g "$hostdir/made-inside")" = 100000:100000 ] ||
+		fail "owner on the host: $(stat -c %u:%g "$hostdir/made-inside")"
+}
+
+@test "joining net, ipc and uts namespaces by path" {
+	update_config '.hostname = "ctr-a"'
+	add_caps CAP_NET_ADMIN
+	set_cmd 'ip link set lo up && echo ready >/tmp/ready && sleep 1000'
+	ocirun run --detach ct-a
+	expect_status 0
+	wait_for_file "$BUNDLE/rootfs/tmp/ready"
+	local pida
+	pida=$(state_field ct-a pid)
+
+	local b2=$BATS_TEST_TMPDIR/b2
+	new_bundle "$b2"
+	update_config "del(.hostname) | .linux.namespaces |= map(
+		if .type == \"network\" then .path = \"/proc/$pida/ns/net\"
+		elif .type == \"ipc\" then .path = \"/proc/$pida/ns/ipc\"
+		elif .type == \"uts\" then .path = \"/proc/$pida/ns/uts\"
+		else . end)" "$b2"
+	set_cmd 'hostname; for t in net ipc uts mnt pid; do echo "$t $(readlink /proc/self/ns/$t)"; done; ip link show lo' "$b2"
+	ocirun run --bundle "$b2" ct-b
+	expect_status 0
+	[ "${lines[0]}" = ctr-a ] || fail "B does not see A's hostname: $stdout"
+	local t got
+	for t in net ipc uts; do
+		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
+		[ "$got" = "$(ns_of "$pida" $t)" ] || fail "$t: B has $got, A has $(ns_of "$pida" $t)"
+	done
+	for t in mnt pid; do
+		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
+		[ "$got" != "$(ns_of "$pida" $t)" ] || fail "$t namespace shared though not asked: $got"
+	done
+	grep -qE 'lo:.*<[^>]*\bUP\b' <<<"$stdout" || fail "B does not see A's lo up: $stdout"
+	[ "$(state_field ct-a status)" = running ] || fail "B's exit stopped A"
+}
+
+@test "joining a namespace path that does not exist fails cleanly" {
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = "/proc/999999999/ns/net" else . end)'
+	ocirun run ct1
+	expect_failure
+	expect_output_contains '/proc/999999999/ns/net'
+	expect_nothing_left ct1
+}
+
+@test "time namespace offsets are visible inside" {
+	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+	! runtime_is_runc_before 1.2 || skip "runc before 1.2 has no time namespace support"
+	update_config '.linux.namespaces += [{"type": "time"}]
+		| .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}, "monotonic": {"secs": 86400, "nanosecs": 0}}'
+	# A forked child, in case only children enter the new time namespace.
+	set_cmd 'cut -d" " -f1 /proc/uptime & wait; readlink /proc/self/ns/time'
+	local before
+	before=$(cut -d' ' -f1 /proc/uptime)
+	ocirun run ct1
+	expect_status 0
+	local inside=${lines[0]}
+	awk -v i="$inside" -v b="$before" 'BEGIN { d = i - b; exit !(d > 864000 - 30 && d < 864000 + 30) }' ||
+		fail "uptime inside $inside, host $before: boottime offset not applied"
+	[ "${lines[1]}" != "$(ns_of $$ time)" ] || fail "time namespace is the host's"
+}
