@@ -100,8 +100,9 @@ test-bats: $(if $(OCIRUN),,build) recvtty
 	echo "bats: $$((pass - skip)) passed, $$fail failed, $$skip skipped"; \
 	exit $$st
 
-conformance:
-	bash tests/conformance/run.sh
+# The OCI validation suite; CONFORMANCE_TESTS names single programs.
+conformance: $(if $(RUNTIME),,build)
+	bash tests/conformance/run.sh $(CONFORMANCE_TESTS)
 
 bench:
 	@if [ -f bench/bench.sh ]; then \
