@@ -93,16 +93,20 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 			l.kill()
 		}
 	}()
-	// A frozen cgroup would freeze the setup itself: in a paused container
-	// the process joins it only at the end, and then freezes until resume.
-	paused := st == Paused
-	if !paused {
-		if err := c.joinCgroup(l.stage0Pid); err != nil {
-			return 0, err
-		}
-	}
 	if err := l.bootstrap(b, nil, nil); err != nil {
 		return 0, err
+	}
+	// Stage 1 joins the cgroup while its Go runtime starts: the first
+	// write to a v1 cgroup.procs waits for an RCU grace period, and there
+	// is no cgroup namespace to create (it is joined) that would need the
+	// move first. It cannot run the user process before MsgCommitted.
+	// A paused container's frozen cgroup would freeze the setup itself:
+	// there the move waits until stage 1 is ready.
+	joined := make(chan error, 1)
+	if st == Paused {
+		joined <- nil
+	} else {
+		go func() { joined <- c.joinCgroup(l.stage1Pid) }()
 	}
 	state, _ := json.Marshal(c.specStateAs(specs.StateRunning))
 	ic := initproto.InitConfig{
@@ -120,9 +124,13 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		return 0, l.diedErr(err)
 	}
 	if _, err := l.conn.Expect(initproto.MsgReady); err != nil {
+		<-joined
 		return 0, l.diedErr(err)
 	}
-	if paused {
+	if err := <-joined; err != nil {
+		return 0, err
+	}
+	if st == Paused {
 		if err := c.joinCgroup(l.stage1Pid); err != nil {
 			return 0, err
 		}
@@ -131,9 +139,9 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		return 0, l.diedErr(err)
 	}
 	// Stage 1 now either reports an error or execs, which closes the
-	// close-on-exec socket. In a paused container it is frozen before it
-	// gets there, so nobody waits for it.
-	if !paused {
+	// close-on-exec socket. In a paused container it froze as soon as it
+	// joined the cgroup, so nobody waits for it: it runs on resume.
+	if st != Paused {
 		if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
 			return 0, err
 		}

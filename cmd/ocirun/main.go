@@ -1,6 +1,13 @@
 // Command ocirun is an OCI container runtime with runc's command line.
 // Each command lives in its own file and only parses flags; the work is
 // done by package libcontainer.
+//
+// Every ocirun process lives for milliseconds, and the container init
+// starts a Go runtime too: cgroup-aware GOMAXPROCS would re-read the CPU
+// limit of the caller's cgroup and update it in the background, for no gain.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
