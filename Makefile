@@ -15,13 +15,16 @@ COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 # STATIC=1 links one self-contained binary (glibc, libseccomp.a), which is
 # what a runtime re-executing itself inside a container wants; the netgo and
 # osusergo tags keep glibc's NSS (which cannot work statically) out of it.
+# urfave_cli_no_docs leaves out the CLI library's man-page generator, whose
+# package initialisation every ocirun process (and every container init)
+# would otherwise pay for at start.
 STATIC ?= 1
 TAGS ?=
 ifeq ($(STATIC),1)
-BUILD_TAGS := netgo osusergo $(TAGS)
+BUILD_TAGS := netgo osusergo urfave_cli_no_docs $(TAGS)
 EXTLDFLAGS := -extldflags -static
 else
-BUILD_TAGS := $(TAGS)
+BUILD_TAGS := urfave_cli_no_docs $(TAGS)
 EXTLDFLAGS :=
 endif
 LDFLAGS := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) $(EXTLDFLAGS)
