@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
+	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
 // cgroupManager returns the manager of the container's cgroup, rebuilt from
@@ -193,12 +194,18 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err := m.Set(r); err != nil {
 		return err
 	}
-	cg := c.state.Config.Cgroups
-	if cg.Resources == nil {
-		cg.Resources = &specs.LinuxResources{}
+	cfg, err := c.config()
+	if err != nil {
+		return err
 	}
-	mergeResources(cg.Resources, r)
-	return writeState(c.dir, &c.state)
+	if cfg.Cgroups == nil {
+		cfg.Cgroups = &configs.Cgroup{}
+	}
+	if cfg.Cgroups.Resources == nil {
+		cfg.Cgroups.Resources = &specs.LinuxResources{}
+	}
+	mergeResources(cfg.Cgroups.Resources, r)
+	return writeConfig(c.dir, cfg)
 }
 
 func (c *Container) requireCgroup() (cgroups.Manager, error) {

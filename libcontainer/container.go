@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
+	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
@@ -82,11 +84,30 @@ func (c *Container) SpecState() *specs.State {
 	if st.Status != specs.StateStopped {
 		st.Pid = c.state.InitPid
 	}
-	if c.state.Config != nil {
-		st.Annotations = c.state.Config.Labels
-	}
+	st.Annotations = c.state.Annotations
 	return st
 }
+
+// config returns the container's config, reading it on first use.
+func (c *Container) config() (*configs.Config, error) {
+	if c.state.Config != nil {
+		return c.state.Config, nil
+	}
+	p := filepath.Join(c.dir, configFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: read its config: %w", c.ID(), err)
+	}
+	var cfg configs.Config
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("container %q: parse %s: %w", c.ID(), p, err)
+	}
+	c.state.Config = &cfg
+	return &cfg, nil
+}
+
+// Config returns the container's config.
+func (c *Container) Config() (*configs.Config, error) { return c.config() }
 
 // Start makes a created container run its user process. It connects to the
 // init's start socket (see package initproto): EOF without data means the
@@ -266,7 +287,11 @@ func (c *Container) awaitExec(conn *initproto.Conn, pid int) error {
 // forwardSeccompFd hands the notify fd to linux.seccomp.listenerPath with
 // the container process state, as runtime-spec describes.
 func (c *Container) forwardSeccompFd(fd, pid int) error {
-	sc := c.state.Config.Seccomp
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	sc := cfg.Seccomp
 	if sc == nil || sc.ListenerPath == "" {
 		return fmt.Errorf("container %q: got a seccomp notify fd but linux.seccomp.listenerPath is empty", c.ID())
 	}

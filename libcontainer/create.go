@@ -53,8 +53,10 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	c := &Container{store: s, dir: d.path, lock: d, state: State{
 		ID:      o.ID,
 		Bundle:  o.Bundle,
-		Created: time.Now().UTC(),
-		Config:  cfg,
+		Created:     time.Now().UTC(),
+		Rootfs:      cfg.Rootfs,
+		Annotations: cfg.Labels,
+		Config:      cfg,
 	}}
 	var l *launch
 	defer func() {
@@ -175,6 +177,9 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		}
 		break
 	}
+	if err := writeConfig(c.dir, cfg); err != nil {
+		return nil, err
+	}
 	if err := writeState(c.dir, &c.state); err != nil {
 		return nil, err
 	}
@@ -200,9 +205,7 @@ func (c *Container) specStateAs(status specs.ContainerState) *specs.State {
 		Pid:     c.state.InitPid,
 		Bundle:  c.state.Bundle,
 	}
-	if c.state.Config != nil {
-		st.Annotations = c.state.Config.Labels
-	}
+	st.Annotations = c.state.Annotations
 	return st
 }
 

@@ -44,7 +44,10 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	case st == Paused && !o.IgnorePaused:
 		return 0, fmt.Errorf("cannot exec in container %q: it is paused (use --ignore-paused)", c.ID())
 	}
-	cfg := c.state.Config
+	cfg, err := c.config()
+	if err != nil {
+		return 0, err
+	}
 	// Join the init's namespaces through /proc, whether the container
 	// created them or joined them by path.
 	var nss []configs.Namespace

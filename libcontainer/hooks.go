@@ -13,7 +13,7 @@ import (
 // "created": runtime.md puts them after lifecycle step 2, and "created"
 // is the status from the end of step 2 until the user program runs.
 func (c *Container) runRuntimeHooks() error {
-	h := c.state.Config.Hooks
+	h := c.hooks()
 	if h == nil {
 		return nil
 	}
@@ -27,7 +27,7 @@ func (c *Container) runRuntimeHooks() error {
 // runPoststart runs the poststart hooks after the user process started. The
 // spec (v1.3.0) makes their failure fatal: start reports it.
 func (c *Container) runPoststart() error {
-	h := c.state.Config.Hooks
+	h := c.hooks()
 	if h == nil || len(h.Poststart) == 0 {
 		return nil
 	}
@@ -37,7 +37,7 @@ func (c *Container) runPoststart() error {
 // runPoststop runs the poststop hooks once the container is gone. Their
 // failures are only warnings: the container is deleted anyway.
 func (c *Container) runPoststop(warn func(string)) {
-	h := c.state.Config.Hooks
+	h := c.hooks()
 	if h == nil || len(h.Poststop) == 0 {
 		return
 	}
@@ -48,4 +48,14 @@ func (c *Container) runPoststop(warn func(string)) {
 			warn(err.Error())
 		}
 	}
+}
+
+// hooks returns the config's hooks; a config that cannot be read has none
+// to run (the command that needs the config reports that itself).
+func (c *Container) hooks() *specs.Hooks {
+	cfg, err := c.config()
+	if err != nil {
+		return nil
+	}
+	return cfg.Hooks
 }

@@ -43,6 +43,7 @@ var ErrNotRunning = errors.New("container not running")
 
 const (
 	stateFile  = "state.json"
+	configFile = "config.json"
 	startSock  = "start.sock"
 	maxIDBytes = 255 // the id is a directory name
 )
@@ -75,8 +76,13 @@ type State struct {
 	InitPid       int    `json:"init_pid"`
 	InitStartTime uint64 `json:"init_start_time"`
 	// Started is set once start has run the user process.
-	Started bool            `json:"started,omitempty"`
-	Config  *configs.Config `json:"config"`
+	Started     bool              `json:"started,omitempty"`
+	Rootfs      string            `json:"rootfs"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Config is kept in a file of its own (configFile) and read only by
+	// the commands that need it: state and list read just this small
+	// state, once per container.
+	Config *configs.Config `json:"-"`
 	// CgroupState is the cgroup manager's own serialised state.
 	CgroupState json.RawMessage `json:"cgroup_state,omitempty"`
 }
@@ -196,6 +202,15 @@ func (s *Store) Load(id string) (*Container, error) { return s.load(id, true) }
 
 // Peek returns the container without locking it, for read-only commands.
 func (s *Store) Peek(id string) (*Container, error) { return s.load(id, false) }
+
+// writeConfig stores the container's config beside its state.
+func writeConfig(dir string, cfg *configs.Config) error {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, configFile), b, 0o600)
+}
 
 // writeState replaces state.json atomically.
 func writeState(dir string, st *State) error {

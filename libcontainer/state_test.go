@@ -55,10 +55,17 @@ func TestStoreLifecycle(t *testing.T) {
 	}
 	st := &State{ID: "c1", Bundle: "/b", InitPid: os.Getpid(), Config: &configs.Config{Labels: map[string]string{"k": "v"}}}
 	st.InitStartTime, _, _ = processStartTime(os.Getpid())
+	if err := writeConfig(d.path, st.Config); err != nil {
+		t.Fatal(err)
+	}
 	if err := writeState(d.path, st); err != nil {
 		t.Fatal(err)
 	}
 	d.unlock()
+	// state.json stays small: the config lives in a file of its own.
+	if b, _ := os.ReadFile(filepath.Join(d.path, stateFile)); strings.Contains(string(b), `"labels"`) {
+		t.Errorf("state.json holds the config: %s", b)
+	}
 
 	c, err := s.Load("c1")
 	if err != nil {
@@ -66,6 +73,12 @@ func TestStoreLifecycle(t *testing.T) {
 	}
 	if c.ID() != "c1" || c.State().Bundle != "/b" {
 		t.Errorf("loaded %+v", c.State())
+	}
+	if c.State().Config != nil {
+		t.Error("Load read the config, which only some commands need")
+	}
+	if cfg, err := c.Config(); err != nil || cfg.Labels["k"] != "v" {
+		t.Errorf("Config() = %+v, %v", cfg, err)
 	}
 	// We are alive and there is no start socket: running.
 	if got := c.Status(); got != Running {

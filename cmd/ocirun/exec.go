@@ -53,7 +53,12 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		proc, err := execProcess(c, ctr.State().Config)
+		cfg, err := ctr.Config()
+		if err != nil {
+			ctr.Unlock()
+			return err
+		}
+		proc, err := execProcess(c, cfg)
 		if err != nil {
 			ctr.Unlock()
 			return err

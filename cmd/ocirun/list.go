@@ -29,6 +29,7 @@ var listCommand = &cli.Command{
 			return err
 		}
 		states := []containerState{}
+		owners := map[string]string{} // one /etc/passwd lookup per uid
 		for _, id := range ids {
 			ctr, err := s.Peek(id)
 			if errors.Is(err, libcontainer.ErrNotExist) {
@@ -38,7 +39,7 @@ var listCommand = &cli.Command{
 				return err
 			}
 			st := stateOf(ctr)
-			st.Owner = ownerName(filepath.Join(s.Root, id))
+			st.Owner = ownerName(filepath.Join(s.Root, id), owners)
 			states = append(states, st)
 		}
 		if c.Bool("quiet") {

@@ -39,24 +39,28 @@ func stateOf(ctr *libcontainer.Container) containerState {
 	if s.Status != string(libcontainer.Stopped) {
 		s.Pid = st.InitPid
 	}
-	if st.Config != nil {
-		s.Rootfs = st.Config.Rootfs
-		s.Annotations = st.Config.Labels
-	}
+	s.Rootfs = st.Rootfs
+	s.Annotations = st.Annotations
 	return s
 }
 
-// ownerName is the user owning the state directory, as runc's list shows.
-func ownerName(dir string) string {
+// ownerName is the user owning the state directory, as runc's list shows;
+// cache remembers the names already looked up.
+func ownerName(dir string, cache map[string]string) string {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return ""
 	}
 	uid := strconv.FormatUint(uint64(statUID(fi)), 10)
-	if u, err := user.LookupId(uid); err == nil {
-		return u.Username
+	if name, ok := cache[uid]; ok {
+		return name
 	}
-	return "#" + uid
+	name := "#" + uid
+	if u, err := user.LookupId(uid); err == nil {
+		name = u.Username
+	}
+	cache[uid] = name
+	return name
 }
 
 var stateCommand = &cli.Command{
