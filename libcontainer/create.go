@@ -51,8 +51,8 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, err
 	}
 	c := &Container{store: s, dir: d.path, lock: d, state: State{
-		ID:      o.ID,
-		Bundle:  o.Bundle,
+		ID:          o.ID,
+		Bundle:      o.Bundle,
 		Created:     time.Now().UTC(),
 		Rootfs:      cfg.Rootfs,
 		Annotations: cfg.Labels,
