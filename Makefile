@@ -40,7 +40,7 @@ RECVTTY := tests/bin/recvtty
 OCIRUN ?=
 BATS_FLAGS ?=
 
-.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats conformance bench clean
+.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats test-engines conformance bench clean
 
 build:
 	$(GOBUILD) -o ocirun ./cmd/ocirun
@@ -78,6 +78,7 @@ test: install-deps
 	failed=; \
 	$(MAKE) test-unit || failed="$$failed test-unit"; \
 	$(MAKE) test-bats || failed="$$failed test-bats"; \
+	$(MAKE) test-engines || failed="$$failed test-engines"; \
 	if [ -f tests/conformance/run.sh ]; then \
 		$(MAKE) conformance || failed="$$failed conformance"; \
 	else \
@@ -103,6 +104,12 @@ test-bats: $(if $(OCIRUN),,build) recvtty
 	echo "bats: $$((pass - skip)) passed, $$fail failed, $$skip skipped"; \
 	exit $$st
 
+# Real engines drive the runtime: podman + conmon, containerd (ctr, CRI) and
+# go-runc. RUNTIME=runc runs the same scenarios against runc.
+ENGINES_FILTER ?=
+test-engines: $(if $(RUNTIME),,build)
+	tests/engines/run.sh $(ENGINES_FILTER)
+
 # The OCI validation suite; CONFORMANCE_TESTS names single programs.
 conformance: $(if $(RUNTIME),,build)
 	bash tests/conformance/run.sh $(CONFORMANCE_TESTS)
@@ -120,5 +127,5 @@ clean:
 		echo "clean: something under $(BUILD_DIR) is mounted; not removing it" >&2; \
 		exit 1; \
 	fi
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) tests/engines/build tests/engines/results
 	rm -f ocirun $(RECVTTY)
