@@ -35,7 +35,7 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 	}
 	var hier []mountInfo
 	v1 := false
-	for _, mi := range infos {
+	for _, mi := range visibleMounts(infos) {
 		if within(mi.Mountpoint, t.path) {
 			continue
 		}

@@ -22,10 +22,10 @@ func TestParseMountinfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []mountInfo{
-		{Mountpoint: "/proc", Optional: []string{}, FSType: "proc", Source: "proc", SuperOptions: "rw"},
-		{Mountpoint: "/", Optional: []string{"shared:1", "master:2"}, FSType: "ext4", Source: "/dev/vda", SuperOptions: "rw,discard"},
-		{Mountpoint: "/sys/fs/cgroup/cpu,cpuacct", Optional: []string{}, FSType: "cgroup", Source: "cgroup", SuperOptions: "rw,cpu,cpuacct"},
-		{Mountpoint: `/with space\`, Optional: []string{}, FSType: "tmpfs", Source: "none"},
+		{ID: 22, Parent: 27, Mountpoint: "/proc", Optional: []string{}, FSType: "proc", Source: "proc", SuperOptions: "rw"},
+		{ID: 27, Parent: 1, Mountpoint: "/", Optional: []string{"shared:1", "master:2"}, FSType: "ext4", Source: "/dev/vda", SuperOptions: "rw,discard"},
+		{ID: 32, Parent: 31, Mountpoint: "/sys/fs/cgroup/cpu,cpuacct", Optional: []string{}, FSType: "cgroup", Source: "cgroup", SuperOptions: "rw,cpu,cpuacct"},
+		{ID: 40, Parent: 27, Mountpoint: `/with space\`, Optional: []string{}, FSType: "tmpfs", Source: "none"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
 // mountInfo is the part of a /proc/self/mountinfo line this package uses.
 type mountInfo struct {
+	ID, Parent int
 	Mountpoint string
 	// Optional are the optional fields ("shared:1", "master:2", ...).
 	Optional []string
@@ -62,7 +64,14 @@ func parseMountinfo(r io.Reader) ([]mountInfo, error) {
 		if len(fields) < 7 || sep < 0 || len(fields) < sep+3 {
 			return nil, fmt.Errorf("line %d: malformed: %q", line, sc.Text())
 		}
+		id, err1 := strconv.Atoi(fields[0])
+		parent, err2 := strconv.Atoi(fields[1])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("line %d: malformed mount ids: %q", line, sc.Text())
+		}
 		mi := mountInfo{
+			ID:         id,
+			Parent:     parent,
 			Mountpoint: unescapeMountinfo(fields[4]),
 			Optional:   fields[6:sep],
 			FSType:     fields[sep+1],
@@ -98,3 +107,40 @@ func unescapeMountinfo(s string) string {
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// visibleMounts drops the mounts that something mounted later hides: a
+// mount stacked on the same mount point, or on a directory above it in the
+// same parent mount, and everything below a hidden mount. Engines in nested
+// setups mount a fresh tmpfs and cgroup hierarchies over /sys/fs/cgroup; the
+// host's hierarchies stay in mountinfo underneath and must not be mounted
+// a second time.
+func visibleMounts(infos []mountInfo) []mountInfo {
+	hidden := make(map[int]bool)
+	for i, m := range infos {
+		for _, later := range infos[i+1:] {
+			stacked := later.Parent == m.ID && later.Mountpoint == m.Mountpoint
+			above := later.Parent == m.Parent && later.Mountpoint != m.Mountpoint && within(m.Mountpoint, later.Mountpoint)
+			if stacked || above {
+				hidden[m.ID] = true
+				break
+			}
+		}
+	}
+	// mountinfo lists a parent before its children, so one pass spreads
+	// hiding down the tree; the mount stacked on a hidden one is what
+	// hides it, and stays visible.
+	mountpoint := make(map[int]string, len(infos))
+	for _, m := range infos {
+		mountpoint[m.ID] = m.Mountpoint
+	}
+	var out []mountInfo
+	for _, m := range infos {
+		if hidden[m.Parent] && mountpoint[m.Parent] != m.Mountpoint {
+			hidden[m.ID] = true
+		}
+		if !hidden[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
