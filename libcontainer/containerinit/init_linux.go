@@ -69,6 +69,11 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	}
 	_, inUserNS := cfg.Namespace(configs.NEWUSER)
 	_, cgroupNS := cfg.Namespace(configs.NEWCGROUP)
+	// Checked while the host's /sys is still in view, before anything of
+	// the container is built: the container's own /sys says nothing.
+	if err := checkLSMs(cfg, proc); err != nil {
+		return err
+	}
 	if err := rootfs.Prepare(cfg, rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: ic.CgroupPaths}); err != nil {
 		return err
 	}
@@ -84,6 +89,14 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 		if err := hooks.RunAll("createContainer", h.CreateContainer, hookState(ic, "created")); err != nil {
 			return err
 		}
+	}
+	// Sysctls go through the runtime's procfs, before pivot_root: the
+	// container's /proc is the container's to shape (a bind mount over
+	// /proc/sys/... would redirect the write, a read-only /proc/sys refuse
+	// it). They come after the hooks, which may create what they name (a
+	// network interface).
+	if err := writeSysctls(cfg); err != nil {
+		return err
 	}
 	if err := rootfs.Finish(cfg, ic.NoPivotRoot); err != nil {
 		return err
@@ -150,8 +163,7 @@ func waitForStart(listenFd int) (*os.File, error) {
 	}
 }
 
-// setIdentity applies the container-wide settings of the UTS and IPC/net
-// namespaces: hostname, domainname, sysctls.
+// setIdentity applies the container's hostname and domainname.
 func setIdentity(cfg *configs.Config) error {
 	if cfg.Hostname != "" {
 		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
@@ -163,7 +175,7 @@ func setIdentity(cfg *configs.Config) error {
 			return fmt.Errorf("set domainname %q: %w", cfg.Domainname, err)
 		}
 	}
-	return writeSysctls(cfg.Sysctl)
+	return nil
 }
 
 // execProcess runs a process in an existing container: stage 0 has joined

@@ -175,6 +175,12 @@ func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *config
 	if err := unix.Chdir(cwd); err != nil {
 		return fmt.Errorf("chdir to process.cwd %q as uid %d: %w", cwd, proc.User.UID, err)
 	}
+	// A cwd like /proc/self/fd/N reaches whatever fd N is: one still open
+	// on a host directory would put the process outside its root
+	// (CVE-2024-21626). The kernel reports such a cwd as unreachable.
+	if _, err := unix.Getwd(); err != nil {
+		return fmt.Errorf("process.cwd %q is not inside the container's root: %w", cwd, err)
+	}
 	if filter != nil && proc.NoNewPrivileges {
 		if err := loadSeccomp(); err != nil {
 			return err
@@ -259,34 +265,6 @@ func closeExtraFds(first int) error {
 			continue
 		}
 		unix.CloseOnExec(fd)
-	}
-	return nil
-}
-
-// writeSysctls writes linux.sysctl through the container's own procfs,
-// which it first checks really is a procfs.
-func writeSysctls(sysctl map[string]string) error {
-	if len(sysctl) == 0 {
-		return nil
-	}
-	var st unix.Statfs_t
-	if err := unix.Statfs("/proc/sys", &st); err != nil {
-		return fmt.Errorf("linux.sysctl: statfs /proc/sys: %w", err)
-	}
-	if st.Type != unix.PROC_SUPER_MAGIC {
-		return errors.New("linux.sysctl: /proc/sys in the container is not a procfs")
-	}
-	for k, v := range sysctl {
-		p := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
-		f, err := os.OpenFile(p, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("linux.sysctl %s: %w", k, err)
-		}
-		_, err = f.WriteString(v)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("linux.sysctl %s=%q: %w", k, v, err)
-		}
 	}
 	return nil
 }

@@ -1,12 +1,13 @@
 package containerinit
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
@@ -55,45 +56,83 @@ func applyScheduling(proc *configs.Process) error {
 	return nil
 }
 
-// applyLSM sets the AppArmor profile for the coming exec. SELinux labels are
-// refused where SELinux is not enabled; a host that has it needs the label
-// written to /proc/self/attr/exec, which is done the same way.
+// apparmorEnabled and selinuxEnabled tell whether the host has the LSM.
+// They read /sys, so for a container's init they are asked before
+// pivot_root, while /sys is the host's.
+func apparmorEnabled() bool {
+	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+	return err == nil && strings.TrimSpace(string(b)) == "Y"
+}
+
+func selinuxEnabled() bool {
+	_, err := os.Stat("/sys/fs/selinux/enforce")
+	return err == nil
+}
+
+// checkLSMs refuses labels and profiles the host cannot apply: running the
+// container without the confinement it asked for would be a silent
+// downgrade.
+func checkLSMs(cfg *configs.Config, proc *configs.Process) error {
+	if proc.ApparmorProfile != "" && !apparmorEnabled() {
+		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", proc.ApparmorProfile)
+	}
+	if proc.SelinuxLabel != "" && !selinuxEnabled() {
+		return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", proc.SelinuxLabel)
+	}
+	if cfg.MountLabel != "" && !selinuxEnabled() {
+		return fmt.Errorf("linux.mountLabel %q: SELinux is not enabled on this host", cfg.MountLabel)
+	}
+	return nil
+}
+
+// applyLSM sets the AppArmor profile or SELinux label for the coming exec.
+// Both are written to this thread's attr/exec, the thread that execs. The
+// /sys the checks read is the container's by now, so it only explains a
+// write that failed; a container's init was checked against the host's
+// (checkLSMs).
 func applyLSM(proc *configs.Process) error {
 	if proc.ApparmorProfile != "" {
-		enabled, _ := os.ReadFile("/sys/module/apparmor/parameters/enabled")
-		if strings.TrimSpace(string(enabled)) != "Y" {
-			return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", proc.ApparmorProfile)
-		}
-		if err := writeAttr("/proc/self/attr/apparmor/exec", "exec "+proc.ApparmorProfile); err != nil {
+		if err := writeAttr("apparmor/exec", "exec "+proc.ApparmorProfile); err != nil {
+			if !apparmorEnabled() {
+				return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host (%w)", proc.ApparmorProfile, err)
+			}
 			return fmt.Errorf("process.apparmorProfile %q: %w", proc.ApparmorProfile, err)
 		}
 	}
 	if proc.SelinuxLabel != "" {
-		if _, err := os.Stat("/sys/fs/selinux/enforce"); err != nil {
-			return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", proc.SelinuxLabel)
-		}
-		if err := writeAttr("/proc/self/attr/exec", proc.SelinuxLabel); err != nil {
+		if err := writeAttr("exec", proc.SelinuxLabel); err != nil {
+			if !selinuxEnabled() {
+				return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host (%w)", proc.SelinuxLabel, err)
+			}
 			return fmt.Errorf("process.selinuxLabel %q: %w", proc.SelinuxLabel, err)
 		}
 	}
 	return nil
 }
 
-// writeAttr writes an LSM attribute after checking that the file is on a
-// real procfs, so a rootfs cannot redirect the write.
-func writeAttr(path, value string) error {
-	f, err := os.OpenFile(path, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+// writeAttr writes an LSM attribute of the calling thread through a private
+// procfs handle (pathrs-lite), never through the container's /proc: a mount
+// the container placed over /proc/self/attr/... would otherwise receive the
+// write (the CVE-2025-52881 class).
+func writeAttr(attr, value string) error {
+	proc, err := procfs.OpenProcRoot()
 	if err != nil {
-		return err
+		return fmt.Errorf("open a procfs handle: %w", err)
+	}
+	defer proc.Close()
+	h, closer, err := proc.OpenThreadSelf("attr/" + attr)
+	if err != nil {
+		return fmt.Errorf("open attr/%s: %w", attr, err)
+	}
+	defer closer()
+	defer h.Close()
+	f, err := pathrs.Reopen(h, unix.O_WRONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("open attr/%s for writing: %w", attr, err)
 	}
 	defer f.Close()
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		return err
+	if _, err := f.WriteString(value); err != nil {
+		return fmt.Errorf("write attr/%s: %w", attr, err)
 	}
-	if st.Type != unix.PROC_SUPER_MAGIC {
-		return errors.New(path + " is not on a procfs")
-	}
-	_, err = f.WriteString(value)
-	return err
+	return nil
 }

@@ -60,7 +60,8 @@
 //
 // # Not done here
 //
-// cfg.MountLabel (an SELinux context= option) is not applied. pathrs-lite
+// cfg.MountLabel becomes a context= option of the tmpfs, devpts and mqueue
+// mounts; the init refuses it beforehand on a host without SELinux. pathrs-lite
 // keeps one close-on-exec handle on a private procfs (subset=pid) of the
 // init's PID namespace open for the life of the process; it disappears at
 // execve.

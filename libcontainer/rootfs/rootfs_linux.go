@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -92,7 +93,7 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 	}
 	defer t.close()
 	for _, m := range cfg.Mounts {
-		if err := s.mount(t, m, opts); err != nil {
+		if err := s.mount(t, withMountLabel(m, cfg.MountLabel), opts); err != nil {
 			return err
 		}
 	}
@@ -100,6 +101,33 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 		return nil
 	}
 	return s.createDevices(t, cfg, opts)
+}
+
+// labelledFilesystems are the filesystems that get linux.mountLabel as
+// their SELinux context: those whose files the container creates. Binds
+// keep their source's labels; proc, sysfs and cgroup have fixed ones.
+var labelledFilesystems = map[string]bool{"tmpfs": true, "devpts": true, "mqueue": true}
+
+// withMountLabel returns m with context="label" added to its data when
+// the label applies to its filesystem and the options do not set a context
+// themselves. The caller has checked that SELinux is enabled.
+func withMountLabel(m *configs.Mount, label string) *configs.Mount {
+	if label == "" || m.IsBind() || !labelledFilesystems[m.Device] {
+		return m
+	}
+	for _, o := range strings.Split(m.Data, ",") {
+		if strings.HasPrefix(o, "context=") {
+			return m
+		}
+	}
+	c := *m
+	opt := "context=\"" + label + "\""
+	if c.Data == "" {
+		c.Data = opt
+	} else {
+		c.Data += "," + opt
+	}
+	return &c
 }
 
 func canonicalRootfs(p string) (string, error) {
