@@ -143,7 +143,15 @@ func (c *Container) Start() error {
 	if err := writeState(c.dir, &c.state); err != nil {
 		return err
 	}
-	return c.runPoststart()
+	if err := c.runPoststart(); err != nil {
+		// runtime.md, lifecycle step 9: a failed poststart hook stops
+		// the container.
+		if kerr := c.killAndWait(); kerr != nil {
+			return fmt.Errorf("%w (stopping the container: %v)", err, kerr)
+		}
+		return err
+	}
+	return nil
 }
 
 // dialUnix connects to the unix socket name inside the locked directory.
@@ -243,6 +251,9 @@ var Warn = func(string) {}
 // process of it runs.
 func (c *Container) destroy() error {
 	if c.state.InitPid > 0 {
+		// The hooks come from the config, which goes with the state
+		// directory: read them now.
+		c.hooks()
 		defer c.runPoststop(Warn)
 	}
 	var errs []error

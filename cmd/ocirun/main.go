@@ -19,6 +19,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/containerinit"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	// Stage 0 of the container init: a C constructor that must be linked
@@ -36,6 +37,7 @@ func main() {
 	if os.Getenv(initproto.SyncFdEnv) != "" {
 		containerinit.Main() // never returns
 	}
+	libcontainer.Warn = logWarn
 	app := newApp()
 	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		var ec exitCode
