@@ -4,8 +4,8 @@
 //
 // The package is pure: it never calls into the kernel or reads host state.
 // What it needs to know about the host (the bundle directory, the cgroup
-// driver, the kernel's last capability) comes in Options, so every rule can
-// be tested without root.
+// driver, the kernel's last capability, the capabilities the runtime can
+// grant) comes in Options, so every rule can be tested without root.
 //
 // # Errors
 //

@@ -150,6 +150,28 @@ func convertUser(u *specs.User, path string) (configs.User, error) {
 	return out, nil
 }
 
+// Capability resolves the capability name found at path, a JSON path or a
+// command-line flag, for a process the runtime is about to start. An unknown
+// name is an error: it is a typo in the configuration, not a limit of the
+// host. A capability the running kernel does not know (above LastCap) or
+// that the runtime cannot grant (see Grantable) is logged as a warning and
+// reported with ok false, so the caller leaves it out instead of failing.
+func (o *Options) Capability(path, name string) (n int, ok bool, err error) {
+	n, known := capabilities.FromName(name)
+	if !known {
+		return 0, false, fieldErr(path, "unknown capability %q", name)
+	}
+	if o.LastCap > 0 && n > o.LastCap {
+		o.warn("%s: %s is not supported by the running kernel (cap_last_cap is %d); dropped", path, name, o.LastCap)
+		return n, false, nil
+	}
+	if o.Grantable != nil && !o.Grantable(n) {
+		o.warn("%s: %s is not in the runtime's own bounding set, so it cannot be granted; dropped", path, name)
+		return n, false, nil
+	}
+	return n, true, nil
+}
+
 func convertCapabilities(c *specs.LinuxCapabilities, path string, opts *Options) (*configs.Capabilities, error) {
 	if c == nil {
 		return nil, nil
@@ -157,15 +179,11 @@ func convertCapabilities(c *specs.LinuxCapabilities, path string, opts *Options)
 	resolve := func(set string, names []string) ([]int, error) {
 		var out []int
 		for i, name := range names {
-			n, ok := capabilities.FromName(name)
-			if !ok {
-				return nil, fieldErr(idx(path+"."+set, i), "unknown capability %q", name)
+			n, ok, err := opts.Capability(idx(path+"."+set, i), name)
+			if err != nil {
+				return nil, err
 			}
-			if opts.LastCap > 0 && n > opts.LastCap {
-				opts.warn("%s: %s is not supported by the running kernel (cap_last_cap is %d); dropped", idx(path+"."+set, i), name, opts.LastCap)
-				continue
-			}
-			if !slices.Contains(out, n) {
+			if ok && !slices.Contains(out, n) {
 				out = append(out, n)
 			}
 		}

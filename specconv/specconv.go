@@ -29,6 +29,15 @@ type Options struct {
 	// dropped with a warning, as the runtime-spec asks. Zero or less means
 	// unknown: every capability the table knows is kept.
 	LastCap int
+	// Grantable reports whether the runtime can give capability n to a
+	// container process at all: a process never gains a capability outside
+	// its bounding set, and neither does any child or user namespace it
+	// creates, so the CLI answers from its own bounding set. Capabilities
+	// it refuses are dropped from every set with a warning, because the
+	// runtime-spec says a runtime SHOULD NOT fail on capabilities it cannot
+	// grant and MUST warn about them. Nil means every capability the kernel
+	// knows can be granted.
+	Grantable func(n int) bool
 	// Warn receives warnings (may be nil).
 	Warn func(string)
 }

@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer"
-	"github.com/ocirun/ocirun/libcontainer/capabilities"
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/specconv"
 )
@@ -130,11 +129,11 @@ var execCommand = &cli.Command{
 // execProcess builds the process to run: from --process, or from the
 // container's own process with the command line and flags applied.
 func execProcess(c *cli.Context, cfg *configs.Config) (*configs.Process, error) {
-	lastCap, err := capabilities.LastCap()
+	lastCap, grantable, err := hostCapabilities()
 	if err != nil {
 		return nil, err
 	}
-	opts := specconv.Options{LastCap: lastCap, Warn: logWarn}
+	opts := specconv.Options{LastCap: lastCap, Grantable: grantable, Warn: logWarn}
 	if path := c.String("process"); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -193,9 +192,12 @@ func execProcess(c *cli.Context, cfg *configs.Config) (*configs.Process, error) 
 			nc = *p.Capabilities
 		}
 		for _, name := range caps {
-			n, ok := capabilities.FromName(strings.ToUpper(name))
+			n, ok, err := opts.Capability("--cap", strings.ToUpper(name))
+			if err != nil {
+				return nil, err
+			}
 			if !ok {
-				return nil, fmt.Errorf("--cap: unknown capability %q", name)
+				continue
 			}
 			nc.Bounding = append(append([]int{}, nc.Bounding...), n)
 			nc.Effective = append(append([]int{}, nc.Effective...), n)

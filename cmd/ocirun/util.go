@@ -44,7 +44,7 @@ func loadBundle(c *cli.Context, bundle string) (string, *configs.Config, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	lastCap, err := capabilities.LastCap()
+	lastCap, grantable, err := hostCapabilities()
 	if err != nil {
 		return "", nil, err
 	}
@@ -52,12 +52,29 @@ func loadBundle(c *cli.Context, bundle string) (string, *configs.Config, error) 
 		Bundle:         abs,
 		CgroupsSystemd: c.Bool("systemd-cgroup"),
 		LastCap:        lastCap,
+		Grantable:      grantable,
 		Warn:           logWarn,
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", filepath.Join(abs, "config.json"), err)
 	}
 	return abs, cfg, nil
+}
+
+// hostCapabilities returns the kernel's last capability and which
+// capabilities this runtime can grant: those in its own bounding set, which
+// the container's init inherits and can only shrink. specconv drops the rest
+// with a warning instead of letting capset fail with EPERM in the init.
+func hostCapabilities() (int, func(int) bool, error) {
+	lastCap, err := capabilities.LastCap()
+	if err != nil {
+		return 0, nil, err
+	}
+	bounding, err := capabilities.Bounding()
+	if err != nil {
+		return 0, nil, err
+	}
+	return lastCap, func(n int) bool { return n >= 0 && n < 64 && bounding&(1<<uint(n)) != 0 }, nil
 }
 
 // addListenFds passes socket-activation fds (LISTEN_FDS, systemd's

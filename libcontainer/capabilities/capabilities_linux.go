@@ -58,6 +58,30 @@ func LastCap() (int, error) {
 	return n, nil
 }
 
+// Bounding returns the calling thread's bounding set as a bit mask, bit n
+// for capability n, read with PR_CAPBSET_READ for every capability up to
+// LastCap. No process, and no user namespace it creates, can ever hold a
+// capability outside its bounding set, so the runtime uses this to find the
+// capabilities it cannot grant to a container. All threads of a process that
+// has not called DropBounding share the same set.
+func Bounding() (uint64, error) {
+	last, err := LastCap()
+	if err != nil {
+		return 0, err
+	}
+	var set uint64
+	for c := 0; c <= last; c++ {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if err != nil {
+			return 0, fmt.Errorf("read %s from the bounding set: %w", describe(c), err)
+		}
+		if in != 0 {
+			set |= 1 << uint(c)
+		}
+	}
+	return set, nil
+}
+
 // describe names a capability for error messages, also when the table does
 // not know its number.
 func describe(n int) string {

@@ -68,6 +68,11 @@ func runChild(raw string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	bnd, err := Bounding()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -75,6 +80,8 @@ func runChild(raw string) int {
 	}
 	os.Stdout.Write(status)
 	fmt.Printf("KeepCaps:\t%d\n", keep)
+	// Lets the parent check Bounding against the kernel's CapBnd after a drop.
+	fmt.Printf("CapBndFunc:\t%016x\n", bnd)
 	return 0
 }
 
@@ -195,6 +202,9 @@ func TestApplyInChild(t *testing.T) {
 					t.Errorf("%s = %#x; want %#x", k, got[k], v)
 				}
 			}
+			if got["CapBndFunc"] != got["CapBnd"] {
+				t.Errorf("Bounding() = %#x after the drop; the kernel's CapBnd is %#x", got["CapBndFunc"], got["CapBnd"])
+			}
 		})
 	}
 }
@@ -257,6 +267,38 @@ func TestLastCap(t *testing.T) {
 	// Every kernel a container runtime can use knows at least CAP_AUDIT_READ.
 	if n < unix.CAP_AUDIT_READ {
 		t.Fatalf("LastCap() = %d; implausibly low", n)
+	}
+}
+
+// TestBounding checks Bounding against the kernel's own report of this
+// process's set. On a host whose bounding set is full this only shows the
+// bits line up; TestApplyInChild also compares them after a drop.
+func TestBounding(t *testing.T) {
+	got, err := Bounding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want uint64
+	found := false
+	for _, line := range strings.Split(string(status), "\n") {
+		val, ok := strings.CutPrefix(line, "CapBnd:")
+		if !ok {
+			continue
+		}
+		if want, err = strconv.ParseUint(strings.TrimSpace(val), 16, 64); err != nil {
+			t.Fatalf("status line %q: %v", line, err)
+		}
+		found = true
+	}
+	if !found {
+		t.Fatal("no CapBnd line in /proc/self/status")
+	}
+	if got != want {
+		t.Fatalf("Bounding() = %#x; /proc/self/status says CapBnd %#x", got, want)
 	}
 }
 
