@@ -284,7 +284,7 @@ func (c *Container) awaitExec(conn *initproto.Conn, pid int) error {
 			if fd < 0 {
 				return fmt.Errorf("container %q: seccomp notify fd missing from its message", c.ID())
 			}
-			err := c.forwardSeccompFd(fd, pid)
+			err := c.forwardSeccompFd(fd, pid, specs.StateRunning)
 			unix.Close(fd)
 			if err != nil {
 				return err
@@ -297,7 +297,7 @@ func (c *Container) awaitExec(conn *initproto.Conn, pid int) error {
 
 // forwardSeccompFd hands the notify fd to linux.seccomp.listenerPath with
 // the container process state, as runtime-spec describes.
-func (c *Container) forwardSeccompFd(fd, pid int) error {
+func (c *Container) forwardSeccompFd(fd, pid int, status specs.ContainerState) error {
 	cfg, err := c.config()
 	if err != nil {
 		return err
@@ -306,7 +306,7 @@ func (c *Container) forwardSeccompFd(fd, pid int) error {
 	if sc == nil || sc.ListenerPath == "" {
 		return fmt.Errorf("container %q: got a seccomp notify fd but linux.seccomp.listenerPath is empty", c.ID())
 	}
-	st := c.specStateAs(specs.StateRunning)
+	st := c.specStateAs(status)
 	st.Pid = pid
 	return seccomp.SendNotifyFd(sc.ListenerPath, fd, &specs.ContainerProcessState{
 		Version:  specs.Version,

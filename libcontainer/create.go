@@ -169,6 +169,18 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 				return nil, l.diedErr(err)
 			}
 			continue
+		case initproto.MsgSeccompFd:
+			// Without no_new_privs the filter is loaded during create.
+			fd := l.conn.TakeFd()
+			if fd < 0 {
+				return nil, errors.New("sync protocol: seccomp notify fd missing from its message")
+			}
+			err := c.forwardSeccompFd(fd, c.state.InitPid, specs.StateCreating)
+			unix.Close(fd)
+			if err != nil {
+				return nil, err
+			}
+			continue
 		case initproto.MsgReady:
 		case initproto.MsgError:
 			return nil, &initproto.RemoteError{Msg: string(payload)}

@@ -113,11 +113,23 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err != nil {
 		return err
 	}
-	// Compiled now, loaded last: a bad filter fails create, and no
-	// allocation happens after process.rlimits (an RLIMIT_AS) apply.
+	// Compiled now, loaded last: a bad filter fails create.
 	filter, err := buildSeccomp(cfg)
 	if err != nil {
 		return err
+	}
+	// The process's identity and confinement are applied now, so that
+	// create reports what fails; only what must come last waits for start.
+	late, err := applyProcess(conn, ic, cfg, proc, filter)
+	if err != nil {
+		return err
+	}
+	handOff := canHandOff(cfg, proc)
+	planFd := -1
+	if handOff {
+		if planFd, err = waitPlan(proc, exe, late); err != nil {
+			return err
+		}
 	}
 
 	if err := conn.Send(initproto.MsgReady, nil); err != nil {
@@ -129,6 +141,10 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 		os.Exit(1)
 	}
 	conn.Close()
+	if handOff {
+		execWaiter(ic.StartFd, planFd)
+		os.Exit(1) // create has returned: nobody is left to tell
+	}
 
 	startConn, err := waitForStart(ic.StartFd)
 	if err != nil {
@@ -141,7 +157,7 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 				return err
 			}
 		}
-		return finalizeAndExec(start, ic, cfg, proc, exe, filter)
+		return finishExec(start, proc, exe, late)
 	}()
 	start.SendError(err)
 	os.Exit(1)
@@ -207,5 +223,9 @@ func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if _, err := conn.Expect(initproto.MsgCommitted); err != nil {
 		return err
 	}
-	return finalizeAndExec(conn, ic, ic.Config, proc, exe, filter)
+	late, err := applyProcess(conn, ic, ic.Config, proc, filter)
+	if err != nil {
+		return err
+	}
+	return finishExec(conn, proc, exe, late)
 }

@@ -35,6 +35,14 @@ func prepareExec(proc *configs.Process) (string, error) {
 	if err := unix.Chdir(cwd); err != nil {
 		return "", fmt.Errorf("chdir to process.cwd %q: %w", cwd, err)
 	}
+	// A cwd like /proc/self/fd/N reaches whatever fd N is: one still open
+	// on a host directory would put the process outside its root
+	// (CVE-2024-21626). The kernel reports such a cwd as unreachable. This
+	// is checked here, before any seccomp filter may forbid getcwd; the
+	// later chdir as the process's user goes to the same place.
+	if _, err := unix.Getwd(); err != nil {
+		return "", fmt.Errorf("process.cwd %q is not inside the container's root: %w", cwd, err)
+	}
 	path, havePath := envValue(proc.Env, "PATH")
 	return lookPath(proc.Args[0], path, havePath)
 }
@@ -87,39 +95,38 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-// finalizeAndExec applies the process settings in the order the kernel
-// forces: limits and fds while still privileged, then the bounding set,
-// then the uid switch (keeping capabilities across it), then the process's
-// capability sets, and seccomp last, right before execve.
-// The seccomp notify fd, if any, goes to the runtime over conn.
-func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *configs.Config, proc *configs.Process, exe string, filter *seccomp.Filter) error {
-	for _, r := range proc.Rlimits {
-		// syscall.Setrlimit, not unix.Setrlimit: for RLIMIT_NOFILE it also
-		// stops the Go runtime from restoring its own saved limit at exec.
-		if err := syscall.Setrlimit(r.Type, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
-			return fmt.Errorf("set rlimit %s to soft %d, hard %d: %w", rlimitName(r.Type), r.Soft, r.Hard, err)
-		}
+// applyProcess applies the process settings in the order the kernel
+// forces: raised limits and fds while still privileged, then the bounding
+// set, then the uid switch (keeping capabilities across it), then the
+// process's capability sets. What must come last is left to finishExec (or
+// the start waiter): the final rlimits, and seccomp when no_new_privs lets
+// it wait; that filter is returned. Without no_new_privs the filter is
+// loaded here, while CAP_SYS_ADMIN is still there; its notify fd, if any,
+// goes to the runtime over conn.
+func applyProcess(conn *initproto.Conn, ic *initproto.InitConfig, cfg *configs.Config, proc *configs.Process, filter *seccomp.Filter) (*seccomp.Filter, error) {
+	if err := raiseRlimits(proc.Rlimits); err != nil {
+		return nil, err
 	}
 	if ic.Mode == initproto.ModeInit && !ic.NoNewKeyring {
 		// A fresh session keyring, so the container cannot reach the
 		// keys of whoever started the runtime.
 		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + ic.ContainerID); err != nil && !errors.Is(err, unix.ENOSYS) {
-			return fmt.Errorf("join a new session keyring: %w", err)
+			return nil, fmt.Errorf("join a new session keyring: %w", err)
 		}
 	}
 	if err := applyScheduling(proc); err != nil {
-		return err
+		return nil, err
 	}
 	if cfg.Personality != nil {
 		if _, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(cfg.Personality.Domain), 0, 0); errno != 0 {
-			return fmt.Errorf("set linux.personality %#x: %w", cfg.Personality.Domain, errno)
+			return nil, fmt.Errorf("set linux.personality %#x: %w", cfg.Personality.Domain, errno)
 		}
 	}
 	if err := applyLSM(proc); err != nil {
-		return err
+		return nil, err
 	}
 	if err := closeExtraFds(3 + ic.PreserveFds); err != nil {
-		return err
+		return nil, err
 	}
 	umask := uint32(0o022)
 	if proc.User.Umask != nil {
@@ -130,41 +137,30 @@ func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *config
 	caps := proc.Capabilities
 	if caps != nil {
 		if err := capabilities.DropBounding(caps.Bounding); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("set no_new_privs: %w", err)
+			return nil, fmt.Errorf("set no_new_privs: %w", err)
 		}
-	}
-	// The notify fd goes to the runtime at once: every later syscall is
-	// filtered and may be one that waits for the agent that needs the fd.
-	loadSeccomp := func() error {
-		fd, err := filter.Load()
-		if err != nil || fd < 0 {
-			return err
-		}
-		err = conn.SendFd(initproto.MsgSeccompFd, fd)
-		unix.Close(fd)
-		return err
 	}
 	if filter != nil && !proc.NoNewPrivileges {
 		// Without no_new_privs loading a filter needs CAP_SYS_ADMIN,
 		// which the uid switch below may take away.
-		if err := loadSeccomp(); err != nil {
-			return err
+		if err := loadSeccompFilter(conn, filter); err != nil {
+			return nil, err
 		}
 	}
 	if err := switchUser(proc.User, caps != nil); err != nil {
-		return err
+		return nil, err
 	}
 	if caps != nil {
 		if err := capabilities.Set(caps); err != nil {
-			return err
+			return nil, err
 		}
 		if err := capabilities.SetAmbient(caps.Ambient); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	cwd := proc.Cwd
@@ -173,22 +169,66 @@ func finalizeAndExec(conn *initproto.Conn, ic *initproto.InitConfig, cfg *config
 	}
 	// Again as the process's user: its permissions decide, as in runc.
 	if err := unix.Chdir(cwd); err != nil {
-		return fmt.Errorf("chdir to process.cwd %q as uid %d: %w", cwd, proc.User.UID, err)
+		return nil, fmt.Errorf("chdir to process.cwd %q as uid %d: %w", cwd, proc.User.UID, err)
 	}
-	// A cwd like /proc/self/fd/N reaches whatever fd N is: one still open
-	// on a host directory would put the process outside its root
-	// (CVE-2024-21626). The kernel reports such a cwd as unreachable.
-	if _, err := unix.Getwd(); err != nil {
-		return fmt.Errorf("process.cwd %q is not inside the container's root: %w", cwd, err)
+	if proc.NoNewPrivileges {
+		return filter, nil
 	}
-	if filter != nil && proc.NoNewPrivileges {
-		if err := loadSeccomp(); err != nil {
+	return nil, nil
+}
+
+// finishExec does the last steps in Go, after start (or for exec): the
+// final rlimits, the seccomp filter left by applyProcess, and the exec.
+func finishExec(conn *initproto.Conn, proc *configs.Process, exe string, late *seccomp.Filter) error {
+	// Only what the process's argv and env need is allocated from here on:
+	// an RLIMIT_AS below the Go runtime's reservations must not matter.
+	env := processEnv(proc)
+	for _, r := range proc.Rlimits {
+		// syscall.Setrlimit, not unix.Setrlimit: for RLIMIT_NOFILE it also
+		// stops the Go runtime from restoring its own saved limit at exec.
+		if err := syscall.Setrlimit(r.Type, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("set rlimit %s to soft %d, hard %d: %w", rlimitName(r.Type), r.Soft, r.Hard, err)
+		}
+	}
+	if late != nil {
+		if err := loadSeccompFilter(conn, late); err != nil {
 			return err
 		}
 	}
-	env := processEnv(proc)
 	if err := unix.Exec(exe, proc.Args, env); err != nil {
 		return fmt.Errorf("exec %q: %w", proc.Args[0], err)
+	}
+	return nil
+}
+
+// loadSeccompFilter loads the filter and hands a notify fd to the runtime at
+// once: every later syscall is filtered and may be one that waits for the
+// agent that needs the fd.
+func loadSeccompFilter(conn *initproto.Conn, filter *seccomp.Filter) error {
+	fd, err := filter.Load()
+	if err != nil || fd < 0 {
+		return err
+	}
+	err = conn.SendFd(initproto.MsgSeccompFd, fd)
+	unix.Close(fd)
+	return err
+}
+
+// raiseRlimits applies the rlimits whose hard limit goes up, which needs
+// CAP_SYS_RESOURCE and so cannot wait for the end; lowering needs no
+// privilege and is left for the last step.
+func raiseRlimits(rlimits []configs.Rlimit) error {
+	for _, r := range rlimits {
+		var cur syscall.Rlimit
+		if err := syscall.Getrlimit(r.Type, &cur); err != nil {
+			return fmt.Errorf("get rlimit %s: %w", rlimitName(r.Type), err)
+		}
+		if r.Hard <= cur.Max {
+			continue
+		}
+		if err := syscall.Setrlimit(r.Type, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("set rlimit %s to soft %d, hard %d: %w", rlimitName(r.Type), r.Soft, r.Hard, err)
+		}
 	}
 	return nil
 }

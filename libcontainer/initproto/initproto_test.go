@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
 func TestBootstrapRoundTrip(t *testing.T) {
@@ -137,5 +139,24 @@ func TestSendFd(t *testing.T) {
 	}
 	if b.TakeFd() != -1 {
 		t.Error("a second fd appeared")
+	}
+}
+
+func TestWaitPlanRoundTrip(t *testing.T) {
+	for i, want := range []WaitPlan{
+		{Path: "/bin/sh", Args: []string{"sh"}},
+		{Path: "/x", Args: []string{"x", "", "a b"}, Env: []string{"A=1", "B="}, SeccompBPF: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, SeccompFlags: 8,
+			Rlimits: []configs.Rlimit{{Type: 7, Soft: 1024, Hard: 4096}, {Type: 9, Soft: 1 << 30, Hard: ^uint64(0)}}},
+	} {
+		got, err := DecodeWaitPlan(want.Encode())
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("case %d: got %+v, want %+v", i, *got, want)
+		}
+	}
+	if _, err := DecodeWaitPlan([]byte{9, 0, 0, 0, 0, 0}); err == nil {
+		t.Error("unknown attribute accepted")
 	}
 }

@@ -1,7 +1,9 @@
-// Package nsenter is stage 0 of the container init (see package initproto
-// for the whole protocol). Importing it for side effects links a C
+// Package nsenter holds the parts of the container init that must run
+// before the Go runtime starts (see package initproto for the protocol):
+// stage 0, and the start waiter. Importing it for side effects links a C
 // constructor into the binary; the constructor does nothing unless the
-// process was started as "ocirun init" with $_OCIRUN_SYNC_FD set.
+// process was started as "ocirun init" with $_OCIRUN_SYNC_FD (stage 0) or
+// $_OCIRUN_WAIT (the waiter) set.
 //
 // Why C: joining a user or mount namespace with setns(2) requires a
 // single-threaded caller, and a Go program is multi-threaded before main
@@ -11,11 +13,20 @@
 // child starts its Go runtime already inside the new PID and time
 // namespaces. Everything else happens in Go, in stage 1. The C code is kept
 // to exactly what cannot be done from Go.
+//
+// The waiter (waiter.c) is C for another reason: it is all a created
+// container's init does until "ocirun start", and without a Go runtime it
+// holds a few hundred kilobytes instead of several megabytes.
 package nsenter
 
 /*
 #cgo CFLAGS: -Wall -Wextra -O2
+extern void ocirun_waiter(void);
 extern void ocirun_nsenter(void);
-void __attribute__((constructor)) ocirun_nsenter_init(void) { ocirun_nsenter(); }
+void __attribute__((constructor)) ocirun_nsenter_init(void)
+{
+	ocirun_waiter();  // returns unless this process is a start waiter
+	ocirun_nsenter(); // returns unless this process is stage 0
+}
 */
 import "C"

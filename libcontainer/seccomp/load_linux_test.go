@@ -37,6 +37,8 @@ func TestMain(m *testing.M) {
 			err = childNoCap()
 		case "notify":
 			err = childNotify(os.Getenv("OCIRUN_SECCOMP_TEST_SOCK"))
+		case "bpf":
+			err = childBPF()
 		default:
 			err = fmt.Errorf("unknown child mode %q", mode)
 		}
