@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -121,14 +120,9 @@ func (c *Container) Start() error {
 		return fmt.Errorf("cannot start container %q: it is %s, not created", c.ID(), st)
 	}
 	sockPath := filepath.Join(c.dir, startSock)
-	uc, err := dialUnix(c.lock, startSock)
+	f, err := dialStartSocket(c.lock)
 	if err != nil {
 		return fmt.Errorf("start container %q: connect to %s: %w", c.ID(), sockPath, err)
-	}
-	f, err := uc.File()
-	uc.Close()
-	if err != nil {
-		return fmt.Errorf("start container %q: %w", c.ID(), err)
 	}
 	conn := initproto.NewConn(f)
 	defer conn.Close()
@@ -137,10 +131,6 @@ func (c *Container) Start() error {
 		return fmt.Errorf("start container %q: remove %s: %w", c.ID(), sockPath, err)
 	}
 	if err := c.awaitExec(conn, c.state.InitPid); err != nil {
-		return err
-	}
-	c.state.Started = true
-	if err := writeState(c.dir, &c.state); err != nil {
 		return err
 	}
 	if err := c.runPoststart(); err != nil {
@@ -154,12 +144,20 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// dialUnix connects to the unix socket name inside the locked directory.
-// Going through /proc/self/fd keeps the address short however long --root
-// is (sun_path holds 108 bytes).
-func dialUnix(d *lockedDir, name string) (*net.UnixConn, error) {
-	addr := "/proc/self/fd/" + strconv.Itoa(int(d.f.Fd())) + "/" + name
-	return net.DialUnix("unix", nil, &net.UnixAddr{Name: addr, Net: "unix"})
+// dialStartSocket connects to the start socket in the locked state
+// directory. Going through /proc/self/fd keeps the address short however
+// long --root is (sun_path holds 108 bytes).
+func dialStartSocket(d *lockedDir) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	addr := &unix.SockaddrUnix{Name: "/proc/self/fd/" + strconv.Itoa(int(d.f.Fd())) + "/" + startSock}
+	if err := unix.Connect(fd, addr); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "start-conn"), nil
 }
 
 // Signal sends sig to the container's init, or with all to every process of

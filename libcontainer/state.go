@@ -73,12 +73,10 @@ type State struct {
 	// InitPid is the host pid of the container's init; InitStartTime is its
 	// start time in clock ticks (/proc/<pid>/stat field 22), which tells the
 	// init apart from an unrelated process that reuses the pid.
-	InitPid       int    `json:"init_pid"`
-	InitStartTime uint64 `json:"init_start_time"`
-	// Started is set once start has run the user process.
-	Started     bool              `json:"started,omitempty"`
-	Rootfs      string            `json:"rootfs"`
-	Annotations map[string]string `json:"annotations,omitempty"`
+	InitPid       int               `json:"init_pid"`
+	InitStartTime uint64            `json:"init_start_time"`
+	Rootfs        string            `json:"rootfs"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
 	// Config is kept in a file of its own (configFile) and read only by
 	// the commands that need it: state and list read just this small
 	// state, once per container.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,22 +43,29 @@ var listCommand = &cli.Command{
 			st.Owner = ownerName(filepath.Join(s.Root, id), owners)
 			states = append(states, st)
 		}
+		out := bufio.NewWriter(os.Stdout)
 		if c.Bool("quiet") {
 			for _, st := range states {
-				fmt.Println(st.ID)
+				fmt.Fprintln(out, st.ID)
 			}
-			return nil
+			return out.Flush()
 		}
 		switch f := c.String("format"); f {
 		case "json":
-			return json.NewEncoder(os.Stdout).Encode(states)
+			if err := json.NewEncoder(out).Encode(states); err != nil {
+				return err
+			}
+			return out.Flush()
 		case "table":
-			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 			for _, st := range states {
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", st.ID, st.Pid, st.Status, st.Bundle, st.Created.Format(time.RFC3339Nano), st.Owner)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return out.Flush()
 		default:
 			return fmt.Errorf("list: unknown --format %q (table or json)", f)
 		}

@@ -271,6 +271,9 @@ void ocirun_nsenter(void)
 	// the container could open /proc/<pid>/exe and reach the runtime binary.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	// The runtime started us through /proc/self/fd/N, which would be our
+	// name in ps; and the waiter, if any, inherits it.
+	(void)prctl(PR_SET_NAME, "ocirun-init", 0, 0, 0);
 
 	uint32_t len;
 	uint8_t *payload = recv_msg(MSG_BOOTSTRAP, &len);

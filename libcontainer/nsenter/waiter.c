@@ -122,6 +122,7 @@ void ocirun_waiter(void)
 	// /proc/<pid>/exe and the memory of this one out of the container's reach.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		_exit(1);
+	(void)prctl(PR_SET_NAME, "ocirun-init", 0, 0, 0); // not "exe"
 	int listen_fd, plan_fd;
 	if (sscanf(env, "%d,%d", &listen_fd, &plan_fd) != 2)
 		_exit(1);

@@ -237,8 +237,9 @@ pids_in_ns() {
 
 # runtime_pids: runtime processes still in this test's mount namespace (so
 # nothing from other users of the host counts; a container's own process has
-# its own mount namespace): named like $OCIRUN, runc:[...] or exe (a binary
-# re-executed through /proc/self/exe), or running the $OCIRUN binary.
+# its own mount namespace): named like $OCIRUN, ocirun-init (ocirun's init
+# stages), runc:[...] or exe (a binary re-executed through /proc/self/exe),
+# or running the $OCIRUN binary.
 runtime_pids() {
 	local p comm exe real
 	real=$(readlink -f "$OCIRUN")
@@ -246,7 +247,7 @@ runtime_pids() {
 		comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
 		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || exe=
 		case $comm in
-		"${OCIRUN_NAME:0:15}" | runc | runc:* | exe) echo "$p" ;;
+		"${OCIRUN_NAME:0:15}" | ocirun-init | runc | runc:* | exe) echo "$p" ;;
 		*) [ "$exe" != "$real" ] || echo "$p" ;;
 		esac
 	done
