@@ -121,17 +121,17 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
+	// A new cgroup namespace must be rooted at the container's cgroup, so
+	// stage 1 creates it only once it has been moved there (see below).
+	if b.CloneFlags&unix.CLONE_NEWCGROUP != 0 {
+		b.CloneFlags &^= unix.CLONE_NEWCGROUP
+		ic.NewCgroupNS = true
+	}
 	l, err = startStage0(o.Stdio, preserved, extra)
 	if err != nil {
 		return nil, err
 	}
 	stage0 := l.stage0Pid
-	// Stage 0 goes into the cgroup before it creates any namespace, so a
-	// new cgroup namespace is rooted at the container's cgroup and every
-	// process it forks is accounted there from the start.
-	if err := c.applyCgroup(stage0); err != nil {
-		return nil, err
-	}
 	if cfg.OomScoreAdj != nil {
 		// Written from outside: lowering it needs CAP_SYS_RESOURCE in the
 		// host user namespace, which the init no longer has in a new one.
@@ -144,7 +144,16 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, err
 	}
 	c.state.InitPid = l.stage1Pid
+	// Stage 1 goes into the container's cgroup while its Go runtime
+	// starts: the first write to a v1 cgroup.procs waits for an RCU grace
+	// period. It has forked nothing, and does nothing of the container's
+	// before it has its config, which is sent once the move is done.
+	applied := make(chan error, 1)
+	go func() { applied <- c.applyCgroup(l.stage1Pid) }()
 	start, _, err := processStartTime(l.stage1Pid)
+	if err := <-applied; err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read start time of container init %d: %w", l.stage1Pid, err)
 	}

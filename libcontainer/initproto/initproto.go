@@ -312,6 +312,11 @@ type InitConfig struct {
 	ConsoleFd int `json:"console_fd"`
 	// StartFd is the listening start socket (ModeInit); -1 for exec.
 	StartFd int `json:"start_fd"`
+	// NewCgroupNS asks stage 1 to create the container's cgroup namespace
+	// itself: stage 0 cannot, because the runtime moves the process into
+	// the container's cgroup only after stage 0 has forked it, and the
+	// namespace is rooted wherever the process is when it is created.
+	NewCgroupNS bool `json:"new_cgroup_ns,omitempty"`
 	// CgroupPaths maps each v1 controller (or "" for cgroup2) to the
 	// container's cgroup directory on the host, for "cgroup" mounts.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`

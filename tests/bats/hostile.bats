@@ -94,7 +94,9 @@ exe_hash() {
 # FDS_OF_CHILD: the fds a child of the container's shell inherits, listed
 # from another process (a process listing its own /proc/self/fd sees the
 # directory it reads).
-FDS_OF_CHILD='sleep 100 & p=$!; ls /proc/$p/fd | sort -n | tr "\n" " "; kill $p'
+# The short sleep lets the shell finish redirecting the job's stdin to
+# /dev/null (it closes fd 0 first) before the fds are listed.
+FDS_OF_CHILD='sleep 100 & p=$!; sleep 0.2; ls /proc/$p/fd | sort -n | tr "\n" " "; kill $p'
 
 @test "only stdio reaches the container's processes" {
 	# bats itself keeps fds above 2 open; the runtime inherits them.
