@@ -131,9 +131,14 @@ func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, 
 		files = append(files, f.Fd())
 	}
 	syncFd := 3 + len(preserved)
+	// The binary is passed as the child's last fd and exec'd by that
+	// number: the runtime's own number for it could be one that the fd
+	// shuffle before exec has reused.
+	files = append(files, exe.Fd())
+	exePath := "/proc/self/fd/" + strconv.Itoa(len(files)-1)
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.
-	pid, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(int(exe.Fd())), []string{"ocirun", "init"}, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(exePath, []string{"ocirun", "init"}, &syscall.ProcAttr{
 		Env:   []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)},
 		Files: files,
 	})
@@ -164,7 +169,7 @@ func (l *launch) waitStage0() error {
 }
 
 // bootstrap drives stage 0 to the point where stage 1 exists, writing the
-// ID maps when asked. The caller has already put stage 0 in its cgroup.
+// ID maps when asked. The caller moves stage 1 into the cgroup afterwards.
 func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMap) error {
 	if err := l.conn.Send(initproto.MsgBootstrap, b.Encode()); err != nil {
 		return l.diedErr(err)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
@@ -32,6 +33,15 @@ var (
 	version   = "0.1.0-dev"
 	gitCommit = ""
 )
+
+func init() {
+	if os.Getenv(initproto.SyncFdEnv) != "" {
+		// The container init applies namespaces, capabilities and the
+		// like to its thread; locking in init keeps main on the process's
+		// first thread, the one /proc/<pid>/ns shows to exec and hooks.
+		runtime.LockOSThread()
+	}
+}
 
 func main() {
 	if os.Getenv(initproto.SyncFdEnv) != "" {

@@ -108,8 +108,8 @@ func parseSignal(s string) (unix.Signal, error) {
 
 // reorderArgs lets flags follow positional arguments, as runc accepts
 // ("update ID --memory 1M"): flags of the subcommand found after its first
-// positional argument are moved in front of it. exec and run keep their
-// order after the id, where the container's own command line starts.
+// positional argument are moved in front of it. exec keeps its order after
+// the id, where the container's own command line starts.
 func reorderArgs(app *cli.App, args []string) []string {
 	i := 1
 	for i < len(args) && strings.HasPrefix(args[i], "-") {

@@ -22,8 +22,9 @@ import (
 //
 //	DropBounding -> SetKeepCaps(true) -> setgroups/setgid/setuid -> Set -> SetAmbient
 //
-// on that thread, and execs the user process from the same thread right
-// after. Other threads of the init keep their privileges until the exec
+// on that thread, and execs from the same thread (the user process, or the
+// start waiter that execs it). Other threads of the init keep their
+// privileges until the exec
 // replaces the whole process, which is harmless because no other thread runs
 // container-supplied code. Anyone else must follow the same rule: call these
 // from a locked thread and do not unlock it before exec (or let the thread

@@ -1,10 +1,11 @@
 // Package containerinit is stage 1 of the container init (the protocol and
-// both stages are described in package initproto). It runs as "ocirun init"
-// inside the container's namespaces, already forked there by stage 0, and
-// turns itself into the container's process: it builds the root filesystem,
-// applies hostname and sysctls, reports readiness, waits for start, then
-// applies the process's identity and confinement and execs it. Exec'd
-// processes take the same path without the filesystem work.
+// all stages are described in package initproto). It runs as "ocirun init"
+// inside the container's namespaces, already forked there by stage 0. For
+// create it builds the root filesystem, sets hostname and sysctls, applies
+// the process's identity and confinement, reports readiness, and then
+// re-executes itself as the C start waiter (package nsenter), or waits for
+// start in Go when it has to. For exec it applies the process settings and
+// execs at once.
 package containerinit
 
 import (
@@ -46,7 +47,9 @@ func Main() {
 	}
 	switch ic.Mode {
 	case initproto.ModeInit:
-		err = initContainer(conn, &ic)
+		if err = openSelfExe(); err == nil {
+			err = initContainer(conn, &ic)
+		}
 	case initproto.ModeExec:
 		err = execProcess(conn, &ic)
 	default:
@@ -131,7 +134,7 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err != nil {
 		return err
 	}
-	handOff := canHandOff(cfg, proc)
+	handOff := canHandOff(cfg, proc, filter != nil && late == nil)
 	planFd := -1
 	if handOff {
 		if planFd, err = waitPlan(proc, exe, late); err != nil {
@@ -149,8 +152,11 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	}
 	conn.Close()
 	if handOff {
-		execWaiter(ic.StartFd, planFd)
-		os.Exit(1) // create has returned: nobody is left to tell
+		err := execWaiter(ic.StartFd, planFd, proc)
+		// create has returned: stderr is all that is left; start will find
+		// the container stopped.
+		fmt.Fprintln(os.Stderr, "ocirun init:", err)
+		os.Exit(1)
 	}
 
 	startConn, err := waitForStart(ic.StartFd)

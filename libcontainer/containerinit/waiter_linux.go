@@ -1,10 +1,12 @@
 package containerinit
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -13,21 +15,40 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
 
+// selfExe is an O_PATH handle on the runtime binary (the read-only
+// detached mount the runtime started us from), opened while the host's
+// /proc is in view: after pivot_root, /proc/self/exe would be looked up in
+// the container's /proc, which the image could fake.
+var selfExe = -1
+
+func openSelfExe() error {
+	fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the runtime binary: %w", err)
+	}
+	selfExe = fd
+	return nil
+}
+
+// maxBPF is the kernel's limit on a seccomp program (BPF_MAXINSNS).
+const maxBPF = 4096
+
 // canHandOff says whether the created container can wait for start in the
 // C waiter rather than in this Go process. It cannot when something must
-// still happen in Go after start: startContainer hooks, or an LSM label,
-// which the kernel would apply to the waiter's own exec. The waiter is
-// also reached through the container's /proc: /proc/self/exe is still the
-// read-only mount of the runtime binary the runtime started us from.
-func canHandOff(cfg *configs.Config, proc *configs.Process) bool {
+// still happen in Go after start (startContainer hooks), when the waiter's
+// own exec would be disturbed: by an LSM label, which the kernel applies
+// at the next exec, or by a seccomp filter already loaded (without
+// no_new_privs it had to be loaded before the uid switch, and would then
+// filter the runtime binary's own start-up); nor when the process's user
+// may not execute the runtime binary.
+func canHandOff(cfg *configs.Config, proc *configs.Process, seccompLoaded bool) bool {
 	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
 		return false
 	}
-	if proc.ApparmorProfile != "" || proc.SelinuxLabel != "" {
+	if proc.ApparmorProfile != "" || proc.SelinuxLabel != "" || seccompLoaded {
 		return false
 	}
-	_, err := os.Stat("/proc/self/exe")
-	return err == nil
+	return unix.Faccessat(selfExe, "", unix.X_OK, unix.AT_EACCESS|unix.AT_EMPTY_PATH) == nil
 }
 
 // waitPlan writes what the waiter needs into a sealed memfd, whose fd is
@@ -39,20 +60,30 @@ func waitPlan(proc *configs.Process, exe string, late *seccomp.Filter) (int, err
 		if err != nil {
 			return -1, err
 		}
+		if len(prog)/8 > maxBPF {
+			return -1, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, more than the kernel's %d", len(prog)/8, maxBPF)
+		}
 		plan.SeccompBPF, plan.SeccompFlags = prog, flags
 	}
 	fd, err := unix.MemfdCreate("ocirun-wait-plan", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return -1, fmt.Errorf("create the start waiter's plan: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "wait-plan")
-	if _, err := f.Write(plan.Encode()); err != nil {
-		f.Close()
-		return -1, fmt.Errorf("write the start waiter's plan: %w", err)
+	data := plan.Encode()
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("write the start waiter's plan: %w", err)
+		}
+		data = data[n:]
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
-		f.Close()
+		unix.Close(fd)
 		return -1, fmt.Errorf("seal the start waiter's plan: %w", err)
 	}
 	return fd, nil
@@ -60,12 +91,44 @@ func waitPlan(proc *configs.Process, exe string, late *seccomp.Filter) (int, err
 
 // execWaiter replaces this process with the C start waiter. It returns
 // only if the exec fails.
-func execWaiter(startFd, planFd int) error {
+func execWaiter(startFd, planFd int, proc *configs.Process) error {
 	for _, fd := range []int{startFd, planFd} {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
 			return fmt.Errorf("pass fd %d to the start waiter: %w", fd, err)
 		}
 	}
-	env := []string{initproto.WaitEnv + "=" + strconv.Itoa(startFd) + "," + strconv.Itoa(planFd)}
-	return syscall.Exec("/proc/self/exe", []string{"ocirun", "init"}, env)
+	restoreNofile(proc)
+	argv, err := syscall.SlicePtrFromStrings([]string{"ocirun", "init"})
+	if err != nil {
+		return err
+	}
+	envv, err := syscall.SlicePtrFromStrings([]string{initproto.WaitEnv + "=" + strconv.Itoa(startFd) + "," + strconv.Itoa(planFd)})
+	if err != nil {
+		return err
+	}
+	empty, _ := syscall.BytePtrFromString("")
+	_, _, errno := unix.RawSyscall6(unix.SYS_EXECVEAT, uintptr(selfExe), uintptr(unsafe.Pointer(empty)),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
+	return fmt.Errorf("exec the start waiter: %w", errno)
+}
+
+// restoreNofile undoes the Go runtime's own raise of the soft open-file
+// limit, which syscall.Exec would undo but execveat does not, unless the
+// process's rlimits set it anyway. Stage 0 saw the limit before any Go
+// runtime touched it.
+func restoreNofile(proc *configs.Process) {
+	for _, r := range proc.Rlimits {
+		if r.Type == unix.RLIMIT_NOFILE {
+			return
+		}
+	}
+	soft, err := strconv.ParseUint(os.Getenv(initproto.NofileEnv), 10, 64)
+	if err != nil {
+		return
+	}
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && soft <= rl.Max {
+		rl.Cur = soft
+		unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
+	}
 }

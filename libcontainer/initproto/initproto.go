@@ -10,12 +10,18 @@
 //	   │ runtime exists, so the process is still single-threaded and may
 //	   │ setns(2) into user and mount namespaces. It joins namespaces by path,
 //	   │ unshares the new ones (user first, so the rest are owned by it) and
-//	   │ forks with CLONE_PARENT, so that the child lands in the new PID and
-//	   │ time namespaces and is a direct child of the runtime.
+//	   │ forks, so that the child lands in the new PID and time namespaces;
+//	   │ the runtime, a child subreaper, adopts it when stage 0 exits.
 //	   ▼
-//	stage 1 — Go code in package containerinit: builds the rootfs, applies
-//	     the process settings, reports readiness and (for create) waits for
-//	     "ocirun start" before it execs the user process.
+//	stage 1 — Go code in package containerinit: is moved into the
+//	   │ container's cgroup by the runtime, builds the rootfs, applies the
+//	   │ process's identity and confinement and reports readiness. For exec
+//	   │ it then execs the process.
+//	   ▼
+//	waiter — (create only) C code in package nsenter again: stage 1
+//	     re-executes the runtime binary as the start waiter, which holds the
+//	     created container without a Go runtime until "ocirun start", then
+//	     execs the user process ([WaitPlan]).
 //
 // # Framing
 //
@@ -44,17 +50,18 @@
 //	                                    exec: stage 1 is ready to apply the process settings; the
 //	                                    runtime moves it into a paused container's cgroup (it
 //	                                    joins other cgroups at once) and answers MsgCommitted
-//	MsgCommitted     runtime  stage 1   create: the state is on disk: stage 1 may wait for start.
-//	                                    If the socket closes without it, the runtime failed, and
-//	                                    stage 1 exits so that nothing is left behind.
+//	MsgCommitted     runtime  stage 1   create: the state is on disk: stage 1 becomes the start
+//	                                    waiter. If the socket closes without it, the runtime
+//	                                    failed, and stage 1 exits so that nothing is left behind.
 //	                                    exec: stage 1 applies the settings and execs; the runtime
 //	                                    waits for EOF (the socket is close-on-exec), except in a
 //	                                    paused container, where stage 1 is frozen by now
 //	MsgSeccompFd     stage 1  runtime   carries the seccomp notify fd (SCM_RIGHTS, empty payload)
-//	                                    once the filter is loaded; the runtime (start, or exec)
-//	                                    forwards it to linux.seccomp.listenerPath. Stage 1 does
-//	                                    not talk to the listener itself: its own syscalls are
-//	                                    already filtered, and may be ones the listener handles
+//	                 waiter             once the filter is loaded; the runtime (create when the
+//	                                    filter is loaded before the uid switch, else start or
+//	                                    exec) forwards it to linux.seccomp.listenerPath. The init
+//	                                    does not talk to the listener itself: its own syscalls
+//	                                    are already filtered, and may be ones the listener handles
 //	MsgError         any stage runtime  the payload is the error text; the sender exits non-zero.
 //	                                    The runtime fails the operation with exactly this text
 //
@@ -62,14 +69,19 @@
 //
 // No runtime process stays alive between create and start. Before starting
 // stage 0 the runtime binds a listening unix socket at <state dir>/start.sock
-// and hands stage 1 the listening fd ([InitConfig].StartFd). After MsgCommitted
-// stage 1 blocks in accept(2). "ocirun start" connects to that socket, and
-// the connection then speaks this same framing: stage 1 applies the last
-// process settings (identity, capabilities, seccomp), may send MsgSeccompFd,
-// and execs the user process. If any of that fails it sends MsgError and
-// exits; on success the connection closes on exec, so start sees EOF. The
-// socket file exists exactly while the container is "created"; start
-// removes it.
+// and hands stage 1 the listening fd ([InitConfig].StartFd). After
+// MsgCommitted the start waiter blocks in accept(2) on it. "ocirun start"
+// connects, and the connection then speaks this same framing: the waiter
+// applies the final rlimits and, when no_new_privs lets it come last, the
+// seccomp filter, may send MsgSeccompFd, and execs the user process. If any
+// of that fails it sends MsgError and exits; on success the connection
+// closes on exec, so start sees EOF. The socket file exists exactly while
+// the container is "created"; start removes it.
+//
+// When something must still happen in Go after start (startContainer
+// hooks), or the waiter's exec would be disturbed (an LSM label, a seccomp
+// filter loaded before the uid switch), stage 1 does the waiter's part
+// itself, in Go.
 package initproto
 
 import (

@@ -11,6 +11,10 @@ import (
 // the start waiter: "LISTENFD,PLANFD". See [WaitPlan].
 const WaitEnv = "_OCIRUN_WAIT"
 
+// NofileEnv carries, from stage 0 to stage 1, the soft RLIMIT_NOFILE the
+// init was started with, before stage 1's Go runtime raised it.
+const NofileEnv = "_OCIRUN_NOFILE"
+
 // WaitPlan is what the start waiter needs. Once stage 1 has built the
 // container and applied the process's identity and capabilities, it does
 // not wait for start itself, because its Go runtime would hold several

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -274,6 +275,15 @@ void ocirun_nsenter(void)
 	// The runtime started us through /proc/self/fd/N, which would be our
 	// name in ps; and the waiter, if any, inherits it.
 	(void)prctl(PR_SET_NAME, "ocirun-init", 0, 0, 0);
+
+	// The Go runtime of stage 1 raises its soft open-file limit; the start
+	// waiter puts back the one the container's process would inherit.
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)nofile.rlim_cur);
+		setenv("_OCIRUN_NOFILE", buf, 1);
+	}
 
 	uint32_t len;
 	uint8_t *payload = recv_msg(MSG_BOOTSTRAP, &len);

@@ -167,7 +167,8 @@ void ocirun_waiter(void)
 			envp[nenv++] = s;
 			break;
 		case ATTR_WAIT_SECCOMP:
-			if (n == 0 || n % sizeof(struct sock_filter) != 0)
+			if (n == 0 || n % sizeof(struct sock_filter) != 0 ||
+			    n / sizeof(struct sock_filter) > BPF_MAXINSNS)
 				_exit(1);
 			prog.len = (unsigned short)(n / sizeof(struct sock_filter));
 			prog.filter = (struct sock_filter *)v;
