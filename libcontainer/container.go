@@ -169,7 +169,18 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if all {
 		return c.signalAll(sig)
 	}
-	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+	// Through a pidfd checked against the init's start time: a bare pid
+	// could have been reused by another process since the status check.
+	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err == nil {
+		defer unix.Close(pidfd)
+		if !c.initAlive() {
+			err = unix.ESRCH
+		} else {
+			err = unix.PidfdSendSignal(pidfd, sig, nil, 0)
+		}
+	}
+	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("cannot signal container %q: %w", c.ID(), ErrNotRunning)
 		}

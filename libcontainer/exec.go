@@ -48,22 +48,6 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Join the init's namespaces through /proc, whether the container
-	// created them or joined them by path.
-	var nss []configs.Namespace
-	for _, ns := range cfg.Namespaces {
-		nss = append(nss, configs.Namespace{
-			Type: ns.Type,
-			Path: "/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/" + procNsName[ns.Type],
-		})
-	}
-	b, err := bootstrapFor(nss, nil, nil, nil)
-	if err != nil {
-		return 0, err
-	}
-	if _, ok := cfg.Namespace(configs.NEWUSER); ok {
-		b.BecomeRoot = true
-	}
 	if err := unixSubreaper(); err != nil {
 		return 0, err
 	}
@@ -80,6 +64,35 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		consoleFd = 3 + o.PreserveFds + 1
 	} else if o.ConsoleSocket != "" {
 		return 0, errors.New("--console-socket is only valid with a terminal (process.terminal or --tty)")
+	}
+
+	// Join the init's namespaces, whether the container created them or
+	// joined them by path. The runtime opens them and hands stage 0 the
+	// fds: a path under /proc/<pid> would name whatever process has that
+	// pid by the time stage 0 opens it.
+	var nss []configs.Namespace
+	for _, ns := range cfg.Namespaces {
+		p := "/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/" + procNsName[ns.Type]
+		f, err := os.Open(p)
+		if err != nil {
+			return 0, fmt.Errorf("exec in container %q: open %s: %w", c.ID(), p, err)
+		}
+		defer f.Close()
+		extra = append(extra, f)
+		childFd := 3 + o.PreserveFds + len(extra) // the sync socket comes first
+		nss = append(nss, configs.Namespace{Type: ns.Type, Path: "/proc/self/fd/" + strconv.Itoa(childFd)})
+	}
+	// Only if the init is still the same process do the files name its
+	// namespaces.
+	if !c.initAlive() {
+		return 0, fmt.Errorf("cannot exec in container %q: %w", c.ID(), ErrNotRunning)
+	}
+	b, err := bootstrapFor(nss, nil, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := cfg.Namespace(configs.NEWUSER); ok {
+		b.BecomeRoot = true
 	}
 	preserved := make([]*os.File, o.PreserveFds)
 	for i := range preserved {

@@ -48,6 +48,13 @@ func main() {
 		containerinit.Main() // never returns
 	}
 	libcontainer.Warn = logWarn
+	// Before anything of ours is opened: a missing fd would otherwise be
+	// filled by one of the runtime's own (a lock on the state directory,
+	// the log file) and handed to the container.
+	if err := checkPreservedFds(os.Args); err != nil {
+		logError(err)
+		os.Exit(1)
+	}
 	app := newApp()
 	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		var ec exitCode

@@ -163,3 +163,32 @@ func takesValue(flags []cli.Flag, arg string) bool {
 	}
 	return false
 }
+
+// checkPreservedFds verifies that the fds --preserve-fds (and LISTEN_FDS)
+// promise to the container are really open in this process.
+func checkPreservedFds(args []string) error {
+	n := 0
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "--preserve-fds=")
+		if !ok && a == "--preserve-fds" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if !ok {
+			continue
+		}
+		count, err := strconv.Atoi(v)
+		if err != nil || count < 0 {
+			return fmt.Errorf("--preserve-fds: %q is not a number of fds", v)
+		}
+		n = count
+	}
+	if l, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && l > 0 {
+		n += l
+	}
+	for fd := 3; fd < 3+n; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return fmt.Errorf("--preserve-fds %d: fd %d is not open", n, fd)
+		}
+	}
+	return nil
+}

@@ -41,3 +41,15 @@ func TestReorderArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckPreservedFds(t *testing.T) {
+	if err := checkPreservedFds([]string{"ocirun", "run", "c1"}); err != nil {
+		t.Errorf("no fds asked for: %v", err)
+	}
+	if err := checkPreservedFds([]string{"ocirun", "create", "--preserve-fds", "1000", "c1"}); err == nil {
+		t.Error("1000 preserved fds accepted although they are not open")
+	}
+	if err := checkPreservedFds([]string{"ocirun", "create", "--preserve-fds=x", "c1"}); err == nil {
+		t.Error("a non-number accepted")
+	}
+}

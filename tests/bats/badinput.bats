@@ -200,3 +200,13 @@ expect_rejected() {
 		expect_rejected ct1 '/no/such/program'
 	fi
 }
+
+@test "--preserve-fds naming fds that are not open is refused" {
+	# fds 3 and 4 are closed for the runtime here (bats keeps some open),
+	# and must not be filled with the runtime's own.
+	status=0
+	output=$(timeout 30 "$OCIRUN" --root "$ROOT" create --bundle "$BUNDLE" --preserve-fds 2 ct1 </dev/null 2>&1 3>&- 4>&-) || status=$?
+	[ "$status" -ne 0 ] || fail "create succeeded"
+	grep -q 'fd 3 is not open' <<<"$output" || fail "error: $output"
+	expect_nothing_left ct1
+}
