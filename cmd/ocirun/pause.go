@@ -1,22 +1,17 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocirun/ocirun/libcontainer"
+)
 
 var pauseCommand = &cli.Command{
 	Name:      "pause",
 	Usage:     "freeze every process of a running container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := containerID(c)
-		if err != nil {
-			return err
-		}
-		ctr, err := store(c).Load(id)
-		if err != nil {
-			return err
-		}
-		defer ctr.Unlock()
-		return ctr.Pause()
+		return onContainer(c, (*libcontainer.Container).Pause)
 	},
 }
 
@@ -25,15 +20,6 @@ var resumeCommand = &cli.Command{
 	Usage:     "thaw a paused container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := containerID(c)
-		if err != nil {
-			return err
-		}
-		ctr, err := store(c).Load(id)
-		if err != nil {
-			return err
-		}
-		defer ctr.Unlock()
-		return ctr.Resume()
+		return onContainer(c, (*libcontainer.Container).Resume)
 	},
 }

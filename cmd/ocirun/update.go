@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/specconv"
 )
 
@@ -40,20 +41,11 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema (not supported)"},
 	},
 	Action: func(c *cli.Context) error {
-		id, err := containerID(c)
-		if err != nil {
-			return err
-		}
 		r, err := updateResources(c)
 		if err != nil {
 			return err
 		}
-		ctr, err := store(c).Load(id)
-		if err != nil {
-			return err
-		}
-		defer ctr.Unlock()
-		return ctr.Update(r)
+		return onContainer(c, func(ctr *libcontainer.Container) error { return ctr.Update(r) })
 	},
 }
 

@@ -31,6 +31,21 @@ func containerID(c *cli.Context) (string, error) {
 	return "", fmt.Errorf("%s: expected one container id, got %d arguments: %s", c.Command.Name, c.NArg(), strings.Join(c.Args().Slice(), " "))
 }
 
+// onContainer runs fn on the container named by the command's single
+// argument, holding its lock.
+func onContainer(c *cli.Context, fn func(*libcontainer.Container) error) error {
+	id, err := containerID(c)
+	if err != nil {
+		return err
+	}
+	ctr, err := store(c).Load(id)
+	if err != nil {
+		return err
+	}
+	defer ctr.Unlock()
+	return fn(ctr)
+}
+
 // loadBundle reads <bundle>/config.json and translates it.
 func loadBundle(c *cli.Context, bundle string) (string, *configs.Config, error) {
 	if bundle == "" {

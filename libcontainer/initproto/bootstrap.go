@@ -47,23 +47,15 @@ const (
 
 // Encode serialises b for MsgBootstrap.
 func (b *Bootstrap) Encode() []byte {
-	var out []byte
-	attr := func(t uint16, v []byte) {
-		var hdr [6]byte
-		binary.LittleEndian.PutUint16(hdr[:2], t)
-		binary.LittleEndian.PutUint32(hdr[2:], uint32(len(v)))
-		out = append(out, hdr[:]...)
-		out = append(out, v...)
-	}
-	attr(AttrCloneFlags, binary.LittleEndian.AppendUint32(nil, b.CloneFlags))
+	out := appendAttr(nil, AttrCloneFlags, binary.LittleEndian.AppendUint32(nil, b.CloneFlags))
 	for _, j := range b.Join {
-		attr(AttrJoin, append(binary.LittleEndian.AppendUint32(nil, j.Flag), j.Path...))
+		out = appendAttr(out, AttrJoin, append(binary.LittleEndian.AppendUint32(nil, j.Flag), j.Path...))
 	}
 	if b.TimeOffsets != "" {
-		attr(AttrTimeOffsets, []byte(b.TimeOffsets))
+		out = appendAttr(out, AttrTimeOffsets, []byte(b.TimeOffsets))
 	}
 	if b.BecomeRoot {
-		attr(AttrBecomeRoot, []byte{1})
+		out = appendAttr(out, AttrBecomeRoot, []byte{1})
 	}
 	return out
 }
@@ -72,36 +64,29 @@ func (b *Bootstrap) Encode() []byte {
 // C; this one exists so the encoding is tested from both directions.
 func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 	b := &Bootstrap{}
-	for len(p) > 0 {
-		if len(p) < 6 {
-			return nil, fmt.Errorf("bootstrap: truncated attribute header")
-		}
-		t := binary.LittleEndian.Uint16(p[:2])
-		n := binary.LittleEndian.Uint32(p[2:6])
-		p = p[6:]
-		if uint32(len(p)) < n {
-			return nil, fmt.Errorf("bootstrap: attribute %d: value of %d bytes truncated", t, n)
-		}
-		v := p[:n]
-		p = p[n:]
+	err := parseAttrs("bootstrap", p, func(t uint16, v []byte) error {
 		switch t {
 		case AttrCloneFlags:
-			if n != 4 {
-				return nil, fmt.Errorf("bootstrap: clone flags: bad length %d", n)
+			if len(v) != 4 {
+				return fmt.Errorf("clone flags: bad length %d", len(v))
 			}
 			b.CloneFlags = binary.LittleEndian.Uint32(v)
 		case AttrJoin:
-			if n < 5 {
-				return nil, fmt.Errorf("bootstrap: join: bad length %d", n)
+			if len(v) < 5 {
+				return fmt.Errorf("join: bad length %d", len(v))
 			}
 			b.Join = append(b.Join, JoinNamespace{Flag: binary.LittleEndian.Uint32(v[:4]), Path: string(v[4:])})
 		case AttrTimeOffsets:
 			b.TimeOffsets = string(v)
 		case AttrBecomeRoot:
-			b.BecomeRoot = n == 1 && v[0] == 1
+			b.BecomeRoot = len(v) == 1 && v[0] == 1
 		default:
-			return nil, fmt.Errorf("bootstrap: unknown attribute %d", t)
+			return fmt.Errorf("unknown attribute %d", t)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -61,28 +61,21 @@ const (
 
 // Encode serialises the plan.
 func (p *WaitPlan) Encode() []byte {
-	var out []byte
-	attr := func(t uint16, v []byte) {
-		var hdr [6]byte
-		binary.LittleEndian.PutUint16(hdr[:2], t)
-		binary.LittleEndian.PutUint32(hdr[2:], uint32(len(v)))
-		out = append(append(out, hdr[:]...), v...)
-	}
-	attr(AttrWaitPath, []byte(p.Path))
+	out := appendAttr(nil, AttrWaitPath, []byte(p.Path))
 	for _, a := range p.Args {
-		attr(AttrWaitArg, []byte(a))
+		out = appendAttr(out, AttrWaitArg, []byte(a))
 	}
 	for _, e := range p.Env {
-		attr(AttrWaitEnv, []byte(e))
+		out = appendAttr(out, AttrWaitEnv, []byte(e))
 	}
 	if len(p.SeccompBPF) > 0 {
-		attr(AttrWaitSeccomp, p.SeccompBPF)
-		attr(AttrWaitSeccompFl, binary.LittleEndian.AppendUint32(nil, p.SeccompFlags))
+		out = appendAttr(out, AttrWaitSeccomp, p.SeccompBPF)
+		out = appendAttr(out, AttrWaitSeccompFl, binary.LittleEndian.AppendUint32(nil, p.SeccompFlags))
 	}
 	for _, r := range p.Rlimits {
 		v := binary.LittleEndian.AppendUint32(nil, uint32(r.Type))
 		v = binary.LittleEndian.AppendUint64(v, r.Soft)
-		attr(AttrWaitRlimit, binary.LittleEndian.AppendUint64(v, r.Hard))
+		out = appendAttr(out, AttrWaitRlimit, binary.LittleEndian.AppendUint64(v, r.Hard))
 	}
 	return out
 }
@@ -91,44 +84,37 @@ func (p *WaitPlan) Encode() []byte {
 // parser, this one keeps the encoding tested from both sides.
 func DecodeWaitPlan(b []byte) (*WaitPlan, error) {
 	p := &WaitPlan{}
-	for len(b) > 0 {
-		if len(b) < 6 {
-			return nil, fmt.Errorf("wait plan: truncated attribute header")
-		}
-		t := binary.LittleEndian.Uint16(b[:2])
-		n := binary.LittleEndian.Uint32(b[2:6])
-		b = b[6:]
-		if uint32(len(b)) < n {
-			return nil, fmt.Errorf("wait plan: attribute %d truncated", t)
-		}
-		v := string(b[:n])
+	err := parseAttrs("wait plan", b, func(t uint16, v []byte) error {
 		switch t {
 		case AttrWaitPath:
-			p.Path = v
+			p.Path = string(v)
 		case AttrWaitArg:
-			p.Args = append(p.Args, v)
+			p.Args = append(p.Args, string(v))
 		case AttrWaitEnv:
-			p.Env = append(p.Env, v)
+			p.Env = append(p.Env, string(v))
 		case AttrWaitSeccomp:
-			p.SeccompBPF = []byte(v)
+			p.SeccompBPF = append([]byte(nil), v...)
 		case AttrWaitSeccompFl:
-			if n != 4 {
-				return nil, fmt.Errorf("wait plan: seccomp flags: bad length %d", n)
+			if len(v) != 4 {
+				return fmt.Errorf("seccomp flags: bad length %d", len(v))
 			}
-			p.SeccompFlags = binary.LittleEndian.Uint32(b[:4])
+			p.SeccompFlags = binary.LittleEndian.Uint32(v)
 		case AttrWaitRlimit:
-			if n != 20 {
-				return nil, fmt.Errorf("wait plan: rlimit: bad length %d", n)
+			if len(v) != 20 {
+				return fmt.Errorf("rlimit: bad length %d", len(v))
 			}
 			p.Rlimits = append(p.Rlimits, configs.Rlimit{
-				Type: int(binary.LittleEndian.Uint32(b[:4])),
-				Soft: binary.LittleEndian.Uint64(b[4:12]),
-				Hard: binary.LittleEndian.Uint64(b[12:20]),
+				Type: int(binary.LittleEndian.Uint32(v[:4])),
+				Soft: binary.LittleEndian.Uint64(v[4:12]),
+				Hard: binary.LittleEndian.Uint64(v[12:20]),
 			})
 		default:
-			return nil, fmt.Errorf("wait plan: unknown attribute %d", t)
+			return fmt.Errorf("unknown attribute %d", t)
 		}
-		b = b[n:]
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }
