@@ -8,6 +8,8 @@
 // container with a minimal view of the world, only has to apply them.
 package configs
 
+import "strings"
+
 // NamespaceType names a Linux namespace the way runtime-spec does.
 type NamespaceType string
 
@@ -168,4 +170,17 @@ type IOPriority struct {
 // Personality is linux.personality with the domain resolved to PER_*.
 type Personality struct {
 	Domain uint64 `json:"domain"`
+}
+
+// SysctlNamespace is the namespace that owns a sysctl. specconv admits only
+// these kinds: net.*, the System V IPC and mqueue ones, kernel.hostname and
+// kernel.domainname.
+func SysctlNamespace(name string) NamespaceType {
+	switch {
+	case strings.HasPrefix(name, "net."):
+		return NEWNET
+	case name == "kernel.domainname" || name == "kernel.hostname":
+		return NEWUTS
+	}
+	return NEWIPC
 }

@@ -1,10 +1,6 @@
 package containerinit
 
-import (
-	"testing"
-
-	"github.com/ocirun/ocirun/libcontainer/configs"
-)
+import "testing"
 
 func TestSysctlPath(t *testing.T) {
 	for name, want := range map[string]string{
@@ -15,19 +11,6 @@ func TestSysctlPath(t *testing.T) {
 	} {
 		if got := sysctlPath(name); got != want {
 			t.Errorf("sysctlPath(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
-func TestSysctlNamespace(t *testing.T) {
-	for name, want := range map[string]configs.NamespaceType{
-		"net.ipv4.ip_forward": configs.NEWNET,
-		"kernel.domainname":   configs.NEWUTS,
-		"kernel.shmmax":       configs.NEWIPC,
-		"fs.mqueue.msg_max":   configs.NEWIPC,
-	} {
-		if got := sysctlNamespace(name); got != want {
-			t.Errorf("sysctlNamespace(%q) = %q, want %q", name, got, want)
 		}
 	}
 }
