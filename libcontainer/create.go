@@ -36,6 +36,11 @@ type CreateOpts struct {
 	// process inherits.
 	PreserveFds int
 	Stdio       Stdio
+	// StartsAtOnce says that Start follows Create in the same process
+	// (ocirun run): the init then waits for start in Go instead of
+	// re-executing itself as the start waiter, whose only purpose is to
+	// hold a container that stays created cheaply.
+	StartsAtOnce bool
 }
 
 // Create builds a container up to the "created" status: its init has set
@@ -114,6 +119,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		PreserveFds:  o.PreserveFds,
 		ConsoleFd:    -1,
 		StartFd:      3 + o.PreserveFds + 1,
+		NoWaiter:     o.StartsAtOnce,
 	}
 	if consoleConn != nil {
 		extra = append(extra, consoleConn)

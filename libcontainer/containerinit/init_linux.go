@@ -134,7 +134,7 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err != nil {
 		return err
 	}
-	handOff := canHandOff(cfg, proc, filter != nil && late == nil)
+	handOff := !ic.NoWaiter && canHandOff(cfg, proc, filter != nil && late == nil)
 	planFd := -1
 	if handOff {
 		if planFd, err = waitPlan(proc, exe, late); err != nil {

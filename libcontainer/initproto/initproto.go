@@ -81,7 +81,8 @@
 // When something must still happen in Go after start (startContainer
 // hooks), or the waiter's exec would be disturbed (an LSM label, a seccomp
 // filter loaded before the uid switch), stage 1 does the waiter's part
-// itself, in Go.
+// itself, in Go. So it does for "ocirun run" ([InitConfig].NoWaiter): start
+// follows at once, and the waiter's exec would only add latency.
 package initproto
 
 import (
@@ -324,6 +325,10 @@ type InitConfig struct {
 	ConsoleFd int `json:"console_fd"`
 	// StartFd is the listening start socket (ModeInit); -1 for exec.
 	StartFd int `json:"start_fd"`
+	// NoWaiter keeps stage 1 waiting for start itself: the runtime starts
+	// the container right after create (ocirun run), so the start waiter's
+	// exec would cost more than the memory it saves.
+	NoWaiter bool `json:"no_waiter,omitempty"`
 	// NewCgroupNS asks stage 1 to create the container's cgroup namespace
 	// itself: stage 0 cannot, because the runtime moves the process into
 	// the container's cgroup only after stage 0 has forked it, and the
