@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +85,7 @@ var execCommand = &cli.Command{
 		}
 		sigs := make(chan os.Signal, 64)
 		if !detach {
-			signal.Notify(sigs)
+			notifyForwarded(sigs)
 		}
 		pid, err := ctr.Exec(opts)
 		ctr.Unlock()

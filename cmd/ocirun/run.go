@@ -55,7 +55,7 @@ var runCommand = &cli.Command{
 		// container once it runs.
 		sigs := make(chan os.Signal, 64)
 		if !detach {
-			signal.Notify(sigs)
+			notifyForwarded(sigs)
 		}
 		var master *os.File
 		if console != nil {
@@ -105,6 +105,22 @@ var runCommand = &cli.Command{
 	},
 }
 
+// forwardedSignals are the signals run and exec pass on to the process
+// they wait for, plus SIGCHLD and SIGWINCH, which they handle themselves:
+// every catchable signal except those the Go runtime needs for itself
+// (SIGURG, SIGPROF, the synchronous faults), SIGPIPE (a closed stdout must
+// still end us) and the real-time signals. Not all 64: the Go runtime
+// enables each one with a round trip to its signal-mask thread, and 64 of
+// them cost more than the rest of an exec.
+var forwardedSignals = []os.Signal{
+	unix.SIGCHLD, unix.SIGWINCH,
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGALRM, unix.SIGTERM, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN,
+	unix.SIGTTOU, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGIO, unix.SIGPWR,
+}
+
+func notifyForwarded(sigs chan os.Signal) { signal.Notify(sigs, forwardedSignals...) }
+
 // waitContainer forwards signals to the init until it exits, reaping any
 // orphan reparented to us meanwhile, and returns the init's wait status.
 func waitContainer(pid int, sigs chan os.Signal, master *os.File) unix.WaitStatus {
@@ -116,13 +132,14 @@ func waitContainer(pid int, sigs chan os.Signal, master *os.File) unix.WaitStatu
 				break
 			}
 			if wpid == pid {
-				signal.Stop(sigs)
+				// No signal.Stop: the process ends soon, and Stop would
+				// cost another round trip per signal.
 				return ws
 			}
 		}
 		sig := (<-sigs).(unix.Signal)
 		switch sig {
-		case unix.SIGCHLD, unix.SIGURG: // SIGURG is the Go runtime's own preemption signal
+		case unix.SIGCHLD:
 		case unix.SIGWINCH:
 			if master != nil {
 				copyWinsize(master)
