@@ -36,7 +36,7 @@ var procNsName = map[configs.NamespaceType]string{
 // the container's init and its cgroup, and gets the process's own identity
 // and confinement. It returns the host pid once the process has exec'd; the
 // process is a child of the caller, who may wait for it.
-func (c *Container) Exec(o *ExecOpts) (int, error) {
+func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	st := c.Status()
 	switch {
 	case st == Stopped:
@@ -94,6 +94,9 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if _, ok := cfg.Namespace(configs.NEWUSER); ok {
 		b.BecomeRoot = true
 	}
+	if b.ExecPlan, err = execPlan(cfg, o.Process, o.PreserveFds, st == Paused); err != nil {
+		return 0, err
+	}
 	preserved := make([]*os.File, o.PreserveFds)
 	for i := range preserved {
 		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
@@ -103,14 +106,21 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ok := false
 	defer func() {
-		if !ok {
+		if retErr != nil {
 			l.kill()
 		}
 	}()
 	if err := l.bootstrap(b, nil, nil); err != nil {
 		return 0, err
+	}
+	if b.ExecPlan != nil {
+		// The process is in every namespace and waits, in C, for
+		// MsgCommitted; it runs nothing of the container's before.
+		if err := c.joinCgroup(l.stage1Pid); err != nil {
+			return 0, err
+		}
+		return c.commitExec(l, o.PidFile)
 	}
 	// Stage 1 joins the cgroup while its Go runtime starts: the first
 	// write to a v1 cgroup.procs waits for an RCU grace period, and there
@@ -151,24 +161,36 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 			return 0, err
 		}
 	}
+	if st == Paused {
+		// Stage 1 froze as soon as it joined the cgroup, so nobody waits
+		// for its exec: it runs on resume.
+		if err := l.conn.Send(initproto.MsgCommitted, nil); err != nil {
+			return 0, l.diedErr(err)
+		}
+		return c.execDone(l, o.PidFile)
+	}
+	return c.commitExec(l, o.PidFile)
+}
+
+// commitExec lets the process go on (MsgCommitted) and waits until it has
+// exec'd, which closes the close-on-exec sync socket, or reported an error.
+func (c *Container) commitExec(l *launch, pidFile string) (int, error) {
 	if err := l.conn.Send(initproto.MsgCommitted, nil); err != nil {
 		return 0, l.diedErr(err)
 	}
-	// Stage 1 now either reports an error or execs, which closes the
-	// close-on-exec socket. In a paused container it froze as soon as it
-	// joined the cgroup, so nobody waits for it: it runs on resume.
-	if st != Paused {
-		if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
-			return 0, err
-		}
+	if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
+		return 0, err
 	}
+	return c.execDone(l, pidFile)
+}
+
+// execDone hands the exec'd process over to the caller.
+func (c *Container) execDone(l *launch, pidFile string) (int, error) {
 	l.conn.Close()
-	pid := l.stage1Pid
-	if o.PidFile != "" {
-		if err := WritePidFile(o.PidFile, pid); err != nil {
+	if pidFile != "" {
+		if err := WritePidFile(pidFile, l.stage1Pid); err != nil {
 			return 0, err
 		}
 	}
-	ok = true
-	return pid, nil
+	return l.stage1Pid, nil
 }

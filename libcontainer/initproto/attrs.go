@@ -3,6 +3,8 @@ package initproto
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
 // The binary payloads read by C code ([Bootstrap] and [WaitPlan]) are
@@ -33,4 +35,21 @@ func parseAttrs(what string, p []byte, fn func(t uint16, v []byte) error) error 
 		p = p[n:]
 	}
 	return nil
+}
+
+// encodeRlimit is the value of an rlimit attribute: u32 resource, u64 soft,
+// u64 hard.
+func encodeRlimit(r configs.Rlimit) []byte {
+	v := binary.LittleEndian.AppendUint32(nil, uint32(r.Type))
+	v = binary.LittleEndian.AppendUint64(v, r.Soft)
+	return binary.LittleEndian.AppendUint64(v, r.Hard)
+}
+
+// decodeRlimit reverses encodeRlimit; v has 20 bytes.
+func decodeRlimit(v []byte) configs.Rlimit {
+	return configs.Rlimit{
+		Type: int(binary.LittleEndian.Uint32(v[:4])),
+		Soft: binary.LittleEndian.Uint64(v[4:12]),
+		Hard: binary.LittleEndian.Uint64(v[12:20]),
+	}
 }

@@ -18,6 +18,8 @@ import (
 //	AttrTimeOffsets   text written as-is to /proc/self/timens_offsets
 //	AttrBecomeRoot    u8 1: after the ID mapping, switch to uid/gid 0 of the new
 //	                  user namespace (set when 0 is mapped)
+//	AttrExecPlan      an encoded [ExecPlan]: stage 0's child runs it in C
+//	                  instead of starting stage 1 in Go (exec only)
 //
 // Stage 0 opens every path before joining anything (a path must be resolved
 // in the runtime's mount namespace), joins the user namespace first (so it
@@ -29,6 +31,8 @@ type Bootstrap struct {
 	Join        []JoinNamespace
 	TimeOffsets string
 	BecomeRoot  bool
+	// ExecPlan, when set, is run by stage 0's child (see [ExecPlan]).
+	ExecPlan []byte
 }
 
 // JoinNamespace is a namespace to enter by path.
@@ -43,6 +47,7 @@ const (
 	AttrJoin        uint16 = 2
 	AttrTimeOffsets uint16 = 3
 	AttrBecomeRoot  uint16 = 4
+	AttrExecPlan    uint16 = 5
 )
 
 // Encode serialises b for MsgBootstrap.
@@ -56,6 +61,9 @@ func (b *Bootstrap) Encode() []byte {
 	}
 	if b.BecomeRoot {
 		out = appendAttr(out, AttrBecomeRoot, []byte{1})
+	}
+	if len(b.ExecPlan) > 0 {
+		out = appendAttr(out, AttrExecPlan, b.ExecPlan)
 	}
 	return out
 }
@@ -80,6 +88,8 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 			b.TimeOffsets = string(v)
 		case AttrBecomeRoot:
 			b.BecomeRoot = len(v) == 1 && v[0] == 1
+		case AttrExecPlan:
+			b.ExecPlan = append([]byte(nil), v...)
 		default:
 			return fmt.Errorf("unknown attribute %d", t)
 		}

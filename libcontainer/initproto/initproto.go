@@ -23,6 +23,11 @@
 //	     created container without a Go runtime until "ocirun start", then
 //	     execs the user process ([WaitPlan]).
 //
+// An exec whose process needs nothing of Go ([ExecPlan]) skips stage 1: the
+// plan travels in MsgBootstrap, and stage 0's child applies it in C after
+// MsgCommitted, then execs. The runtime sees the same messages as for a
+// stage 1 exec, minus MsgConfig and MsgReady.
+//
 // # Framing
 //
 // Every message on the sync socket (a SOCK_STREAM socketpair) is a 4-byte
@@ -38,7 +43,9 @@
 //	MsgMapIDs        stage 0  runtime   writes the child's uid_map, gid_map; answers MsgIDsMapped
 //	MsgIDsMapped     runtime  stage 0   becomes root in the new user namespace, unshares the rest
 //	MsgStage1Pid     stage 0  runtime   records the host pid of stage 1 (4-byte LE payload);
-//	                                    stage 0 exits 0 right after sending it
+//	                                    stage 0 exits 0 right after sending it. With an
+//	                                    [ExecPlan] the runtime moves stage 1 into the cgroup
+//	                                    and answers MsgCommitted, then waits as for exec below
 //	MsgConfig        runtime  stage 1   decodes [InitConfig] and starts building the container
 //	MsgRuntimeHooks  stage 1  runtime   namespaces and mounts exist, pivot_root has not happened:
 //	                                    runs prestart and createRuntime hooks in the runtime's

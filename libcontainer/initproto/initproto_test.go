@@ -24,6 +24,7 @@ func TestBootstrapRoundTrip(t *testing.T) {
 			TimeOffsets: "monotonic 10 0\nboottime -5 20\n",
 			BecomeRoot:  true,
 		},
+		{Join: []JoinNamespace{{Flag: unix.CLONE_NEWNS, Path: "/proc/self/fd/5"}}, ExecPlan: []byte{1, 0, 1, 0, 0, 0, 'x'}},
 	}
 	for i, want := range cases {
 		got, err := DecodeBootstrap(want.Encode())
@@ -158,5 +159,43 @@ func TestWaitPlanRoundTrip(t *testing.T) {
 	}
 	if _, err := DecodeWaitPlan([]byte{9, 0, 0, 0, 0, 0}); err == nil {
 		t.Error("unknown attribute accepted")
+	}
+}
+
+func TestExecPlanRoundTrip(t *testing.T) {
+	personality := uint32(8)
+	for i, want := range []ExecPlan{
+		{Args: []string{"true"}, Cwd: "/", Umask: 0o022},
+		{
+			Args: []string{"sh", "-c", "echo $A"}, Env: []string{"A=1", "PATH=/bin"}, Cwd: "/tmp",
+			UID: 1000, GID: 1001, Umask: 0o077, Groups: []uint32{5, 6},
+			Caps:       &ExecCaps{LastCap: 40, Bounding: 1<<21 | 1, Effective: 1, Permitted: 1, Inheritable: 0, Ambient: 1 << 40},
+			NoNewPrivs: true, Personality: &personality,
+			Rlimits:    []configs.Rlimit{{Type: 7, Soft: 100, Hard: 200}},
+			SeccompBPF: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, SeccompFlags: 2, PreserveFds: 3,
+		},
+	} {
+		got, err := DecodeExecPlan(want.Encode())
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("case %d: got %+v, want %+v", i, *got, want)
+		}
+	}
+	for _, p := range [][]byte{{99, 0, 0, 0, 0, 0}, {4, 0, 3, 0, 0, 0, 1, 2, 3}} {
+		if _, err := DecodeExecPlan(p); err == nil {
+			t.Errorf("DecodeExecPlan(%v) succeeded", p)
+		}
+	}
+}
+
+func TestCapMask(t *testing.T) {
+	m, err := CapMask([]int{0, 21, 40})
+	if err != nil || m != 1|1<<21|1<<40 {
+		t.Errorf("CapMask = %#x, %v", m, err)
+	}
+	if _, err := CapMask([]int{64}); err == nil {
+		t.Error("capability 64 accepted")
 	}
 }

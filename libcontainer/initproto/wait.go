@@ -73,9 +73,7 @@ func (p *WaitPlan) Encode() []byte {
 		out = appendAttr(out, AttrWaitSeccompFl, binary.LittleEndian.AppendUint32(nil, p.SeccompFlags))
 	}
 	for _, r := range p.Rlimits {
-		v := binary.LittleEndian.AppendUint32(nil, uint32(r.Type))
-		v = binary.LittleEndian.AppendUint64(v, r.Soft)
-		out = appendAttr(out, AttrWaitRlimit, binary.LittleEndian.AppendUint64(v, r.Hard))
+		out = appendAttr(out, AttrWaitRlimit, encodeRlimit(r))
 	}
 	return out
 }
@@ -103,11 +101,7 @@ func DecodeWaitPlan(b []byte) (*WaitPlan, error) {
 			if len(v) != 20 {
 				return fmt.Errorf("rlimit: bad length %d", len(v))
 			}
-			p.Rlimits = append(p.Rlimits, configs.Rlimit{
-				Type: int(binary.LittleEndian.Uint32(v[:4])),
-				Soft: binary.LittleEndian.Uint64(v[4:12]),
-				Hard: binary.LittleEndian.Uint64(v[12:20]),
-			})
+			p.Rlimits = append(p.Rlimits, decodeRlimit(v))
 		default:
 			return fmt.Errorf("unknown attribute %d", t)
 		}

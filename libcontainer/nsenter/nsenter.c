@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "nsenter.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -28,6 +30,7 @@ enum {
 	MSG_MAP_IDS = 2,
 	MSG_IDS_MAPPED = 3,
 	MSG_STAGE1_PID = 4,
+	MSG_COMMITTED = 9,
 	MSG_ERROR = 10,
 };
 
@@ -36,6 +39,7 @@ enum {
 	ATTR_JOIN = 2,
 	ATTR_TIME_OFFSETS = 3,
 	ATTR_BECOME_ROOT = 4,
+	ATTR_EXEC_PLAN = 5,
 };
 
 #define MAX_JOIN 16
@@ -81,9 +85,9 @@ static void send_msg(uint8_t type, const void *payload, uint32_t len)
 		_exit(1); // the runtime is gone; nobody is left to tell
 }
 
-// bail reports the error to the runtime, which shows it to the user as the
-// final error line, and ends stage 0.
-static void __attribute__((noreturn, format(printf, 1, 2))) bail(const char *fmt, ...)
+// ocirun_bail reports the error to the runtime, which shows it to the user
+// as the final error line, and ends the process.
+void ocirun_bail(const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -101,12 +105,12 @@ static uint8_t *recv_msg(uint8_t want, uint32_t *len)
 		_exit(1); // the runtime closed the socket: it has given up on us
 	*len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
 	if (hdr[4] != want)
-		bail("nsenter: expected message %d from the runtime, got %d", want, hdr[4]);
+		ocirun_bail("nsenter: expected message %d from the runtime, got %d", want, hdr[4]);
 	if (*len > MAX_PAYLOAD)
-		bail("nsenter: message of %u bytes is too large", *len);
+		ocirun_bail("nsenter: message of %u bytes is too large", *len);
 	uint8_t *p = malloc(*len + 1);
 	if (p == NULL)
-		bail("nsenter: out of memory");
+		ocirun_bail("nsenter: out of memory");
 	if (*len > 0 && read_all(sync_fd, p, *len) < 0)
 		_exit(1);
 	p[*len] = 0;
@@ -128,11 +132,6 @@ static const char *ns_name(uint32_t flag)
 	return "unknown";
 }
 
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 struct join {
 	uint32_t flag;
 	const char *path;
@@ -145,6 +144,8 @@ struct bootstrap {
 	int njoin;
 	const char *time_offsets;
 	int become_root;
+	const uint8_t *exec_plan; // points into the bootstrap payload
+	uint32_t exec_plan_len;
 };
 
 // parse_bootstrap decodes the attribute list; strings are copied so that
@@ -153,31 +154,28 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 {
 	uint32_t off = 0;
 	memset(b, 0, sizeof(*b));
-	while (off < len) {
-		if (len - off < 6)
-			bail("nsenter: truncated bootstrap attribute");
-		uint16_t type = (uint16_t)(p[off] | p[off + 1] << 8);
-		uint32_t n = get_u32(p + off + 2);
-		off += 6;
-		if (n > len - off)
-			bail("nsenter: bootstrap attribute %u truncated", type);
-		uint8_t *v = p + off;
-		off += n;
+	uint16_t type;
+	const uint8_t *v;
+	uint32_t n;
+	int more;
+	while ((more = ocirun_next_attr(p, len, &off, &type, &v, &n)) != 0) {
+		if (more < 0)
+			ocirun_bail("nsenter: truncated bootstrap attribute");
 		switch (type) {
 		case ATTR_CLONE_FLAGS:
 			if (n != 4)
-				bail("nsenter: bad clone flags attribute");
-			b->clone_flags = get_u32(v);
+				ocirun_bail("nsenter: bad clone flags attribute");
+			b->clone_flags = ocirun_u32(v);
 			break;
 		case ATTR_JOIN: {
 			if (n < 5)
-				bail("nsenter: bad join attribute");
+				ocirun_bail("nsenter: bad join attribute");
 			if (b->njoin == MAX_JOIN)
-				bail("nsenter: more than %d namespaces to join", MAX_JOIN);
+				ocirun_bail("nsenter: more than %d namespaces to join", MAX_JOIN);
 			char *path = strndup((const char *)v + 4, n - 4);
 			if (path == NULL)
-				bail("nsenter: out of memory");
-			b->join[b->njoin].flag = get_u32(v);
+				ocirun_bail("nsenter: out of memory");
+			b->join[b->njoin].flag = ocirun_u32(v);
 			b->join[b->njoin].path = path;
 			b->njoin++;
 			break;
@@ -185,13 +183,17 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 		case ATTR_TIME_OFFSETS:
 			b->time_offsets = strndup((const char *)v, n);
 			if (b->time_offsets == NULL)
-				bail("nsenter: out of memory");
+				ocirun_bail("nsenter: out of memory");
 			break;
 		case ATTR_BECOME_ROOT:
 			b->become_root = n == 1 && v[0] == 1;
 			break;
+		case ATTR_EXEC_PLAN:
+			b->exec_plan = v;
+			b->exec_plan_len = n;
+			break;
 		default:
-			bail("nsenter: unknown bootstrap attribute %u", type);
+			ocirun_bail("nsenter: unknown bootstrap attribute %u", type);
 		}
 	}
 }
@@ -203,7 +205,7 @@ static void join_namespaces(struct bootstrap *b)
 	for (int i = 0; i < b->njoin; i++) {
 		b->join[i].fd = open(b->join[i].path, O_RDONLY | O_CLOEXEC);
 		if (b->join[i].fd < 0)
-			bail("open %s namespace %s: %s", ns_name(b->join[i].flag), b->join[i].path, strerror(errno));
+			ocirun_bail("open %s namespace %s: %s", ns_name(b->join[i].flag), b->join[i].path, strerror(errno));
 	}
 	// The user namespace goes first: joining it grants the capabilities
 	// that joining the namespaces it owns requires.
@@ -213,11 +215,11 @@ static void join_namespaces(struct bootstrap *b)
 			if ((pass == 0) != (j->flag == CLONE_NEWUSER))
 				continue;
 			if (setns(j->fd, (int)j->flag) < 0)
-				bail("join %s namespace %s: %s", ns_name(j->flag), j->path, strerror(errno));
+				ocirun_bail("join %s namespace %s: %s", ns_name(j->flag), j->path, strerror(errno));
 			close(j->fd);
 			if (j->flag == CLONE_NEWUSER && b->become_root) {
 				if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-					bail("become root in user namespace %s: %s", j->path, strerror(errno));
+					ocirun_bail("become root in user namespace %s: %s", j->path, strerror(errno));
 			}
 		}
 	}
@@ -227,12 +229,12 @@ static void create_namespaces(struct bootstrap *b)
 {
 	if (b->clone_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
-			bail("create user namespace: %s", strerror(errno));
+			ocirun_bail("create user namespace: %s", strerror(errno));
 		uint32_t len;
 		send_msg(MSG_MAP_IDS, NULL, 0);
 		free(recv_msg(MSG_IDS_MAPPED, &len));
 		if (b->become_root && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-			bail("become root in the new user namespace: %s", strerror(errno));
+			ocirun_bail("become root in the new user namespace: %s", strerror(errno));
 	}
 	uint32_t rest = b->clone_flags & ~(uint32_t)CLONE_NEWUSER;
 	if (rest != 0 && unshare((int)rest) < 0) {
@@ -240,17 +242,17 @@ static void create_namespaces(struct bootstrap *b)
 		// Name the namespace that failed: unshare them one by one.
 		for (uint32_t bit = 1; bit != 0; bit <<= 1)
 			if ((rest & bit) && unshare((int)bit) < 0)
-				bail("create %s namespace: %s", ns_name(bit), strerror(errno));
-		bail("create namespaces: %s", strerror(err));
+				ocirun_bail("create %s namespace: %s", ns_name(bit), strerror(errno));
+		ocirun_bail("create namespaces: %s", strerror(err));
 	}
 	if (b->time_offsets != NULL) {
 		// Offsets can only be written before any process enters the time
 		// namespace, which happens at the fork below.
 		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
-			bail("open /proc/self/timens_offsets: %s", strerror(errno));
+			ocirun_bail("open /proc/self/timens_offsets: %s", strerror(errno));
 		if (write_all(fd, b->time_offsets, strlen(b->time_offsets)) < 0)
-			bail("write time namespace offsets: %s", strerror(errno));
+			ocirun_bail("write time namespace offsets: %s", strerror(errno));
 		close(fd);
 	}
 }
@@ -271,7 +273,7 @@ void ocirun_nsenter(void)
 	// A process of ours that a container can see must not be dumpable, or
 	// the container could open /proc/<pid>/exe and reach the runtime binary.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+		ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	// The runtime started us through /proc/self/fd/N, which would be our
 	// name in ps; and the waiter, if any, inherits it.
 	(void)prctl(PR_SET_NAME, "ocirun-init", 0, 0, 0);
@@ -297,9 +299,15 @@ void ocirun_nsenter(void)
 	// reparented to it as soon as this process exits.
 	pid_t pid = fork();
 	if (pid < 0)
-		bail("fork into the container's namespaces: %s", strerror(errno));
-	if (pid == 0)
-		return; // stage 1: the Go runtime starts now
+		ocirun_bail("fork into the container's namespaces: %s", strerror(errno));
+	if (pid == 0) {
+		if (b.exec_plan == NULL)
+			return; // stage 1: the Go runtime starts now
+		// An exec that needs no Go: wait until the runtime has moved us
+		// into the container's cgroup, then run the plan (exec.c).
+		free(recv_msg(MSG_COMMITTED, &len));
+		ocirun_run_exec_plan(b.exec_plan, b.exec_plan_len);
+	}
 	uint8_t p[4] = {pid & 0xff, (pid >> 8) & 0xff, (pid >> 16) & 0xff, (pid >> 24) & 0xff};
 	send_msg(MSG_STAGE1_PID, p, sizeof(p));
 	_exit(0);

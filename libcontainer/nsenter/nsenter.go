@@ -16,7 +16,11 @@
 //
 // The waiter (waiter.c) is C for another reason: it is all a created
 // container's init does until "ocirun start", and without a Go runtime it
-// holds a few hundred kilobytes instead of several megabytes.
+// holds a few hundred kilobytes instead of several megabytes. The exec plan
+// (exec.c) is C for speed: an exec'd process that needs no terminal, LSM
+// label or scheduling policy is set up by stage 0's child directly, which
+// spares every exec (Kubernetes probes run many) a Go runtime start and a
+// decode of the container's config inside the container.
 package nsenter
 
 /*

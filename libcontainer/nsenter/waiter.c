@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "nsenter.h"
+
 enum {
 	MSG_ERROR = 10,
 	MSG_SECCOMP_FD = 11,
@@ -61,16 +63,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 		(void)sendmsg(start_conn, &mh, MSG_NOSIGNAL);
 	}
 	_exit(1);
-}
-
-static uint32_t u32le(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t u64le(const uint8_t *p)
-{
-	return (uint64_t)u32le(p) | (uint64_t)u32le(p + 4) << 32;
 }
 
 static uint8_t *read_plan(int fd, size_t *len)
@@ -131,7 +123,8 @@ void ocirun_waiter(void)
 	uint8_t *p = read_plan(plan_fd, &len);
 	close(plan_fd);
 	const char *path = NULL;
-	size_t nargs = 0, nenv = 0, off = 0;
+	size_t nargs = 0, nenv = 0;
+	uint32_t off = 0;
 	char **argv = calloc(len / 6 + 1, sizeof(char *));
 	char **envp = calloc(len / 6 + 1, sizeof(char *));
 	struct sock_fprog prog = {0, NULL};
@@ -140,16 +133,13 @@ void ocirun_waiter(void)
 	size_t nrlimits = 0;
 	if (argv == NULL || envp == NULL)
 		_exit(1);
-	while (off < len) {
-		if (len - off < 6)
+	uint16_t type;
+	const uint8_t *v;
+	uint32_t n;
+	int more;
+	while ((more = ocirun_next_attr(p, (uint32_t)len, &off, &type, &v, &n)) != 0) {
+		if (more < 0)
 			_exit(1);
-		uint16_t type = (uint16_t)(p[off] | p[off + 1] << 8);
-		uint32_t n = u32le(p + off + 2);
-		off += 6;
-		if (n > len - off)
-			_exit(1);
-		uint8_t *v = p + off;
-		off += n;
 		char *s = NULL;
 		if (type == ATTR_WAIT_PATH || type == ATTR_WAIT_ARG || type == ATTR_WAIT_ENV) {
 			s = strndup((const char *)v, n);
@@ -176,7 +166,7 @@ void ocirun_waiter(void)
 		case ATTR_WAIT_SECCOMP_FL:
 			if (n != 4)
 				_exit(1);
-			flags = u32le(v);
+			flags = ocirun_u32(v);
 			break;
 		case ATTR_WAIT_RLIMIT:
 			if (n != 20 || nrlimits == RLIM_NLIMITS)
@@ -200,8 +190,8 @@ void ocirun_waiter(void)
 	close(listen_fd);
 
 	for (size_t i = 0; i < nrlimits; i++) {
-		struct rlimit rl = {.rlim_cur = u64le(rlimits[i] + 4), .rlim_max = u64le(rlimits[i] + 12)};
-		int res = (int)u32le(rlimits[i]);
+		struct rlimit rl = {.rlim_cur = ocirun_u64(rlimits[i] + 4), .rlim_max = ocirun_u64(rlimits[i] + 12)};
+		int res = (int)ocirun_u32(rlimits[i]);
 		if (setrlimit(res, &rl) < 0)
 			fail("set rlimit %d to soft %llu, hard %llu: %s", res, (unsigned long long)rl.rlim_cur,
 			     (unsigned long long)rl.rlim_max, strerror(errno));

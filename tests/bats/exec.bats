@@ -206,6 +206,31 @@ run_container() {
 	[ -z "$(runtime_pids)" ] || fail "runtime processes left: $(runtime_pids)"
 }
 
+@test "exec --process: rlimits, umask, HOME from /etc/passwd, only stdio and preserved fds" {
+	run_container ct1
+	cat >"$BATS_TEST_TMPDIR/process.json" <<-'JSON'
+		{"args": ["sh", "-c", "ulimit -n; ulimit -Hn; umask; echo $HOME; ls /proc/self/fd | tr '\\n' ' '"],
+		 "env": ["PATH=/bin:/usr/bin"], "cwd": "/",
+		 "user": {"uid": 0, "gid": 0, "umask": 63},
+		 "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200}]}
+	JSON
+	ocirun exec --process "$BATS_TEST_TMPDIR/process.json" ct1
+	expect_status 0
+	[ "${lines[0]}" = 100 ] || fail "soft NOFILE: $output"
+	[ "${lines[1]}" = 200 ] || fail "hard NOFILE: $output"
+	# runc 1.1 ignores user.umask in exec.
+	runtime_is_runc_before 1.2 || [ "${lines[2]}" = 0077 ] || fail "umask: $output"
+	[ "${lines[3]}" = /root ] || fail "HOME of uid 0: $output"
+	# ls's own directory fd is 3; nothing of the runtime's is left.
+	[ "${lines[4]}" = "0 1 2 3 " ] || fail "fds: $output"
+	# A uid without a passwd entry gets HOME=/.
+	jq '.args = ["sh", "-c", "echo $HOME"] | .user = {"uid": 4321, "gid": 4321}' \
+		"$BATS_TEST_TMPDIR/process.json" >"$BATS_TEST_TMPDIR/nobody.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/nobody.json" ct1
+	expect_status 0
+	[ "$output" = / ] || fail "HOME of uid 4321: $output"
+}
+
 @test "run and exec in the foreground pass signals on to the process" {
 	set_cmd 'trap "echo usr1 >>/tmp/sig" USR1; trap "exit 3" TERM; while :; do sleep 0.1; done'
 	# Not through the ocirun helper (it would block) nor timeout (it would

@@ -1,0 +1,66 @@
+package libcontainer
+
+import (
+	"testing"
+
+	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+)
+
+func TestExecPlanNeedsGoFor(t *testing.T) {
+	cfg := &configs.Config{}
+	for name, p := range map[string]*configs.Process{
+		"terminal":   {Args: []string{"sh"}, Terminal: true},
+		"apparmor":   {Args: []string{"sh"}, ApparmorProfile: "x"},
+		"selinux":    {Args: []string{"sh"}, SelinuxLabel: "x"},
+		"scheduler":  {Args: []string{"sh"}, Scheduler: &configs.Scheduler{}},
+		"ioPriority": {Args: []string{"sh"}, IOPriority: &configs.IOPriority{}},
+	} {
+		plan, err := execPlan(cfg, p, 0, false)
+		if err != nil || plan != nil {
+			t.Errorf("%s: got a plan (%v), want stage 1", name, err)
+		}
+	}
+	plan, err := execPlan(cfg, &configs.Process{Args: []string{"sh"}}, 0, true)
+	if err != nil || plan != nil {
+		t.Errorf("paused container: got a plan (%v), want stage 1", err)
+	}
+}
+
+func TestExecPlanTranslatesTheProcess(t *testing.T) {
+	umask := uint32(0o077)
+	cfg := &configs.Config{Personality: &configs.Personality{Domain: 8}}
+	p := &configs.Process{
+		Args: []string{"sh", "-c", "id"},
+		Env:  []string{"PATH=/bin"},
+		User: configs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{7}, Umask: &umask},
+		Capabilities: &configs.Capabilities{
+			Bounding: []int{0, 21}, Effective: []int{0}, Permitted: []int{0, 21}, Ambient: []int{0},
+		},
+		NoNewPrivileges: true,
+		Rlimits:         []configs.Rlimit{{Type: 7, Soft: 10, Hard: 20}},
+	}
+	enc, err := execPlan(cfg, p, 2, false)
+	if err != nil || enc == nil {
+		t.Fatalf("execPlan: %v, %v", enc, err)
+	}
+	got, err := initproto.DecodeExecPlan(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Cwd != "/" || got.UID != 1000 || got.GID != 1001 || got.Umask != 0o077 || len(got.Groups) != 1 ||
+		!got.NoNewPrivs || got.PreserveFds != 2 || got.Personality == nil || *got.Personality != 8 || len(got.Rlimits) != 1 {
+		t.Errorf("plan: %+v", got)
+	}
+	c := got.Caps
+	if c == nil || c.Bounding != 1|1<<21 || c.Effective != 1 || c.Permitted != 1|1<<21 || c.Inheritable != 0 || c.Ambient != 1 || c.LastCap == 0 {
+		t.Errorf("capabilities: %+v", c)
+	}
+
+	p.User.Umask, p.Capabilities, p.Cwd = nil, nil, "/tmp"
+	enc, _ = execPlan(&configs.Config{}, p, 0, false)
+	got, _ = initproto.DecodeExecPlan(enc)
+	if got.Umask != 0o022 || got.Caps != nil || got.Cwd != "/tmp" || got.Personality != nil {
+		t.Errorf("defaults: %+v", got)
+	}
+}
