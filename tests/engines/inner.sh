@@ -21,6 +21,9 @@ for d in $COVERED_DIRS; do
 done
 mkdir -p "$S/tmp"
 export TMPDIR=$S/tmp
+# Engines drop files into their working directory (conmon writes an "oom"
+# marker there when a container is OOM-killed): not into the checkout.
+cd "$S"
 
 # Mount every cgroup hierarchy again: in the new cgroup namespace its root is
 # the child cgroup run.sh made, so the engines' cgroups all land below it.
