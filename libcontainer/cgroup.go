@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -18,14 +17,10 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if c.cgm != nil {
 		return c.cgm, nil
 	}
-	if len(c.state.CgroupState) == 0 {
+	if c.state.CgroupState == nil {
 		return nil, nil
 	}
-	var st cgroups.State
-	if err := json.Unmarshal(c.state.CgroupState, &st); err != nil {
-		return nil, fmt.Errorf("container %q: parse cgroup state: %w", c.ID(), err)
-	}
-	m, err := cgroups.Load(st)
+	m, err := cgroups.Load(*c.state.CgroupState)
 	if err != nil {
 		return nil, fmt.Errorf("container %q: %w", c.ID(), err)
 	}
@@ -44,7 +39,8 @@ func (c *Container) applyCgroup(pid int) error {
 	}
 	c.cgm = m
 	err = m.Apply(pid)
-	c.state.CgroupState, _ = json.Marshal(m.State())
+	st := m.State()
+	c.state.CgroupState = &st
 	if err != nil {
 		return err
 	}
@@ -57,11 +53,10 @@ func (c *Container) applyCgroup(pid int) error {
 // cgroupPaths maps each controller (v1) or "" (cgroup2) to the container's
 // cgroup directory on the host.
 func (c *Container) cgroupPaths() map[string]string {
-	var st cgroups.State
-	if json.Unmarshal(c.state.CgroupState, &st) != nil {
+	if c.state.CgroupState == nil {
 		return nil
 	}
-	return st.Paths
+	return c.state.CgroupState.Paths
 }
 
 // joinCgroup moves pid into the container's existing cgroup (for exec).

@@ -15,6 +15,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
 
@@ -93,7 +94,7 @@ func (c *Container) config() (*configs.Config, error) {
 		return c.state.Config, nil
 	}
 	p := filepath.Join(c.dir, configFile)
-	b, err := os.ReadFile(p)
+	b, err := smallfile.Read(p)
 	if err != nil {
 		return nil, fmt.Errorf("container %q: read its config: %w", c.ID(), err)
 	}

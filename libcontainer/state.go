@@ -19,7 +19,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
 )
 
 // Status is a container's runtime-spec status.
@@ -81,8 +83,9 @@ type State struct {
 	// the commands that need it: state and list read just this small
 	// state, once per container.
 	Config *configs.Config `json:"-"`
-	// CgroupState is the cgroup manager's own serialised state.
-	CgroupState json.RawMessage `json:"cgroup_state,omitempty"`
+	// CgroupState is the cgroup manager's own state; nil if the
+	// container never got a cgroup.
+	CgroupState *cgroups.State `json:"cgroup_state,omitempty"`
 }
 
 // Store is the state root given by --root: one directory per container.
@@ -178,7 +181,7 @@ func (s *Store) load(id string, lock bool) (*Container, error) {
 		}
 		c.lock = d
 	}
-	b, err := os.ReadFile(filepath.Join(p, stateFile))
+	b, err := smallfile.Read(filepath.Join(p, stateFile))
 	if err != nil {
 		c.Unlock()
 		if errors.Is(err, os.ErrNotExist) {
@@ -256,7 +259,7 @@ func WritePidFile(path string, pid int) error {
 // processStartTime returns field 22 of /proc/<pid>/stat and whether the
 // process is a zombie (exited, not yet reaped).
 func processStartTime(pid int) (start uint64, zombie bool, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := smallfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false, err
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
 )
 
 const (
@@ -71,7 +73,7 @@ func discoverHost() (*host, error) {
 	if h.mode != Legacy && h.unified.Dir == "" {
 		return nil, fmt.Errorf("no cgroup2 mount found at %s for %v mode", unifiedDir(h.mode), h.mode)
 	}
-	data, err := os.ReadFile("/proc/self/cgroup")
+	data, err := smallfile.Read("/proc/self/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("find the runtime's own cgroup: %w", err)
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
 )
 
 // writeFunc writes one value to one cgroup file. Managers call it through a
@@ -81,7 +83,7 @@ func writeFile(dir, file, value string) error {
 }
 
 func readFile(dir, file string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := smallfile.Read(filepath.Join(dir, file))
 	return string(b), err
 }
 
