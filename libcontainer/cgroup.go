@@ -28,6 +28,11 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	return m, nil
 }
 
+// PrepareCgroupMove starts, in the background, what makes the coming move
+// of a process into a container's cgroup fast (cgroups.PrimeMigration).
+// create, run and exec call it first, before they load anything.
+func PrepareCgroupMove() { go cgroups.PrimeMigration() }
+
 // applyCgroup creates the container's cgroup, moves pid into it and sets
 // the configured limits. What it created is recorded even on failure, so
 // destroy removes it.

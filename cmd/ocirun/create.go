@@ -22,6 +22,7 @@ var createCommand = &cli.Command{
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
 	Action: func(c *cli.Context) error {
+		libcontainer.PrepareCgroupMove()
 		id, err := containerID(c)
 		if err != nil {
 			return err

@@ -41,6 +41,7 @@ var execCommand = &cli.Command{
 		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process "},
 	},
 	Action: func(c *cli.Context) error {
+		libcontainer.PrepareCgroupMove()
 		if c.NArg() < 1 {
 			return errors.New("exec: a container id is required")
 		}

@@ -25,6 +25,7 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility; the runtime is always a subreaper while it waits"},
 	),
 	Action: func(c *cli.Context) error {
+		libcontainer.PrepareCgroupMove()
 		id, err := containerID(c)
 		if err != nil {
 			return err

@@ -1,0 +1,55 @@
+package cgroups
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
+)
+
+// PrimeMigration moves the calling process into the cgroup it is already
+// in, which changes nothing but the state of the kernel's cgroup-migration
+// lock. Every write to a cgroup.procs file takes cgroup_threadgroup_rwsem
+// for writing; when no migration happened in the last RCU grace period,
+// taking it waits for a full grace period (4-20 ms on small hosts). A
+// runtime about to move a container's init therefore calls this first, in
+// the background: the wait then overlaps with loading the config and
+// starting the init, and the real move, a few milliseconds later, finds the
+// lock in its fast state. Errors are ignored: nothing depends on it.
+func PrimeMigration() {
+	data, err := smallfile.Read("/proc/self/cgroup")
+	if err != nil {
+		return
+	}
+	own, err := parseProcCgroup(string(data))
+	if err != nil {
+		return
+	}
+	procs := ""
+	for _, ctrl := range []string{"pids", "memory", "cpu", "devices", "freezer"} {
+		if p, ok := own[ctrl]; ok {
+			procs = filepath.Join(cgroupRoot, ctrl, p, "cgroup.procs")
+			break
+		}
+	}
+	if p, ok := own[""]; ok && procs == "" {
+		root := cgroupRoot
+		if DetectMode() == Hybrid {
+			root = hybridUnified
+		}
+		procs = filepath.Join(root, p, "cgroup.procs")
+	}
+	if procs == "" || strings.Contains(procs, "..") {
+		return
+	}
+	fd, err := unix.Open(procs, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	unix.Write(fd, []byte(strconv.Itoa(os.Getpid())))
+	unix.Close(fd)
+}
