@@ -3,7 +3,6 @@ package specconv
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -103,11 +102,11 @@ func checkCgroupsPath(p string, systemd bool) error {
 var (
 	// cpuListRE is a cpuset list as bitmap_parselist() reads it: "0-3,7",
 	// "1,3-5", a stride "0-31:2/8", "N" for the last CPU.
-	cpuListRE = regexp.MustCompile(`^[0-9N]+(-[0-9N]+(:[0-9]+/[0-9]+)?)?(,[0-9N]+(-[0-9N]+(:[0-9]+/[0-9]+)?)?)*$`)
+	cpuListRE = lazyRegexp(`^[0-9N]+(-[0-9N]+(:[0-9]+/[0-9]+)?)?(,[0-9N]+(-[0-9N]+(:[0-9]+/[0-9]+)?)?)*$`)
 	// hugePageSizeRE is <size><unit-prefix>B: 64KB, 2MB, 1GB.
-	hugePageSizeRE = regexp.MustCompile(`^[1-9][0-9]*[KMGTPE]B$`)
+	hugePageSizeRE = lazyRegexp(`^[1-9][0-9]*[KMGTPE]B$`)
 	// unifiedKeyRE is a cgroup v2 interface file: <controller>.<knob>.
-	unifiedKeyRE = regexp.MustCompile(`^[a-z0-9_]+\.[A-Za-z0-9_.-]+$`)
+	unifiedKeyRE = lazyRegexp(`^[a-z0-9_]+\.[A-Za-z0-9_.-]+$`)
 )
 
 // checkResources validates what can be checked without the host and
@@ -144,10 +143,10 @@ func checkResources(r *specs.LinuxResources, path string) error {
 		if c.Burst != nil && c.Quota != nil && *c.Quota > 0 && *c.Burst > uint64(*c.Quota) {
 			return fieldErr(p+".burst", "%d is larger than the quota %d", *c.Burst, *c.Quota)
 		}
-		if c.Cpus != "" && !cpuListRE.MatchString(c.Cpus) {
+		if c.Cpus != "" && !cpuListRE().MatchString(c.Cpus) {
 			return fieldErr(p+".cpus", "%q is not a CPU list like \"0-3,7\"", c.Cpus)
 		}
-		if c.Mems != "" && !cpuListRE.MatchString(c.Mems) {
+		if c.Mems != "" && !cpuListRE().MatchString(c.Mems) {
 			return fieldErr(p+".mems", "%q is not a memory node list like \"0-1\"", c.Mems)
 		}
 		if c.Idle != nil && *c.Idle != 0 && *c.Idle != 1 {
@@ -187,7 +186,7 @@ func checkResources(r *specs.LinuxResources, path string) error {
 	seenPage := map[string]int{}
 	for i, h := range r.HugepageLimits {
 		p := idx(path+".hugepageLimits", i)
-		if !hugePageSizeRE.MatchString(h.Pagesize) {
+		if !hugePageSizeRE().MatchString(h.Pagesize) {
 			return fieldErr(p+".pageSize", "%q is not a size like 2MB or 1GB", h.Pagesize)
 		}
 		if first, dup := seenPage[h.Pagesize]; dup {
@@ -212,7 +211,7 @@ func checkResources(r *specs.LinuxResources, path string) error {
 		}
 	}
 	for _, k := range sortedKeys(r.Unified) {
-		if !unifiedKeyRE.MatchString(k) {
+		if !unifiedKeyRE().MatchString(k) {
 			return fieldErr(key(path+".unified", k), "%q is not a cgroup v2 file name like \"memory.high\"", k)
 		}
 		if err := noNUL(key(path+".unified", k), r.Unified[k]); err != nil {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -210,13 +211,13 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, error) {
 
 // versionRE accepts every 1.x release and pre-release: engines send
 // "1.0.2-dev", runc writes "1.2.1", older tools "1.0.0-rc5".
-var versionRE = regexp.MustCompile(`^1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([-+][0-9A-Za-z.+-]*)?$`)
+var versionRE = lazyRegexp(`^1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([-+][0-9A-Za-z.+-]*)?$`)
 
 func checkVersion(v string) error {
 	if v == "" {
 		return fieldErr("ociVersion", "required")
 	}
-	if !versionRE.MatchString(v) {
+	if !versionRE().MatchString(v) {
 		return fieldErr("ociVersion", "%q is not a 1.x runtime-spec version (ocirun implements %s)", v, specs.Version)
 	}
 	return nil
@@ -434,4 +435,10 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func knownKeys[V any](m map[string]V) string {
 	return strings.Join(sortedKeys(m), " ")
+}
+
+// lazyRegexp compiles expr on first use: this package is linked into every
+// ocirun command, and most of them never validate a config.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

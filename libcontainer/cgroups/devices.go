@@ -21,7 +21,7 @@ func checkCommon(r *specs.LinuxResources) error {
 		return err
 	}
 	for i, l := range r.HugepageLimits {
-		if !pageSizeRE.MatchString(l.Pagesize) {
+		if !pageSizeRE().MatchString(l.Pagesize) {
 			return fmt.Errorf("linux.resources.hugepageLimits[%d].pageSize %q is not <size>KB, <size>MB or <size>GB", i, l.Pagesize)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -15,7 +16,8 @@ import (
 // The hugetlb controller names its files after the page size on both
 // versions: hugetlb.2MB.limit_in_bytes (v1), hugetlb.2MB.max (v2).
 
-var pageSizeRE = regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`)
+// Compiled on first use: most commands never look at hugetlb limits.
+var pageSizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`) })
 
 func setHugetlb(w writeFunc, dir string, limits []specs.LinuxHugepageLimit, v2 bool) error {
 	limitSuffix, rsvdSuffix := ".limit_in_bytes", ".rsvd.limit_in_bytes"
@@ -57,7 +59,7 @@ func hugePageSizes(dir, marker string) ([]string, error) {
 			continue
 		}
 		size := strings.TrimSuffix(strings.TrimPrefix(n, "hugetlb."), marker)
-		if pageSizeRE.MatchString(size) {
+		if pageSizeRE().MatchString(size) {
 			out = append(out, size)
 		}
 	}
