@@ -173,6 +173,11 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {
 		return nil, l.diedErr(err)
 	}
+	// While stage 1 builds the container: the config is not read before
+	// state.json exists.
+	if err := writeConfig(c.dir, cfg); err != nil {
+		return nil, err
+	}
 	for {
 		t, payload, err := l.conn.Recv()
 		if err != nil {
@@ -206,9 +211,6 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 			return nil, fmt.Errorf("sync protocol: unexpected %s from the container init", t)
 		}
 		break
-	}
-	if err := writeConfig(c.dir, cfg); err != nil {
-		return nil, err
 	}
 	if err := writeState(c.dir, &c.state); err != nil {
 		return nil, err
