@@ -44,14 +44,22 @@ func stateOf(ctr *libcontainer.Container) containerState {
 	return s
 }
 
-// ownerName is the user owning the state directory, as runc's list shows;
-// cache remembers the names already looked up.
-func ownerName(dir string, cache map[string]string) string {
+// ownerUID is the uid that owns dir, in decimal; "" if it cannot be read.
+// list shows the owner of each state directory, as runc's does.
+func ownerUID(dir string) string {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return ""
 	}
-	uid := strconv.FormatUint(uint64(statUID(fi)), 10)
+	return strconv.FormatUint(uint64(statUID(fi)), 10)
+}
+
+// ownerName is the user name of uid, or "#uid" when it has none; cache
+// remembers the names already looked up.
+func ownerName(uid string, cache map[string]string) string {
+	if uid == "" {
+		return ""
+	}
 	if name, ok := cache[uid]; ok {
 		return name
 	}
