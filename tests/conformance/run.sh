@@ -30,8 +30,9 @@
 # optional indentation, starts with "ok" or "not ok". A "# SKIP" directive
 # counts as skipped, a "# TODO" one too (TAP: a TODO failure is no failure).
 # A not-ok line that matches an assertion-level skip.list entry of its program
-# counts as skipped (known). A program that exits non-zero, times out or
-# prints no test line adds one failure of its own. The final line is
+# counts as skipped (known). A program listed "@retry" runs up to 3 times
+# until it passes; the last run counts. A program that exits non-zero, times
+# out or prints no test line adds one failure of its own. The final line is
 #   N passed, N failed, N skipped
 # over assertions; the exit status is 1 if any counted program failed.
 #
@@ -202,12 +203,13 @@ fi
 cp "$build/run/runtimetest" "$build/run/rootfs-amd64.tar.gz" "$scratch/work/"
 cd "$scratch/work"
 
-# skip.list: "program | assertion ERE (empty: whole program) | why".
-declare -A skip_whole=()
+# skip.list: "program | assertion ERE (empty: whole program; @retry: a racy
+# program, run up to 3 times until it passes) | why".
+declare -A skip_whole=() retry=()
 skip_patterns="$scratch/skip-patterns"
 : >"$skip_patterns"
 if [[ -f "$skiplist" ]]; then
-	awk -v whole="$scratch/skip-whole" -v pats="$skip_patterns" '
+	awk -v whole="$scratch/skip-whole" -v pats="$skip_patterns" -v retries="$scratch/retry" '
 		/^[[:space:]]*(#|$)/ { next }
 		{
 			first = index($0, "|")
@@ -221,10 +223,14 @@ if [[ -f "$skiplist" ]]; then
 			gsub(/^[[:space:]]+|[[:space:]]+$/, "", name)
 			gsub(/^[[:space:]]+|[[:space:]]+$/, "", pat)
 			if (pat == "") print name > whole
+			else if (pat == "@retry") print name > retries
 			else print name "\t" pat > pats
 		}' "$skiplist"
 	if [[ -f "$scratch/skip-whole" ]]; then
 		while read -r name; do skip_whole[$name]=1; done <"$scratch/skip-whole"
+	fi
+	if [[ -f "$scratch/retry" ]]; then
+		while read -r name; do retry[$name]=1; done <"$scratch/retry"
 	fi
 fi
 
@@ -355,12 +361,22 @@ for p in "${programs[@]}"; do
 		fi
 	fi
 	out="$scratch/out" err="$scratch/err"
-	t0=$(date +%s.%N)
-	rc=0
-	timeout -k 10 "$timeout_s" "$build/bin/$p" >"$out" 2>"$err" </dev/null || rc=$?
-	t1=$(date +%s.%N)
-	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-	read -r pass fail skip known plan tests yaml < <(count_tap "$p" <"$out")
+	attempt=1
+	while :; do
+		t0=$(date +%s.%N)
+		rc=0
+		timeout -k 10 "$timeout_s" "$build/bin/$p" >"$out" 2>"$err" </dev/null || rc=$?
+		t1=$(date +%s.%N)
+		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+		read -r pass fail skip known plan tests yaml < <(count_tap "$p" <"$out")
+		failed=$((rc != 0 || fail > 0 || (tests == 0 && yaml > 0)))
+		((failed && ${retry[$p]:-0} && attempt < 3)) || break
+		{
+			echo "# === $p: attempt $attempt failed (rc=$rc); racy program, run again (skip.list)"
+			awk '{ print "# " $0 }' "$out"
+		} >>"$tapfile"
+		attempt=$((attempt + 1))
+	done
 
 	notes=()
 	if ((rc == 124 || rc == 137)); then
@@ -428,6 +444,7 @@ for p in "${programs[@]}"; do
 	[[ -z "$listed" ]] || result="$result*"
 	note=""
 	((known == 0)) || note=" ($known known)"
+	((attempt == 1)) || note="$note (attempt $attempt)"
 	((${#notes[@]} == 0)) || note="$note [$(IFS=';'; echo "${notes[*]}")]"
 	printf '%-34s %6d %6d %6d  %-6s %ss%s\n' "$p" "$pass" "$fail" "$skip" "$result" "$secs" "$note" | tee -a "$summary"
 
