@@ -232,29 +232,28 @@ run_container() {
 }
 
 @test "run and exec in the foreground pass signals on to the process" {
-	set_cmd 'trap "echo usr1 >>/tmp/sig" USR1; trap "exit 3" TERM; while :; do sleep 0.1; done'
+	set_cmd 'trap "echo usr1 >>/tmp/sig" USR1; trap "exit 3" TERM; echo ready >/tmp/init-ready; while :; do sleep 0.1; done'
 	# Not through the ocirun helper (it would block) nor timeout (it would
 	# take the signals itself); teardown's delete -f ends the container, and
 	# with it this runtime process, if the test fails.
 	"$OCIRUN" --root "$ROOT" run ct1 </dev/null >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
 	local runner=$!
-	wait_for_status ct1 running
+	# The traps are set once the marker exists.
+	wait_for_file "$BUNDLE/rootfs/tmp/init-ready" || fail "$(cat "$BATS_TEST_TMPDIR/run.out")"
 	kill -USR1 "$runner"
 	wait_for_file "$BUNDLE/rootfs/tmp/sig"
-	"$OCIRUN" --root "$ROOT" exec ct1 sh -c 'trap "echo exec-usr1 >>/tmp/sig; exit 4" USR1; while :; do sleep 0.1; done' \
+	"$OCIRUN" --root "$ROOT" exec ct1 sh -c 'trap "echo exec-usr1 >>/tmp/sig; exit 4" USR1; echo ready >/tmp/exec-ready; while :; do sleep 0.1; done' \
 		</dev/null >"$BATS_TEST_TMPDIR/exec.out" 2>&1 &
 	local execer=$!
-	local deadline=$((SECONDS + 10))
-	until ocirun exec ct1 sh -c 'ps | grep -v grep | grep -q exec-usr1' && [ "$status" -eq 0 ]; do
-		[ $SECONDS -lt $deadline ] || fail "the exec'd process never started" || return 1
-		sleep 0.1
-	done
+	wait_for_file "$BUNDLE/rootfs/tmp/exec-ready" || fail "$(cat "$BATS_TEST_TMPDIR/exec.out")"
 	kill -USR1 "$execer"
+	wait_pid_gone "$execer" 20
 	local st=0
 	wait "$execer" || st=$?
 	[ "$st" = 4 ] || fail "exec exited $st, wanted the process's 4: $(cat "$BATS_TEST_TMPDIR/exec.out")"
 	grep -qx exec-usr1 "$BUNDLE/rootfs/tmp/sig" || fail "exec'd process did not get USR1: $(cat "$BUNDLE/rootfs/tmp/sig")"
 	kill -TERM "$runner"
+	wait_pid_gone "$runner" 20
 	st=0
 	wait "$runner" || st=$?
 	[ "$st" = 3 ] || fail "run exited $st, wanted the container's 3: $(cat "$BATS_TEST_TMPDIR/run.out")"
