@@ -175,8 +175,7 @@ container_output_file() {
 @test "systemd cgroup driver without systemd is refused clearly" {
 	[ ! -d /run/systemd/system ] || skip "systemd runs here"
 	update_config '.linux.cgroupsPath = "system.slice:ocirun:ct1"'
-	status=0
-	output=$(timeout 30 "$OCIRUN" --root "$ROOT" --systemd-cgroup run ct1 2>&1) || status=$?
+	ocirun --systemd-cgroup run ct1
 	[ "$status" -ne 0 ] || fail "succeeded"
 	grep -qi systemd <<<"$output" || fail "error does not mention systemd: $output"
 	expect_nothing_left ct1
