@@ -85,8 +85,9 @@ var execCommand = &cli.Command{
 			opts.ConsoleConn = os.NewFile(uintptr(fds[1]), "console-exec")
 		}
 		sigs := make(chan os.Signal, 64)
+		var sigsReady <-chan struct{}
 		if !detach {
-			notifyForwarded(sigs)
+			sigsReady = notifyForwarded(sigs)
 		}
 		pid, err := ctr.Exec(opts)
 		ctr.Unlock()
@@ -112,6 +113,7 @@ var execCommand = &cli.Command{
 			}
 			restore, outputDone = relayTerminal(master)
 		}
+		<-sigsReady
 		ws := waitContainer(pid, sigs, master)
 		if outputDone != nil {
 			select {

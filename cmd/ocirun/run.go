@@ -52,11 +52,12 @@ var runCommand = &cli.Command{
 			return err
 		}
 		pid := ctr.State().InitPid
-		// Catch signals before start so none is lost; they go to the
-		// container once it runs.
+		// Catch signals from start on; they go to the container once it
+		// runs.
 		sigs := make(chan os.Signal, 64)
+		var sigsReady <-chan struct{}
 		if !detach {
-			notifyForwarded(sigs)
+			sigsReady = notifyForwarded(sigs)
 		}
 		var master *os.File
 		if console != nil {
@@ -83,6 +84,7 @@ var runCommand = &cli.Command{
 		if master != nil {
 			restore, outputDone = relayTerminal(master)
 		}
+		<-sigsReady
 		ws := waitContainer(pid, sigs, master)
 		if outputDone != nil {
 			select { // drain what the container wrote before it exited
@@ -108,19 +110,31 @@ var runCommand = &cli.Command{
 
 // forwardedSignals are the signals run and exec pass on to the process
 // they wait for, plus SIGCHLD and SIGWINCH, which they handle themselves:
-// every catchable signal except those the Go runtime needs for itself
-// (SIGURG, SIGPROF, the synchronous faults), SIGPIPE (a closed stdout must
-// still end us) and the real-time signals. Not all 64: the Go runtime
-// enables each one with a round trip to its signal-mask thread, and 64 of
-// them cost more than the rest of an exec.
+// the ones users and engines send (termination, job control, the user
+// signals, SIGALRM). Not all 64: the Go runtime enables each one with a
+// round trip to its signal-mask thread, and 64 of them cost more than the
+// rest of an exec. Left out are the signals the Go runtime needs (SIGURG,
+// SIGPROF, the synchronous faults), SIGPIPE (a closed stdout must still end
+// us), those the kernel raises for a process's own doing (SIGXCPU, SIGXFSZ,
+// SIGVTALRM, SIGIO) and the real-time signals.
 var forwardedSignals = []os.Signal{
 	unix.SIGCHLD, unix.SIGWINCH,
 	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2,
-	unix.SIGALRM, unix.SIGTERM, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN,
-	unix.SIGTTOU, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGIO, unix.SIGPWR,
+	unix.SIGALRM, unix.SIGTERM, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU,
 }
 
-func notifyForwarded(sigs chan os.Signal) { signal.Notify(sigs, forwardedSignals...) }
+// notifyForwarded starts listening for forwardedSignals in the background
+// and returns a channel that is closed once they are all registered, so
+// that the round trips overlap with starting the process. A signal that
+// comes sooner has its default effect on us, as it had before the call.
+func notifyForwarded(sigs chan os.Signal) <-chan struct{} {
+	ready := make(chan struct{})
+	go func() {
+		signal.Notify(sigs, forwardedSignals...)
+		close(ready)
+	}()
+	return ready
+}
 
 // waitContainer forwards signals to the init until it exits, reaping any
 // orphan reparented to us meanwhile, and returns the init's wait status.
