@@ -38,6 +38,19 @@ cgroup_dir() {
 	! grep -qv ':/$' <<<"$stdout" || fail "the container does not see its cgroup as /: $stdout"
 }
 
+@test "a cgroup mount shows the container's own cgroup, read-only without rw" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc mounts cgroup hierarchies writable unless ro is given"
+	update_config '.linux.resources = {"pids": {"limit": 33}} |
+		(.mounts[] | select(.type == "cgroup") | .options) = ["nosuid", "noexec", "nodev"]'
+	# v1 hierarchies are directories of /sys/fs/cgroup, cgroup2 is the mount itself.
+	set_cmd 'd=/sys/fs/cgroup/pids; [ -d $d ] || d=/sys/fs/cgroup; cat $d/pids.max; mkdir $d/sub 2>&1; echo mkdir=$?'
+	ocirun run ct1
+	expect_status 0
+	[ "${lines[0]}" = 33 ] || fail "not the container's own cgroup (pids.max): $output"
+	grep -qi 'read-only file system' <<<"$output" || fail "the cgroup mount is writable: $output"
+	grep -qx 'mkdir=1' <<<"$output" || fail "mkdir in the cgroup mount: $output"
+}
+
 @test "a memory limit is enforced: the OOM killer fires and events reports it" {
 	update_config '.linux.resources = {"memory": {"limit": 33554432, "swap": 33554432}}'
 	set_cmd 'sleep 1; x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived ${#x}'
