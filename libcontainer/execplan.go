@@ -9,16 +9,14 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
 
-// maxBPF is the kernel's limit on a seccomp program (BPF_MAXINSNS).
-const maxBPF = 4096
-
 // execPlan returns the encoded [initproto.ExecPlan] for a process that can
 // be exec'd without a Go runtime in the container, or nil when it needs
 // stage 1: a terminal, an LSM label, a scheduling policy or I/O priority,
 // a seccomp notify listener, or a paused container (whose frozen cgroup the
 // process may only join once it is ready).
 func execPlan(cfg *configs.Config, p *configs.Process, preserveFds int, paused bool) ([]byte, error) {
-	if paused || p.Terminal || p.ApparmorProfile != "" || p.SelinuxLabel != "" || p.Scheduler != nil || p.IOPriority != nil {
+	if paused || p.Terminal || p.ApparmorProfile != "" || p.SelinuxLabel != "" || p.Scheduler != nil || p.IOPriority != nil ||
+		seccomp.UsesNotify(cfg.Seccomp) {
 		return nil, nil
 	}
 	plan := &initproto.ExecPlan{
@@ -66,17 +64,9 @@ func execPlan(cfg *configs.Config, p *configs.Process, preserveFds int, paused b
 			return nil, err
 		}
 		defer filter.Release()
-		if filter.UsesNotify() {
-			return nil, nil
-		}
-		prog, flags, err := filter.BPF()
-		if err != nil {
+		if plan.SeccompBPF, plan.SeccompFlags, err = filter.BPF(); err != nil {
 			return nil, err
 		}
-		if len(prog)/8 > maxBPF {
-			return nil, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, more than the kernel's %d", len(prog)/8, maxBPF)
-		}
-		plan.SeccompBPF, plan.SeccompFlags = prog, flags
 	}
 	return plan.Encode(), nil
 }

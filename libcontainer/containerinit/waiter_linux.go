@@ -30,9 +30,6 @@ func openSelfExe() error {
 	return nil
 }
 
-// maxBPF is the kernel's limit on a seccomp program (BPF_MAXINSNS).
-const maxBPF = 4096
-
 // canHandOff says whether the created container can wait for start in the
 // C waiter rather than in this Go process. It cannot when something must
 // still happen in Go after start (startContainer hooks), when the waiter's
@@ -59,9 +56,6 @@ func waitPlan(proc *configs.Process, exe string, late *seccomp.Filter) (int, err
 		prog, flags, err := late.BPF()
 		if err != nil {
 			return -1, err
-		}
-		if len(prog)/8 > maxBPF {
-			return -1, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, more than the kernel's %d", len(prog)/8, maxBPF)
 		}
 		plan.SeccompBPF, plan.SeccompFlags = prog, flags
 	}

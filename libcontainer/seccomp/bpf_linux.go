@@ -8,9 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// maxBPF is the kernel's limit on a seccomp program (BPF_MAXINSNS).
+const maxBPF = 4096
+
 // BPF exports the compiled program together with the seccomp(2) flags that
 // loading it needs, for code that loads it without libseccomp: the start
-// waiter, which has no Go runtime.
+// waiter and the exec plan, which have no Go runtime. A program longer than
+// the kernel accepts is an error here, where it still names the config.
 func (f *Filter) BPF() (prog []byte, flags uint32, err error) {
 	// ExportBPFMem needs libseccomp 2.6; a memfd works with every version.
 	mfd, err := unix.MemfdCreate("seccomp-bpf", unix.MFD_CLOEXEC)
@@ -24,6 +28,9 @@ func (f *Filter) BPF() (prog []byte, flags uint32, err error) {
 	}
 	if prog, err = io.ReadAll(io.NewSectionReader(mf, 0, 1<<30)); err != nil {
 		return nil, 0, fmt.Errorf("export seccomp filter: %w", err)
+	}
+	if n := len(prog) / 8; n > maxBPF {
+		return nil, 0, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, more than the kernel's %d", n, maxBPF)
 	}
 	for _, fl := range []struct {
 		get  func() (bool, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -77,3 +78,43 @@ func childBPF() error {
 }
 
 func ptrUint(u uint) *uint { return &u }
+
+// A program longer than the kernel loads is refused when it is exported,
+// with the config's name in the error, not later at load time in the init.
+func TestBPFTooLong(t *testing.T) {
+	s := &configs.Seccomp{DefaultAction: specs.ActAllow}
+	for i := 0; i < 1500; i++ {
+		s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{
+			Names: []string{"ioctl", "fcntl", "setsockopt"}, Action: specs.ActErrno, ErrnoRet: ptrUint(1),
+			Args: []specs.LinuxSeccompArg{
+				{Index: 1, Value: uint64(i), Op: specs.OpEqualTo},
+				{Index: 2, Value: 0xff, ValueTwo: uint64(i % 256), Op: specs.OpMaskedEqual},
+			},
+		})
+	}
+	f, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if _, _, err := f.BPF(); err == nil || !strings.Contains(err.Error(), "more than the kernel's 4096") {
+		t.Errorf("BPF of a %d-rule filter: %v", len(s.Syscalls), err)
+	}
+}
+
+func TestUsesNotifyFromConfig(t *testing.T) {
+	for _, c := range []struct {
+		s    *configs.Seccomp
+		want bool
+	}{
+		{nil, false},
+		{&configs.Seccomp{DefaultAction: specs.ActAllow}, false},
+		{&configs.Seccomp{Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}, false},
+		{&configs.Seccomp{Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"mkdir"}, Action: specs.ActErrno}, {Names: []string{"open"}, Action: specs.ActNotify}}}, true},
+	} {
+		if got := UsesNotify(c.s); got != c.want {
+			t.Errorf("UsesNotify(%+v) = %v", c.s, got)
+		}
+	}
+}

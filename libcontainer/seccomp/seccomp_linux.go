@@ -89,6 +89,12 @@ func Build(s *configs.Seccomp) (*Filter, error) {
 	return f, nil
 }
 
+// UsesNotify reports whether any rule of s hands syscalls to a listener
+// (SCMP_ACT_NOTIFY), without compiling anything.
+func UsesNotify(s *configs.Seccomp) bool {
+	return s != nil && slices.ContainsFunc(s.Syscalls, func(sc specs.LinuxSyscall) bool { return sc.Action == specs.ActNotify })
+}
+
 // checkNotify reports whether any rule uses SCMP_ACT_NOTIFY and refuses the
 // uses that cannot work.
 func checkNotify(s *configs.Seccomp) (bool, error) {
