@@ -94,9 +94,6 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	if _, ok := cfg.Namespace(configs.NEWUSER); ok {
 		b.BecomeRoot = true
 	}
-	if b.ExecPlan, err = execPlan(cfg, o.Process, o.PreserveFds, st == Paused); err != nil {
-		return 0, err
-	}
 	preserved := make([]*os.File, o.PreserveFds)
 	for i := range preserved {
 		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
@@ -111,6 +108,11 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 			l.kill()
 		}
 	}()
+	// Computed while stage 0 starts: it waits for the bootstrap message,
+	// and compiling a seccomp profile takes as long as its exec.
+	if b.ExecPlan, err = execPlan(cfg, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
+		return 0, err
+	}
 	if err := l.bootstrap(b, nil, nil); err != nil {
 		return 0, err
 	}

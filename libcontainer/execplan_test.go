@@ -1,7 +1,14 @@
 package libcontainer
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
@@ -16,12 +23,12 @@ func TestExecPlanNeedsGoFor(t *testing.T) {
 		"scheduler":  {Args: []string{"sh"}, Scheduler: &configs.Scheduler{}},
 		"ioPriority": {Args: []string{"sh"}, IOPriority: &configs.IOPriority{}},
 	} {
-		plan, err := execPlan(cfg, p, 0, false)
+		plan, err := execPlan(cfg, p, 0, false, noSeccomp)
 		if err != nil || plan != nil {
 			t.Errorf("%s: got a plan (%v), want stage 1", name, err)
 		}
 	}
-	plan, err := execPlan(cfg, &configs.Process{Args: []string{"sh"}}, 0, true)
+	plan, err := execPlan(cfg, &configs.Process{Args: []string{"sh"}}, 0, true, noSeccomp)
 	if err != nil || plan != nil {
 		t.Errorf("paused container: got a plan (%v), want stage 1", err)
 	}
@@ -40,7 +47,7 @@ func TestExecPlanTranslatesTheProcess(t *testing.T) {
 		NoNewPrivileges: true,
 		Rlimits:         []configs.Rlimit{{Type: 7, Soft: 10, Hard: 20}},
 	}
-	enc, err := execPlan(cfg, p, 2, false)
+	enc, err := execPlan(cfg, p, 2, false, noSeccomp)
 	if err != nil || enc == nil {
 		t.Fatalf("execPlan: %v, %v", enc, err)
 	}
@@ -58,9 +65,36 @@ func TestExecPlanTranslatesTheProcess(t *testing.T) {
 	}
 
 	p.User.Umask, p.Capabilities, p.Cwd = nil, nil, "/tmp"
-	enc, _ = execPlan(&configs.Config{}, p, 0, false)
+	enc, _ = execPlan(&configs.Config{}, p, 0, false, noSeccomp)
 	got, _ = initproto.DecodeExecPlan(enc)
 	if got.Umask != 0o022 || got.Caps != nil || got.Cwd != "/tmp" || got.Personality != nil {
 		t.Errorf("defaults: %+v", got)
+	}
+}
+
+func noSeccomp(*configs.Seccomp) ([]byte, uint32, error) {
+	return nil, 0, errors.New("the config has no linux.seccomp")
+}
+
+func TestSeccompProgramIsCompiledOnce(t *testing.T) {
+	c := &Container{dir: t.TempDir(), state: State{ID: "ct"}}
+	s := &configs.Seccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
+	prog, _, err := c.seccompProgram(s)
+	if err != nil || len(prog) == 0 || len(prog)%8 != 0 {
+		t.Fatalf("first exec: %d bytes, %v", len(prog), err)
+	}
+	cached, err := os.ReadFile(filepath.Join(c.dir, seccompFile))
+	if err != nil || !bytes.Equal(cached[4:], prog) {
+		t.Fatalf("cache holds %d bytes (%v), want the %d-byte program after the flags", len(cached), err, len(prog))
+	}
+	// The next exec reads the file: flags changed in it come back.
+	binary.LittleEndian.PutUint32(cached, 7)
+	if err := os.WriteFile(filepath.Join(c.dir, seccompFile), cached, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, flags, err := c.seccompProgram(s)
+	if err != nil || flags != 7 || !bytes.Equal(again, prog) {
+		t.Errorf("second exec: flags %d, same program %v, %v", flags, bytes.Equal(again, prog), err)
 	}
 }

@@ -47,7 +47,10 @@ const (
 	stateFile  = "state.json"
 	configFile = "config.json"
 	startSock  = "start.sock"
-	maxIDBytes = 255 // the id is a directory name
+	// seccompFile caches the compiled seccomp filter for exec (see
+	// Container.seccompProgram).
+	seccompFile = "seccomp.bpf"
+	maxIDBytes  = 255 // the id is a directory name
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_+\-.]+$`)
