@@ -22,7 +22,6 @@ var createCommand = &cli.Command{
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
 	Action: func(c *cli.Context) error {
-		libcontainer.PrepareCgroupMove()
 		id, err := containerID(c)
 		if err != nil {
 			return err
@@ -37,6 +36,7 @@ var createCommand = &cli.Command{
 }
 
 func createContainer(c *cli.Context, id string, modify func(*libcontainer.CreateOpts) error) (*libcontainer.Container, error) {
+	libcontainer.PrepareCgroupMove()
 	if err := libcontainer.ValidateID(id); err != nil {
 		return nil, err
 	}

@@ -113,8 +113,7 @@ var execCommand = &cli.Command{
 			}
 			restore, outputDone = relayTerminal(master)
 		}
-		<-sigsReady
-		ws := waitContainer(pid, sigs, master)
+		ws := waitContainer(pid, sigs, sigsReady, master)
 		if outputDone != nil {
 			select {
 			case <-outputDone:

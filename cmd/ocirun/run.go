@@ -25,7 +25,6 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc compatibility; the runtime is always a subreaper while it waits"},
 	),
 	Action: func(c *cli.Context) error {
-		libcontainer.PrepareCgroupMove()
 		id, err := containerID(c)
 		if err != nil {
 			return err
@@ -84,8 +83,7 @@ var runCommand = &cli.Command{
 		if master != nil {
 			restore, outputDone = relayTerminal(master)
 		}
-		<-sigsReady
-		ws := waitContainer(pid, sigs, master)
+		ws := waitContainer(pid, sigs, sigsReady, master)
 		if outputDone != nil {
 			select { // drain what the container wrote before it exited
 			case <-outputDone:
@@ -138,7 +136,10 @@ func notifyForwarded(sigs chan os.Signal) <-chan struct{} {
 
 // waitContainer forwards signals to the init until it exits, reaping any
 // orphan reparented to us meanwhile, and returns the init's wait status.
-func waitContainer(pid int, sigs chan os.Signal, master *os.File) unix.WaitStatus {
+// It starts once notifyForwarded's registration (ready) is done, so that
+// no SIGCHLD after the first reap can be missed.
+func waitContainer(pid int, sigs chan os.Signal, ready <-chan struct{}, master *os.File) unix.WaitStatus {
+	<-ready
 	for {
 		var ws unix.WaitStatus
 		for {
