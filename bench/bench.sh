@@ -237,6 +237,11 @@ setup() {
 			mkbundle "$rt" "$id" '["/bin/true"]'
 		done
 		mkbundle "$rt" exec-s "$SLEEP_ARGS"
+		# The same with the Docker/podman-style default seccomp profile that
+		# engines put in every config.
+		mkbundle "$rt" exec-sc "$SLEEP_ARGS"
+		jq --slurpfile sc "$REPO/libcontainer/seccomp/testdata/default-profile.json" '.linux.seccomp = $sc[0]' \
+			"$(bundle "$rt" exec-sc)/config.json" >"$T/sc.json" && mv "$T/sc.json" "$(bundle "$rt" exec-sc)/config.json"
 		mkbundle "$rt" hold "$SLEEP_ARGS"
 		mkbundle "$rt" rss '["/bin/true"]'
 		mkbundle "$rt" rss-s "$SLEEP_ARGS"
@@ -258,6 +263,7 @@ p_start() { echo "bash $SELF __prep created $1 start"; }
 c_delete() { echo "${BIN[$1]} --root $T/root/$1 delete delete"; }
 p_delete() { echo "bash $SELF __prep stopped $1 delete"; }
 c_exec() { echo "${BIN[$1]} --root $T/root/$1 exec exec-s /bin/true"; }
+c_exec_sc() { echo "${BIN[$1]} --root $T/root/$1 exec exec-sc /bin/true"; }
 c_state1() { echo "${BIN[$1]} --root $T/root/$1 state exec-s"; }
 c_list() { echo "${BIN[$1]} --root $T/root/$1 list"; }
 c_stateN() { echo "${BIN[$1]} --root $T/root/$1 state c$((N / 2))"; }
@@ -414,6 +420,9 @@ inner() {
 
 	for rt in "${RTS[@]}"; do prep running "$rt" exec-s; done
 	hf exec "${RTS[*]}" c_exec
+	for rt in "${RTS[@]}"; do prep running "$rt" exec-sc; done
+	hf exec-seccomp "${RTS[*]}" c_exec_sc
+	for rt in "${RTS[@]}"; do prep absent "$rt" exec-sc; done
 	hf state-1 "${RTS[*]}" c_state1
 	hf list-1 "${RTS[*]}" c_list
 	for rt in "${RTS[@]}"; do prep absent "$rt" exec-s; done
