@@ -3,6 +3,8 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -33,17 +35,17 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 // create, run and exec call it first, before they load anything.
 func PrepareCgroupMove() { go cgroups.PrimeMigration() }
 
-// applyCgroup creates the container's cgroup, moves pid into it and sets
-// the configured limits. What it created is recorded even on failure, so
-// destroy removes it.
-func (c *Container) applyCgroup(pid int) error {
+// applyCgroup creates the container's cgroup and sets the configured
+// limits; the init moves itself in (cgroups.Manager.SelfJoinFiles). What it
+// created is recorded even on failure, so destroy removes it.
+func (c *Container) applyCgroup() error {
 	cfg := c.state.Config
 	m, err := cgroups.New(cfg.Cgroups, c.ID())
 	if err != nil {
 		return err
 	}
 	c.cgm = m
-	err = m.Apply(pid)
+	err = m.Apply(0)
 	st := m.State()
 	c.state.CgroupState = &st
 	if err != nil {
@@ -64,7 +66,25 @@ func (c *Container) cgroupPaths() map[string]string {
 	return c.state.CgroupState.Paths
 }
 
-// joinCgroup moves pid into the container's existing cgroup (for exec).
+// selfJoinFiles are the files through which stage 0 of an exec moves itself
+// into the container's cgroup. The freezer of a paused container is left
+// out: it would freeze the setup itself, so the runtime moves the process
+// there once it is ready (joinCgroup).
+func (c *Container) selfJoinFiles(paused bool) ([]string, error) {
+	m, err := c.cgroupManager()
+	if err != nil || m == nil {
+		return nil, err
+	}
+	files := m.SelfJoinFiles()
+	if !paused {
+		return files, nil
+	}
+	freezer := m.Path("freezer")
+	return slices.DeleteFunc(files, func(f string) bool { return filepath.Dir(f) == freezer }), nil
+}
+
+// joinCgroup moves pid into the container's existing cgroup (for exec into
+// a paused container).
 func (c *Container) joinCgroup(pid int) error {
 	m, err := c.cgroupManager()
 	if err != nil || m == nil {

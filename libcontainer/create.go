@@ -130,12 +130,6 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	// A new cgroup namespace must be rooted at the container's cgroup, so
-	// stage 1 creates it only once it has been moved there (see below).
-	if b.CloneFlags&unix.CLONE_NEWCGROUP != 0 {
-		b.CloneFlags &^= unix.CLONE_NEWCGROUP
-		ic.NewCgroupNS = true
-	}
 	l, err = startStage0(o.Stdio, preserved, extra)
 	if err != nil {
 		return nil, err
@@ -149,20 +143,17 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 			return nil, fmt.Errorf("set process.oomScoreAdj to %d: %w", *cfg.OomScoreAdj, err)
 		}
 	}
+	// The cgroup is made and limited while stage 0 starts; stage 0 moves
+	// itself in before it creates or joins any namespace.
+	if err := c.applyCgroup(); err != nil {
+		return nil, err
+	}
+	b.CgroupJoin = c.cgm.SelfJoinFiles()
 	if err := l.bootstrap(b, cfg.UIDMappings, cfg.GIDMappings); err != nil {
 		return nil, err
 	}
 	c.state.InitPid = l.stage1Pid
-	// Stage 1 goes into the container's cgroup while its Go runtime
-	// starts: the first write to a v1 cgroup.procs waits for an RCU grace
-	// period. It has forked nothing, and does nothing of the container's
-	// before it has its config, which is sent once the move is done.
-	applied := make(chan error, 1)
-	go func() { applied <- c.applyCgroup(l.stage1Pid) }()
 	start, _, err := processStartTime(l.stage1Pid)
-	if err := <-applied; err != nil {
-		return nil, err
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read start time of container init %d: %w", l.stage1Pid, err)
 	}

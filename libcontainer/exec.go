@@ -94,6 +94,9 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	if _, ok := cfg.Namespace(configs.NEWUSER); ok {
 		b.BecomeRoot = true
 	}
+	if b.CgroupJoin, err = c.selfJoinFiles(st == Paused); err != nil {
+		return 0, err
+	}
 	preserved := make([]*os.File, o.PreserveFds)
 	for i := range preserved {
 		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
@@ -117,24 +120,12 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		return 0, err
 	}
 	if b.ExecPlan != nil {
-		// The process is in every namespace and waits, in C, for
-		// MsgCommitted; it runs nothing of the container's before.
-		if err := c.joinCgroup(l.stage1Pid); err != nil {
+		// Stage 0's child is in the cgroup and every namespace, and
+		// applies the plan at once.
+		if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
 			return 0, err
 		}
-		return c.commitExec(l, o.PidFile)
-	}
-	// Stage 1 joins the cgroup while its Go runtime starts: the first
-	// write to a v1 cgroup.procs waits for an RCU grace period, and there
-	// is no cgroup namespace to create (it is joined) that would need the
-	// move first. It cannot run the user process before MsgCommitted.
-	// A paused container's frozen cgroup would freeze the setup itself:
-	// there the move waits until stage 1 is ready.
-	joined := make(chan error, 1)
-	if st == Paused {
-		joined <- nil
-	} else {
-		go func() { joined <- c.joinCgroup(l.stage1Pid) }()
+		return c.execDone(l, o.PidFile)
 	}
 	state, _ := json.Marshal(c.specStateAs(specs.StateRunning))
 	ic := initproto.InitConfig{
@@ -152,20 +143,14 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		return 0, l.diedErr(err)
 	}
 	if _, err := l.conn.Expect(initproto.MsgReady); err != nil {
-		<-joined
 		return 0, l.diedErr(err)
-	}
-	if err := <-joined; err != nil {
-		return 0, err
 	}
 	if st == Paused {
 		if err := c.joinCgroup(l.stage1Pid); err != nil {
 			return 0, err
 		}
-	}
-	if st == Paused {
-		// Stage 1 froze as soon as it joined the cgroup, so nobody waits
-		// for its exec: it runs on resume.
+		// Stage 1 froze as soon as it joined the freezer cgroup, so
+		// nobody waits for its exec: it runs on resume.
 		if err := l.conn.Send(initproto.MsgCommitted, nil); err != nil {
 			return 0, l.diedErr(err)
 		}

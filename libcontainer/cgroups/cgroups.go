@@ -148,6 +148,16 @@ type Manager interface {
 	Destroy() error
 	// State is what Load needs to rebuild the manager in a later command.
 	State() State
+	// SelfJoinFiles lists, for each of the container's cgroup directories,
+	// the file through which a single-threaded process moves itself in by
+	// writing "0": "tasks" in a v1 hierarchy, "cgroup.procs" in cgroup2.
+	// Stage 0 of the init does this before it forks. On v1 it is much
+	// cheaper than writing a pid to cgroup.procs from outside: the kernel
+	// takes its global threadgroup lock, whose first use after an idle
+	// period waits for an RCU grace period (5-20 ms), for every
+	// cgroup.procs write and for every write of another task's id, but not
+	// when a thread moves itself.
+	SelfJoinFiles() []string
 	// Path returns the directory of a v1 controller ("memory",
 	// "name=systemd", ...), "" if the controller is not mounted. Path("")
 	// is the cgroup2 directory (hybrid and unified modes). On v2 every

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -372,5 +373,40 @@ func TestUnescapeOctal(t *testing.T) {
 		if got := unescapeOctal(in); got != want {
 			t.Errorf("unescapeOctal(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Stage 0 joins v1 hierarchies through "tasks" (a thread moving itself),
+// cgroup2 through cgroup.procs, once per directory.
+func TestSelfJoinFiles(t *testing.T) {
+	h := testHybridHost()
+	h.v1["cpu"] = mount{Dir: "/sys/fs/cgroup/cpu,cpuacct", Root: "/"}
+	h.v1["cpuacct"] = h.v1["cpu"]
+	m, err := newManager(h, &configs.Cgroup{Path: "/a"}, "ctr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"/sys/fs/cgroup/blkio/a/tasks",
+		"/sys/fs/cgroup/cpu,cpuacct/a/tasks",
+		"/sys/fs/cgroup/cpuset/a/tasks",
+		"/sys/fs/cgroup/devices/a/tasks",
+		"/sys/fs/cgroup/freezer/a/tasks",
+		"/sys/fs/cgroup/memory/a/tasks",
+		"/sys/fs/cgroup/pids/a/tasks",
+		"/sys/fs/cgroup/systemd/a/tasks",
+		"/sys/fs/cgroup/unified/a/cgroup.procs",
+	}
+	if got := m.SelfJoinFiles(); !slices.Equal(got, want) {
+		t.Errorf("hybrid: got\n%q\nwant\n%q", got, want)
+	}
+
+	v2 := &host{mode: Unified, unified: mount{Dir: "/sys/fs/cgroup", Root: "/"}, own: map[string]string{"": "/"}}
+	m, err = newManager(v2, &configs.Cgroup{Path: "/machine.slice/c"}, "ctr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.SelfJoinFiles(), []string{"/sys/fs/cgroup/machine.slice/c/cgroup.procs"}; !slices.Equal(got, want) {
+		t.Errorf("v2: got %q, want %q", got, want)
 	}
 }

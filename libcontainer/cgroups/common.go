@@ -199,6 +199,21 @@ func (b *base) dirs() []string {
 	return out
 }
 
+func (b *base) SelfJoinFiles() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v2 := b.paths[""]
+	var files []string
+	for _, dir := range b.dirs() {
+		if dir == v2 {
+			files = append(files, filepath.Join(dir, "cgroup.procs"))
+		} else {
+			files = append(files, filepath.Join(dir, "tasks"))
+		}
+	}
+	return files
+}
+
 func (b *base) Path(controller string) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

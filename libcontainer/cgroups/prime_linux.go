@@ -20,7 +20,16 @@ import (
 // the background: the wait then overlaps with loading the config and
 // starting the init, and the real move, a few milliseconds later, finds the
 // lock in its fast state. Errors are ignored: nothing depends on it.
+//
+// Only a cgroup2 join needs it: stage 0 of the init joins v1 hierarchies by
+// moving its one thread, which skips that lock (Manager.SelfJoinFiles). On
+// a v1-only host it does nothing, because a prime in flight holds the
+// cgroup mutex through the grace period and would delay the runtime's own
+// mkdirs instead.
 func PrimeMigration() {
+	if DetectMode() == Legacy {
+		return
+	}
 	data, err := smallfile.Read("/proc/self/cgroup")
 	if err != nil {
 		return

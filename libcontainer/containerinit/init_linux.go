@@ -70,13 +70,6 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if _, ok := cfg.Namespace(configs.NEWNS); !ok {
 		return errors.New("the container needs a mount namespace (linux.namespaces has no \"mount\" entry)")
 	}
-	if ic.NewCgroupNS {
-		// Namespaces belong to a thread: this one is locked, and it is
-		// the one that mounts the cgroup filesystem and execs.
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return fmt.Errorf("create cgroup namespace: %w", err)
-		}
-	}
 	_, inUserNS := cfg.Namespace(configs.NEWUSER)
 	_, cgroupNS := cfg.Namespace(configs.NEWCGROUP)
 	// Checked while the host's /sys is still in view, before anything of

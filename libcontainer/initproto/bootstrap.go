@@ -12,6 +12,9 @@ import (
 //
 //	attribute         value
 //	----------------  ------------------------------------------------------------
+//	AttrCgroupJoin    path of a file to write "0" to, which moves stage 0 into
+//	                  one of the container's cgroup directories; repeated
+//	                  (see cgroups.Manager.SelfJoinFiles)
 //	AttrCloneFlags    u32: CLONE_NEW* flags of the namespaces to create
 //	AttrJoin          u32 CLONE_NEW* flag of the namespace, then its path (no NUL);
 //	                  repeated, in the order the config lists them
@@ -21,12 +24,16 @@ import (
 //	AttrExecPlan      an encoded [ExecPlan]: stage 0's child runs it in C
 //	                  instead of starting stage 1 in Go (exec only)
 //
-// Stage 0 opens every path before joining anything (a path must be resolved
+// Stage 0 joins the cgroups first, while it is still single-threaded and in
+// the runtime's namespaces with the runtime's credentials: every process it
+// forks is then born in the container's cgroup, and a new cgroup namespace
+// is rooted there. It then opens every namespace path before joining anything (a path must be resolved
 // in the runtime's mount namespace), joins the user namespace first (so it
 // holds the capabilities the other joins need), then the rest, then creates
 // the new namespaces: a new user namespace first, asking the runtime to map
 // it (MsgMapIDs), then all others in one unshare(2).
 type Bootstrap struct {
+	CgroupJoin  []string
 	CloneFlags  uint32
 	Join        []JoinNamespace
 	TimeOffsets string
@@ -48,11 +55,16 @@ const (
 	AttrTimeOffsets uint16 = 3
 	AttrBecomeRoot  uint16 = 4
 	AttrExecPlan    uint16 = 5
+	AttrCgroupJoin  uint16 = 6
 )
 
 // Encode serialises b for MsgBootstrap.
 func (b *Bootstrap) Encode() []byte {
-	out := appendAttr(nil, AttrCloneFlags, binary.LittleEndian.AppendUint32(nil, b.CloneFlags))
+	var out []byte
+	for _, f := range b.CgroupJoin {
+		out = appendAttr(out, AttrCgroupJoin, []byte(f))
+	}
+	out = appendAttr(out, AttrCloneFlags, binary.LittleEndian.AppendUint32(nil, b.CloneFlags))
 	for _, j := range b.Join {
 		out = appendAttr(out, AttrJoin, append(binary.LittleEndian.AppendUint32(nil, j.Flag), j.Path...))
 	}
@@ -84,6 +96,11 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 				return fmt.Errorf("join: bad length %d", len(v))
 			}
 			b.Join = append(b.Join, JoinNamespace{Flag: binary.LittleEndian.Uint32(v[:4]), Path: string(v[4:])})
+		case AttrCgroupJoin:
+			if len(v) == 0 {
+				return fmt.Errorf("cgroup join: empty path")
+			}
+			b.CgroupJoin = append(b.CgroupJoin, string(v))
 		case AttrTimeOffsets:
 			b.TimeOffsets = string(v)
 		case AttrBecomeRoot:

@@ -8,15 +8,16 @@
 //	   ▼
 //	stage 0 — C code in package nsenter, run as a constructor before the Go
 //	   │ runtime exists, so the process is still single-threaded and may
-//	   │ setns(2) into user and mount namespaces. It joins namespaces by path,
-//	   │ unshares the new ones (user first, so the rest are owned by it) and
-//	   │ forks, so that the child lands in the new PID and time namespaces;
-//	   │ the runtime, a child subreaper, adopts it when stage 0 exits.
+//	   │ setns(2) into user and mount namespaces. It moves itself into the
+//	   │ container's cgroup (which the runtime created), joins namespaces by
+//	   │ path, unshares the new ones (user first, so the rest are owned by
+//	   │ it) and forks, so that the child lands in the new PID and time
+//	   │ namespaces; the runtime, a child subreaper, adopts it when stage 0
+//	   │ exits.
 //	   ▼
-//	stage 1 — Go code in package containerinit: is moved into the
-//	   │ container's cgroup by the runtime, builds the rootfs, applies the
-//	   │ process's identity and confinement and reports readiness. For exec
-//	   │ it then execs the process.
+//	stage 1 — Go code in package containerinit: builds the rootfs, applies
+//	   │ the process's identity and confinement and reports readiness. For
+//	   │ exec it then execs the process.
 //	   ▼
 //	waiter — (create only) C code in package nsenter again: stage 1
 //	     re-executes the runtime binary as the start waiter, which holds the
@@ -24,9 +25,9 @@
 //	     execs the user process ([WaitPlan]).
 //
 // An exec whose process needs nothing of Go ([ExecPlan]) skips stage 1: the
-// plan travels in MsgBootstrap, and stage 0's child applies it in C after
-// MsgCommitted, then execs. The runtime sees the same messages as for a
-// stage 1 exec, minus MsgConfig and MsgReady.
+// plan travels in MsgBootstrap, and stage 0's child applies it in C at once,
+// then execs. The runtime sees MsgStage1Pid, then what it sees of a stage 1
+// exec after MsgCommitted (EOF, MsgError or MsgSeccompFd).
 //
 // # Framing
 //
@@ -39,13 +40,14 @@
 //
 //	message          sender   receiver  what the receiver does
 //	---------------  -------  --------  -------------------------------------------------------
-//	MsgBootstrap     runtime  stage 0   joins/creates namespaces as listed ([Bootstrap])
+//	MsgBootstrap     runtime  stage 0   joins the cgroup, joins/creates namespaces as listed
+//	                                    ([Bootstrap])
 //	MsgMapIDs        stage 0  runtime   writes the child's uid_map, gid_map; answers MsgIDsMapped
 //	MsgIDsMapped     runtime  stage 0   becomes root in the new user namespace, unshares the rest
 //	MsgStage1Pid     stage 0  runtime   records the host pid of stage 1 (4-byte LE payload);
 //	                                    stage 0 exits 0 right after sending it. With an
-//	                                    [ExecPlan] the runtime moves stage 1 into the cgroup
-//	                                    and answers MsgCommitted, then waits as for exec below
+//	                                    [ExecPlan] the runtime then waits as for exec after
+//	                                    MsgCommitted below
 //	MsgConfig        runtime  stage 1   decodes [InitConfig] and starts building the container
 //	MsgRuntimeHooks  stage 1  runtime   namespaces and mounts exist, pivot_root has not happened:
 //	                                    runs prestart and createRuntime hooks in the runtime's
@@ -55,8 +57,9 @@
 //	                                    not running; the runtime writes the state and pid file,
 //	                                    then answers MsgCommitted.
 //	                                    exec: stage 1 is ready to apply the process settings; the
-//	                                    runtime moves it into a paused container's cgroup (it
-//	                                    joins other cgroups at once) and answers MsgCommitted
+//	                                    runtime moves it into a paused container's freezer
+//	                                    cgroup (stage 0 joined the others) and answers
+//	                                    MsgCommitted
 //	MsgCommitted     runtime  stage 1   create: the state is on disk: stage 1 becomes the start
 //	                                    waiter. If the socket closes without it, the runtime
 //	                                    failed, and stage 1 exits so that nothing is left behind.
@@ -336,11 +339,6 @@ type InitConfig struct {
 	// the container right after create (ocirun run), so the start waiter's
 	// exec would cost more than the memory it saves.
 	NoWaiter bool `json:"no_waiter,omitempty"`
-	// NewCgroupNS asks stage 1 to create the container's cgroup namespace
-	// itself: stage 0 cannot, because the runtime moves the process into
-	// the container's cgroup only after stage 0 has forked it, and the
-	// namespace is rooted wherever the process is when it is created.
-	NewCgroupNS bool `json:"new_cgroup_ns,omitempty"`
 	// CgroupPaths maps each v1 controller (or "" for cgroup2) to the
 	// container's cgroup directory on the host, for "cgroup" mounts.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`

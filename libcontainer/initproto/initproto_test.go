@@ -25,6 +25,10 @@ func TestBootstrapRoundTrip(t *testing.T) {
 			BecomeRoot:  true,
 		},
 		{Join: []JoinNamespace{{Flag: unix.CLONE_NEWNS, Path: "/proc/self/fd/5"}}, ExecPlan: []byte{1, 0, 1, 0, 0, 0, 'x'}},
+		{
+			CgroupJoin: []string{"/sys/fs/cgroup/memory/a/tasks", "/sys/fs/cgroup/unified/a/cgroup.procs"},
+			CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP,
+		},
 	}
 	for i, want := range cases {
 		got, err := DecodeBootstrap(want.Encode())

@@ -30,7 +30,6 @@ enum {
 	MSG_MAP_IDS = 2,
 	MSG_IDS_MAPPED = 3,
 	MSG_STAGE1_PID = 4,
-	MSG_COMMITTED = 9,
 	MSG_ERROR = 10,
 };
 
@@ -40,9 +39,11 @@ enum {
 	ATTR_TIME_OFFSETS = 3,
 	ATTR_BECOME_ROOT = 4,
 	ATTR_EXEC_PLAN = 5,
+	ATTR_CGROUP_JOIN = 6,
 };
 
 #define MAX_JOIN 16
+#define MAX_CGROUPS 32
 #define MAX_PAYLOAD (1 << 20)
 
 static int sync_fd = -1;
@@ -139,6 +140,8 @@ struct join {
 };
 
 struct bootstrap {
+	const char *cgroup[MAX_CGROUPS];
+	int ncgroup;
 	uint32_t clone_flags;
 	struct join join[MAX_JOIN];
 	int njoin;
@@ -180,6 +183,17 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 			b->njoin++;
 			break;
 		}
+		case ATTR_CGROUP_JOIN: {
+			if (n == 0)
+				ocirun_bail("nsenter: bad cgroup join attribute");
+			if (b->ncgroup == MAX_CGROUPS)
+				ocirun_bail("nsenter: more than %d cgroups to join", MAX_CGROUPS);
+			char *path = strndup((const char *)v, n);
+			if (path == NULL)
+				ocirun_bail("nsenter: out of memory");
+			b->cgroup[b->ncgroup++] = path;
+			break;
+		}
 		case ATTR_TIME_OFFSETS:
 			b->time_offsets = strndup((const char *)v, n);
 			if (b->time_offsets == NULL)
@@ -195,6 +209,31 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 		default:
 			ocirun_bail("nsenter: unknown bootstrap attribute %u", type);
 		}
+	}
+}
+
+// join_cgroups moves this process into each of the container's cgroups by
+// writing "0" to the file the runtime named: this process is single-threaded,
+// so moving the calling thread through a v1 "tasks" file moves the whole
+// process, without the kernel's threadgroup lock (see
+// cgroups.Manager.SelfJoinFiles).
+static void join_cgroups(struct bootstrap *b)
+{
+	for (int i = 0; i < b->ncgroup; i++) {
+		const char *file = b->cgroup[i];
+		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			ocirun_bail("join cgroup: open %s: %s", file, strerror(errno));
+		if (write_all(fd, "0", 1) < 0) {
+			int err = errno;
+			const char *hint = "";
+			if (err == EBUSY)
+				hint = " (the cgroup has controllers enabled in cgroup.subtree_control, so it cannot hold processes itself)";
+			else if (err == EOPNOTSUPP)
+				hint = " (the cgroup is not a domain cgroup that can hold processes: check its cgroup.type)";
+			ocirun_bail("join cgroup: write %s: %s%s", file, strerror(err), hint);
+		}
+		close(fd);
 	}
 }
 
@@ -291,6 +330,7 @@ void ocirun_nsenter(void)
 	uint8_t *payload = recv_msg(MSG_BOOTSTRAP, &len);
 	struct bootstrap b;
 	parse_bootstrap(payload, len, &b);
+	join_cgroups(&b);
 	join_namespaces(&b);
 	create_namespaces(&b);
 
@@ -303,9 +343,8 @@ void ocirun_nsenter(void)
 	if (pid == 0) {
 		if (b.exec_plan == NULL)
 			return; // stage 1: the Go runtime starts now
-		// An exec that needs no Go: wait until the runtime has moved us
-		// into the container's cgroup, then run the plan (exec.c).
-		free(recv_msg(MSG_COMMITTED, &len));
+		// An exec that needs no Go: it is in the cgroups and in every
+		// namespace, so the plan (exec.c) runs at once.
 		ocirun_run_exec_plan(b.exec_plan, b.exec_plan_len);
 	}
 	uint8_t p[4] = {pid & 0xff, (pid >> 8) & 0xff, (pid >> 16) & 0xff, (pid >> 24) & 0xff};
