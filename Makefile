@@ -12,23 +12,26 @@ BINDIR ?= $(PREFIX)/sbin
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.1.0-dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
-# STATIC=1 links one self-contained binary (glibc, libseccomp.a), which is
-# what a runtime re-executing itself inside a container wants; the netgo and
+# Two binaries, installed side by side: ocirun, the command line, is pure Go
+# (no cgo), so no command pays for the C library's start-up; ocirun-init,
+# the container init, holds what needs C (stage 0, libseccomp).
+# STATIC=1 links the init as one self-contained file (glibc, libseccomp.a),
+# which is what a binary executed inside a container wants; the netgo and
 # osusergo tags keep glibc's NSS (which cannot work statically) out of it.
 # urfave_cli_no_docs leaves out the CLI library's man-page generator, whose
-# package initialisation every ocirun process (and every container init)
-# would otherwise pay for at start.
+# package initialisation every ocirun process would otherwise pay for.
 STATIC ?= 1
 TAGS ?=
 ifeq ($(STATIC),1)
-BUILD_TAGS := netgo osusergo urfave_cli_no_docs $(TAGS)
+INIT_TAGS := netgo osusergo $(TAGS)
 EXTLDFLAGS := -extldflags -static
 else
-BUILD_TAGS := urfave_cli_no_docs $(TAGS)
+INIT_TAGS := $(TAGS)
 EXTLDFLAGS :=
 endif
-LDFLAGS := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) $(EXTLDFLAGS)
-GOBUILD := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(strip $(BUILD_TAGS))' -ldflags '$(LDFLAGS)'
+LDFLAGS := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
+GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -tags '$(strip urfave_cli_no_docs $(TAGS))' -ldflags '$(LDFLAGS)'
+GOBUILD_INIT := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(strip $(INIT_TAGS))' -ldflags '$(EXTLDFLAGS)'
 
 BUILD_DIR := build
 ROOTFS ?= $(BUILD_DIR)/rootfs
@@ -44,6 +47,7 @@ BATS_FLAGS ?=
 
 build:
 	$(GOBUILD) -o ocirun ./cmd/ocirun
+	$(GOBUILD_INIT) -o ocirun-init ./cmd/ocirun-init
 
 recvtty:
 	@mkdir -p $(dir $(RECVTTY))
@@ -51,6 +55,7 @@ recvtty:
 
 install: build
 	install -D -m 0755 ocirun $(DESTDIR)$(BINDIR)/ocirun
+	install -D -m 0755 ocirun-init $(DESTDIR)$(BINDIR)/ocirun-init
 
 rootfs:
 	tests/rootfs.sh $(ROOTFS)
@@ -128,4 +133,4 @@ clean:
 		exit 1; \
 	fi
 	rm -rf $(BUILD_DIR) tests/engines/build tests/engines/results
-	rm -f ocirun $(RECVTTY)
+	rm -f ocirun ocirun-init $(RECVTTY)

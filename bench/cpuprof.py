@@ -4,9 +4,10 @@
     python3 bench/cpuprof.py PERF_DATA BINARY COMM [TOP]
 
 The container init runs from a detached bind mount of the binary (see
-sealedSelf in libcontainer/launch.go), so perf names its mapping "/" and
+sealedInit in libcontainer/launch.go), so perf names its mapping "/" and
 cannot symbolise it; frames of such mappings are resolved here with
-`go tool nm` on BINARY (a static, non-PIE executable, text at 0x400000).
+`go tool nm` on BINARY (ocirun-init for the init: a static, non-PIE
+executable, text at 0x400000).
 The init's COMM is the fd number it was executed from ("13"), not "ocirun".
 """
 

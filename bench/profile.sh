@@ -52,7 +52,10 @@ inner() {
 		local comm
 		comm=$(perf report -i "$T/cpu.data" --stdio --no-children -g none --sort comm 2>/dev/null |
 			awk '$1 ~ /%$/ && $2 ~ /^[0-9]+$/ {print $2; exit}')
-		[ -n "$comm" ] && python3 "$HERE/cpuprof.py" "$T/cpu.data" "$rt" "$comm" 45
+		# ocirun's init is its own binary, next to ocirun.
+		local initbin="$rt"
+		[ -x "$(dirname "$rt")/ocirun-init" ] && initbin="$(dirname "$rt")/ocirun-init"
+		[ -n "$comm" ] && python3 "$HERE/cpuprof.py" "$T/cpu.data" "$initbin" "$comm" 45
 	fi
 }
 

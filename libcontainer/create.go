@@ -195,6 +195,11 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 				return nil, err
 			}
 			continue
+		case initproto.MsgSeccompProgram:
+			if err := c.keepSeccompProgram(payload); err != nil {
+				return nil, err
+			}
+			continue
 		case initproto.MsgReady:
 		case initproto.MsgError:
 			return nil, &initproto.RemoteError{Msg: string(payload)}

@@ -111,8 +111,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 			l.kill()
 		}
 	}()
-	// Computed while stage 0 starts: it waits for the bootstrap message,
-	// and compiling a seccomp profile takes as long as its exec.
+	// Computed while stage 0 starts: it waits for the bootstrap message.
 	if b.ExecPlan, err = execPlan(cfg, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
 		return 0, err
 	}

@@ -17,10 +17,12 @@ import (
 // stage 1: a terminal, an LSM label, a scheduling policy or I/O priority,
 // a seccomp notify listener, or a paused container (whose frozen cgroup the
 // process may only join once it is ready).
+// It also returns nil when the container has a seccomp filter but no stored
+// program for it.
 //
 // seccompProgram supplies linux.seccomp compiled to BPF, with its flags.
 func execPlan(cfg *configs.Config, p *configs.Process, preserveFds int, paused bool,
-	seccompProgram func(*configs.Seccomp) ([]byte, uint32, error)) ([]byte, error) {
+	seccompProgram func() ([]byte, uint32, bool)) ([]byte, error) {
 	if paused || p.Terminal || p.ApparmorProfile != "" || p.SelinuxLabel != "" || p.Scheduler != nil || p.IOPriority != nil ||
 		seccomp.UsesNotify(cfg.Seccomp) {
 		return nil, nil
@@ -65,36 +67,39 @@ func execPlan(cfg *configs.Config, p *configs.Process, preserveFds int, paused b
 		plan.Caps = ec
 	}
 	if cfg.Seccomp != nil {
-		var err error
-		if plan.SeccompBPF, plan.SeccompFlags, err = seccompProgram(cfg.Seccomp); err != nil {
-			return nil, err
+		var ok bool
+		if plan.SeccompBPF, plan.SeccompFlags, ok = seccompProgram(); !ok {
+			return nil, nil
 		}
 	}
 	return plan.Encode(), nil
 }
 
 // seccompProgram returns the container's seccomp filter as BPF and its
-// seccomp(2) flags. libseccomp needs some 25 ms to compile an engine's
-// default profile here, more than all the rest of an exec, and a
-// container's config never changes: the first exec compiles it and keeps
-// it in the state directory, the next ones (probes run exec over and over)
-// read it back.
-func (c *Container) seccompProgram(s *configs.Seccomp) ([]byte, uint32, error) {
-	path := filepath.Join(c.dir, seccompFile)
-	if b, err := smallfile.Read(path); err == nil && len(b) > 4 && (len(b)-4)%8 == 0 {
-		return b[4:], binary.LittleEndian.Uint32(b), nil
+// seccomp(2) flags, as stage 1 compiled it during create (libseccomp needs
+// some 25 ms for an engine's default profile, more than all the rest of an
+// exec, and the runtime has no libseccomp). ok is false when the container
+// has no stored program (a notify rule, or created by an older ocirun):
+// the exec then goes through stage 1, which compiles the filter itself.
+func (c *Container) seccompProgram() (prog []byte, flags uint32, ok bool) {
+	b, err := smallfile.Read(filepath.Join(c.dir, seccompFile))
+	if err != nil || !validSeccompProgram(b) {
+		return nil, 0, false
 	}
-	filter, err := seccomp.Build(s)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer filter.Release()
-	prog, flags, err := filter.BPF()
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := writeFileAtomic(path, append(binary.LittleEndian.AppendUint32(nil, flags), prog...), 0o600); err != nil {
-		return nil, 0, fmt.Errorf("container %q: keep its seccomp filter: %w", c.ID(), err)
-	}
-	return prog, flags, nil
+	return b[4:], binary.LittleEndian.Uint32(b), true
 }
+
+// keepSeccompProgram stores the payload of MsgSeccompProgram.
+func (c *Container) keepSeccompProgram(payload []byte) error {
+	if !validSeccompProgram(payload) {
+		return fmt.Errorf("sync protocol: seccomp program of %d bytes", len(payload))
+	}
+	if err := writeFileAtomic(filepath.Join(c.dir, seccompFile), payload, 0o600); err != nil {
+		return fmt.Errorf("container %q: keep its seccomp filter: %w", c.ID(), err)
+	}
+	return nil
+}
+
+// validSeccompProgram checks the layout: a flags word, then whole BPF
+// instructions.
+func validSeccompProgram(b []byte) bool { return len(b) > 4 && (len(b)-4)%8 == 0 }

@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,29 +71,37 @@ func TestExecPlanTranslatesTheProcess(t *testing.T) {
 	}
 }
 
-func noSeccomp(*configs.Seccomp) ([]byte, uint32, error) {
-	return nil, 0, errors.New("the config has no linux.seccomp")
-}
+func noSeccomp() ([]byte, uint32, bool) { return nil, 0, false }
 
-func TestSeccompProgramIsCompiledOnce(t *testing.T) {
+// The program stage 1 hands over during create is what later execs load;
+// without one (or with a damaged one) an exec of a container with a filter
+// goes through stage 1.
+func TestSeccompProgramFromCreate(t *testing.T) {
 	c := &Container{dir: t.TempDir(), state: State{ID: "ct"}}
-	s := &configs.Seccomp{DefaultAction: specs.ActAllow,
-		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
-	prog, _, err := c.seccompProgram(s)
-	if err != nil || len(prog) == 0 || len(prog)%8 != 0 {
-		t.Fatalf("first exec: %d bytes, %v", len(prog), err)
+	if _, _, ok := c.seccompProgram(); ok {
+		t.Fatal("a program before create handed one over")
 	}
-	cached, err := os.ReadFile(filepath.Join(c.dir, seccompFile))
-	if err != nil || !bytes.Equal(cached[4:], prog) {
-		t.Fatalf("cache holds %d bytes (%v), want the %d-byte program after the flags", len(cached), err, len(prog))
-	}
-	// The next exec reads the file: flags changed in it come back.
-	binary.LittleEndian.PutUint32(cached, 7)
-	if err := os.WriteFile(filepath.Join(c.dir, seccompFile), cached, 0o600); err != nil {
+	prog := bytes.Repeat([]byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, 3)
+	payload := append(binary.LittleEndian.AppendUint32(nil, 4), prog...)
+	if err := c.keepSeccompProgram(payload); err != nil {
 		t.Fatal(err)
 	}
-	again, flags, err := c.seccompProgram(s)
-	if err != nil || flags != 7 || !bytes.Equal(again, prog) {
-		t.Errorf("second exec: flags %d, same program %v, %v", flags, bytes.Equal(again, prog), err)
+	got, flags, ok := c.seccompProgram()
+	if !ok || flags != 4 || !bytes.Equal(got, prog) {
+		t.Errorf("stored program: flags %d, same %v, ok %v", flags, bytes.Equal(got, prog), ok)
+	}
+	if err := c.keepSeccompProgram(payload[:7]); err == nil {
+		t.Error("a truncated program was kept")
+	}
+	if err := os.WriteFile(filepath.Join(c.dir, seccompFile), payload[:9], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.seccompProgram(); ok {
+		t.Error("a damaged program file was used")
+	}
+
+	cfg := &configs.Config{Seccomp: &configs.Seccomp{DefaultAction: specs.ActAllow}}
+	if plan, err := execPlan(cfg, &configs.Process{Args: []string{"true"}}, 0, false, noSeccomp); err != nil || plan != nil {
+		t.Errorf("filter without a stored program: got a plan (%v), want stage 1", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -102,7 +103,7 @@ func formatIDMap(m []configs.IDMap) []byte {
 	return []byte(sb.String())
 }
 
-// startStage0 re-executes the runtime binary as "ocirun init". extra are
+// startStage0 executes the init binary (stage 0 first). extra are
 // the fds after the preserved ones; their numbers in the child are
 // 3+len(preserved)+i. The sync socket is always the first of them.
 func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, error) {
@@ -114,7 +115,7 @@ func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, 
 	childEnd := os.NewFile(uintptr(fds[1]), "sync-child")
 	defer childEnd.Close()
 
-	exe, err := sealedSelf()
+	exe, err := sealedInit()
 	if err != nil {
 		parentEnd.Close()
 		return nil, err
@@ -138,7 +139,7 @@ func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, 
 	exePath := "/proc/self/fd/" + strconv.Itoa(len(files)-1)
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.
-	pid, err := syscall.ForkExec(exePath, []string{"ocirun", "init"}, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(exePath, []string{initproto.InitBinary}, &syscall.ProcAttr{
 		Env:   []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)},
 		Files: files,
 	})
@@ -274,20 +275,34 @@ func ExitCode(ws unix.WaitStatus) int {
 	return ws.ExitStatus()
 }
 
-// sealedSelf returns the runtime's own binary on a private, read-only,
-// detached bind mount. The init runs from it, so a container that reaches
-// the binary through /proc/<init pid>/exe can read it but never open it
-// for writing (EROFS) and overwrite the host's runtime (CVE-2019-5736).
-// Unlike copying the binary into a sealed memfd, this costs two syscalls.
-func sealedSelf() (*os.File, error) {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+// InitPath is where the init binary is: next to the runtime's own (the
+// file it runs from, symlinks resolved), as make install puts them.
+func InitPath() (string, error) {
+	self, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("open_tree of the runtime binary: %w", err)
+		return "", fmt.Errorf("find the runtime binary: %w", err)
+	}
+	return filepath.Join(filepath.Dir(self), initproto.InitBinary), nil
+}
+
+// sealedInit returns the init binary on a private, read-only, detached
+// bind mount. The init runs from it, so a container that reaches the
+// binary through /proc/<init pid>/exe can read it but never open it for
+// writing (EROFS) and overwrite the host's copy (CVE-2019-5736). Unlike
+// copying the binary into a sealed memfd, this costs two syscalls.
+func sealedInit() (*os.File, error) {
+	path, err := InitPath()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open_tree of the container init binary %s (it is built and installed with ocirun): %w", path, err)
 	}
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NODEV}
 	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("make the runtime binary's mount read-only: %w", err)
+		return nil, fmt.Errorf("make the mount of the init binary %s read-only: %w", path, err)
 	}
-	return os.NewFile(uintptr(fd), "ocirun-exe"), nil
+	return os.NewFile(uintptr(fd), "ocirun-init-exe"), nil
 }

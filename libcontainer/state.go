@@ -47,7 +47,7 @@ const (
 	stateFile  = "state.json"
 	configFile = "config.json"
 	startSock  = "start.sock"
-	// seccompFile caches the compiled seccomp filter for exec (see
+	// seccompFile holds the compiled seccomp filter for exec (see
 	// Container.seccompProgram).
 	seccompFile = "seccomp.bpf"
 	maxIDBytes  = 255 // the id is a directory name

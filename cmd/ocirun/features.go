@@ -4,21 +4,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/capabilities"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 	"github.com/ocirun/ocirun/specconv"
 )
 
 // runtimeFeatures is what engines may ask of ocirun. It lists only what is
-// implemented and tested: containerd and others act on it.
-func runtimeFeatures() *features.Features {
+// implemented and tested: containerd and others act on it. sc is what the
+// container init's libseccomp supports.
+func runtimeFeatures(sc *seccomp.Support) *features.Features {
 	yes, no := true, false
-	known, supported := seccomp.Flags()
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
@@ -37,9 +40,9 @@ func runtimeFeatures() *features.Features {
 				Enabled:        &yes,
 				Actions:        seccomp.KnownActions(),
 				Operators:      seccomp.Operators(),
-				Archs:          seccomp.Archs(),
-				KnownFlags:     known,
-				SupportedFlags: supported,
+				Archs:          sc.Archs,
+				KnownFlags:     sc.KnownFlags,
+				SupportedFlags: sc.SupportedFlags,
 			},
 			// Applied where the host has the LSM, but not tested on one.
 			Apparmor:        &features.Apparmor{Enabled: &no},
@@ -52,22 +55,40 @@ func runtimeFeatures() *features.Features {
 			"io.github.ocirun.version":                   version,
 			"io.github.ocirun.commit":                    gitCommit,
 			"org.opencontainers.runc.checkpoint.enabled": "false",
-			"io.github.seccomp.libseccomp.version":       seccompVersion(),
+			"io.github.seccomp.libseccomp.version":       sc.Version,
 		},
 	}
 }
 
-func seccompVersion() string {
-	maj, min, mic := seccomp.Version()
-	return fmt.Sprintf("%d.%d.%d", maj, min, mic)
+// seccompSupport asks the init binary, which links libseccomp.
+func seccompSupport() (*seccomp.Support, error) {
+	path, err := libcontainer.InitPath()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path, initproto.SeccompSupportArg)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("ask the container init %s what seccomp supports: %w", path, err)
+	}
+	var sc seccomp.Support
+	if err := json.Unmarshal(out, &sc); err != nil {
+		return nil, fmt.Errorf("seccomp support reported by %s: %w", path, err)
+	}
+	return &sc, nil
 }
 
 var featuresCommand = &cli.Command{
 	Name:  "features",
 	Usage: "print the features this runtime implements, as runtime-spec's features JSON",
 	Action: func(c *cli.Context) error {
+		sc, err := seccompSupport()
+		if err != nil {
+			return err
+		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "    ")
-		return enc.Encode(runtimeFeatures())
+		return enc.Encode(runtimeFeatures(sc))
 	},
 }

@@ -1,10 +1,12 @@
 // Command ocirun is an OCI container runtime with runc's command line.
 // Each command lives in its own file and only parses flags; the work is
-// done by package libcontainer.
+// done by package libcontainer. The container init is another binary,
+// ocirun-init, next to this one (cmd/ocirun-init): this one is built
+// without cgo, so that no command pays for the C library's start-up.
 //
-// Every ocirun process lives for milliseconds, and the container init
-// starts a Go runtime too: cgroup-aware GOMAXPROCS would re-read the CPU
-// limit of the caller's cgroup and update it in the background, for no gain.
+// Every ocirun process lives for milliseconds: cgroup-aware GOMAXPROCS
+// would re-read the CPU limit of the caller's cgroup and update it in the
+// background, for no gain.
 //
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0
@@ -15,17 +17,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocirun/ocirun/libcontainer"
-	"github.com/ocirun/ocirun/libcontainer/containerinit"
-	"github.com/ocirun/ocirun/libcontainer/initproto"
-	// Stage 0 of the container init: a C constructor that must be linked
-	// into this binary, because the runtime re-executes itself as the init.
-	_ "github.com/ocirun/ocirun/libcontainer/nsenter"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.gitCommit=...".
@@ -34,19 +30,7 @@ var (
 	gitCommit = ""
 )
 
-func init() {
-	if os.Getenv(initproto.SyncFdEnv) != "" {
-		// The container init applies namespaces, capabilities and the
-		// like to its thread; locking in init keeps main on the process's
-		// first thread, the one /proc/<pid>/ns shows to exec and hooks.
-		runtime.LockOSThread()
-	}
-}
-
 func main() {
-	if os.Getenv(initproto.SyncFdEnv) != "" {
-		containerinit.Main() // never returns
-	}
 	libcontainer.Warn = logWarn
 	// Before anything of ours is opened: a missing fd would otherwise be
 	// filled by one of the runtime's own (a lock on the state directory,

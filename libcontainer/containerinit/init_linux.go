@@ -1,5 +1,5 @@
 // Package containerinit is stage 1 of the container init (the protocol and
-// all stages are described in package initproto). It runs as "ocirun init"
+// all stages are described in package initproto). It runs as "ocirun-init"
 // inside the container's namespaces, already forked there by stage 0. For
 // create it builds the root filesystem, sets hostname and sysctls, applies
 // the process's identity and confinement, reports readiness, and then
@@ -119,6 +119,9 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	// Compiled now, loaded last: a bad filter fails create.
 	filter, err := buildSeccomp(cfg)
 	if err != nil {
+		return err
+	}
+	if err := sendSeccompProgram(conn, filter); err != nil {
 		return err
 	}
 	// The process's identity and confinement are applied now, so that

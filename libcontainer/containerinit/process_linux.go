@@ -2,6 +2,7 @@ package containerinit
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -310,6 +311,22 @@ func hookState(ic *initproto.InitConfig, status specs.ContainerState) *specs.Sta
 	}
 	st.Status = status
 	return st
+}
+
+// sendSeccompProgram hands the runtime the filter as BPF, for the execs to
+// come (see initproto.MsgSeccompProgram). The filter keeps the program and
+// loads it later without generating it again. A filter with a notify rule
+// needs its listener fd, which only libseccomp's load hands out: execs of
+// such a container go through stage 1.
+func sendSeccompProgram(conn *initproto.Conn, filter *seccomp.Filter) error {
+	if filter == nil || filter.UsesNotify() {
+		return nil
+	}
+	prog, flags, err := filter.BPF()
+	if err != nil {
+		return err
+	}
+	return conn.Send(initproto.MsgSeccompProgram, append(binary.LittleEndian.AppendUint32(nil, flags), prog...))
 }
 
 // buildSeccomp compiles linux.seccomp, or returns nil when there is none.

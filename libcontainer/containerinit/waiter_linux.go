@@ -15,7 +15,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
 
-// selfExe is an O_PATH handle on the runtime binary (the read-only
+// selfExe is an O_PATH handle on the init binary (the read-only
 // detached mount the runtime started us from), opened while the host's
 // /proc is in view: after pivot_root, /proc/self/exe would be looked up in
 // the container's /proc, which the image could fake.
@@ -24,7 +24,7 @@ var selfExe = -1
 func openSelfExe() error {
 	fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open the runtime binary: %w", err)
+		return fmt.Errorf("open the init binary: %w", err)
 	}
 	selfExe = fd
 	return nil
@@ -36,8 +36,8 @@ func openSelfExe() error {
 // own exec would be disturbed: by an LSM label, which the kernel applies
 // at the next exec, or by a seccomp filter already loaded (without
 // no_new_privs it had to be loaded before the uid switch, and would then
-// filter the runtime binary's own start-up); nor when the process's user
-// may not execute the runtime binary.
+// filter the init binary's own start-up); nor when the process's user
+// may not execute the init binary.
 func canHandOff(cfg *configs.Config, proc *configs.Process, seccompLoaded bool) bool {
 	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
 		return false
@@ -92,7 +92,7 @@ func execWaiter(startFd, planFd int, proc *configs.Process) error {
 		}
 	}
 	restoreNofile(proc)
-	argv, err := syscall.SlicePtrFromStrings([]string{"ocirun", "init"})
+	argv, err := syscall.SlicePtrFromStrings([]string{initproto.InitBinary})
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,8 @@
 // create) and a process started by exec go through the same two stages:
 //
 //	runtime (ocirun create/run/exec, the "parent")
-//	   │ re-executes its own binary as "ocirun init" with the sync socket
-//	   │ as fd $_OCIRUN_SYNC_FD
+//	   │ executes the init binary (ocirun-init, next to its own, from a
+//	   │ read-only mount of it) with the sync socket as fd $_OCIRUN_SYNC_FD
 //	   ▼
 //	stage 0 — C code in package nsenter, run as a constructor before the Go
 //	   │ runtime exists, so the process is still single-threaded and may
@@ -20,7 +20,7 @@
 //	   │ exec it then execs the process.
 //	   ▼
 //	waiter — (create only) C code in package nsenter again: stage 1
-//	     re-executes the runtime binary as the start waiter, which holds the
+//	     re-executes the init binary as the start waiter, which holds the
 //	     created container without a Go runtime until "ocirun start", then
 //	     execs the user process ([WaitPlan]).
 //
@@ -72,6 +72,11 @@
 //	                                    exec) forwards it to linux.seccomp.listenerPath. The init
 //	                                    does not talk to the listener itself: its own syscalls
 //	                                    are already filtered, and may be ones the listener handles
+//	MsgSeccompProgram stage 1 runtime   create: linux.seccomp compiled to BPF (without a notify
+//	                                    rule), as a 4-byte LE seccomp(2) flags word and the
+//	                                    program; the runtime keeps it in the state directory,
+//	                                    and an exec plan loads it (the runtime has no
+//	                                    libseccomp). Sent before MsgReady, not answered
 //	MsgError         any stage runtime  the payload is the error text; the sender exits non-zero.
 //	                                    The runtime fails the operation with exactly this text
 //
@@ -108,8 +113,16 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
+// InitBinary is the file name of the container init's binary, which lives
+// next to the runtime's (cmd/ocirun-init).
+const InitBinary = "ocirun-init"
+
+// SeccompSupportArg is the one argument with which the init binary prints
+// [seccomp.Support] as JSON instead of acting as an init.
+const SeccompSupportArg = "seccomp-support"
+
 // SyncFdEnv names the environment variable that carries the sync socket's fd
-// number into "ocirun init". Its presence is what makes stage 0 run.
+// number into "ocirun-init". Its presence is what makes stage 0 run.
 const SyncFdEnv = "_OCIRUN_SYNC_FD"
 
 // MsgType identifies a message on the sync socket.
@@ -117,23 +130,25 @@ type MsgType uint8
 
 // Message types; see the package documentation for who sends each one.
 const (
-	MsgBootstrap    MsgType = 1
-	MsgMapIDs       MsgType = 2
-	MsgIDsMapped    MsgType = 3
-	MsgStage1Pid    MsgType = 4
-	MsgConfig       MsgType = 5
-	MsgRuntimeHooks MsgType = 6
-	MsgHooksDone    MsgType = 7
-	MsgReady        MsgType = 8
-	MsgCommitted    MsgType = 9
-	MsgError        MsgType = 10
-	MsgSeccompFd    MsgType = 11
+	MsgBootstrap      MsgType = 1
+	MsgMapIDs         MsgType = 2
+	MsgIDsMapped      MsgType = 3
+	MsgStage1Pid      MsgType = 4
+	MsgConfig         MsgType = 5
+	MsgRuntimeHooks   MsgType = 6
+	MsgHooksDone      MsgType = 7
+	MsgReady          MsgType = 8
+	MsgCommitted      MsgType = 9
+	MsgError          MsgType = 10
+	MsgSeccompFd      MsgType = 11
+	MsgSeccompProgram MsgType = 12
 )
 
 var msgNames = map[MsgType]string{
 	MsgBootstrap: "bootstrap", MsgMapIDs: "map-ids", MsgIDsMapped: "ids-mapped",
 	MsgStage1Pid: "stage1-pid", MsgConfig: "config", MsgRuntimeHooks: "runtime-hooks",
 	MsgHooksDone: "hooks-done", MsgReady: "ready", MsgCommitted: "committed", MsgError: "error", MsgSeccompFd: "seccomp-fd",
+	MsgSeccompProgram: "seccomp-program",
 }
 
 func (t MsgType) String() string {

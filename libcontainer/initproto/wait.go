@@ -7,7 +7,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
-// WaitEnv names the environment variable that turns "ocirun init" into
+// WaitEnv names the environment variable that turns "ocirun-init" into
 // the start waiter: "LISTENFD,PLANFD". See [WaitPlan].
 const WaitEnv = "_OCIRUN_WAIT"
 
@@ -19,7 +19,7 @@ const NofileEnv = "_OCIRUN_NOFILE"
 // container and applied the process's identity and capabilities, it does
 // not wait for start itself, because its Go runtime would hold several
 // megabytes for as long as the container stays created. It re-executes the
-// runtime binary with $_OCIRUN_WAIT set; C code in package nsenter then
+// init binary with $_OCIRUN_WAIT set; C code in package nsenter then
 // waits in accept(2) on the start socket, before any Go runtime exists,
 // and on "ocirun start" loads the seccomp filter (when no_new_privs lets it
 // come last), sends a notify fd as MsgSeccompFd and execs the user process,

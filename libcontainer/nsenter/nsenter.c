@@ -310,7 +310,7 @@ void ocirun_nsenter(void)
 	sync_fd = (int)fd;
 
 	// A process of ours that a container can see must not be dumpable, or
-	// the container could open /proc/<pid>/exe and reach the runtime binary.
+	// the container could open /proc/<pid>/exe and reach the init binary.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	// The runtime started us through /proc/self/fd/N, which would be our

@@ -1,9 +1,9 @@
 // Package nsenter holds the parts of the container init that must run
 // before the Go runtime starts (see package initproto for the protocol):
 // stage 0, and the start waiter. Importing it for side effects links a C
-// constructor into the binary; the constructor does nothing unless the
-// process was started as "ocirun init" with $_OCIRUN_SYNC_FD (stage 0) or
-// $_OCIRUN_WAIT (the waiter) set.
+// constructor into the binary (cmd/ocirun-init); the constructor does
+// nothing unless $_OCIRUN_SYNC_FD (stage 0) or $_OCIRUN_WAIT (the waiter)
+// is set.
 //
 // Why C: joining a user or mount namespace with setns(2) requires a
 // single-threaded caller, and a Go program is multi-threaded before main

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package seccomp
 
 import (
@@ -8,14 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxBPF is the kernel's limit on a seccomp program (BPF_MAXINSNS).
-const maxBPF = 4096
-
 // BPF exports the compiled program together with the seccomp(2) flags that
 // loading it needs, for code that loads it without libseccomp: the start
 // waiter and the exec plan, which have no Go runtime. A program longer than
 // the kernel accepts is an error here, where it still names the config.
+//
+// The result is kept: generating it is most of what a filter costs, and a
+// later Load installs the same program.
 func (f *Filter) BPF() (prog []byte, flags uint32, err error) {
+	if f.prog != nil {
+		return f.prog, f.progFlags, nil
+	}
 	// ExportBPFMem needs libseccomp 2.6; a memfd works with every version.
 	mfd, err := unix.MemfdCreate("seccomp-bpf", unix.MFD_CLOEXEC)
 	if err != nil {
@@ -53,5 +58,6 @@ func (f *Filter) BPF() (prog []byte, flags uint32, err error) {
 	if f.notify {
 		flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 	}
+	f.prog, f.progFlags = prog, flags
 	return prog, flags, nil
 }

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package seccomp
 
 import (
@@ -43,6 +45,10 @@ var notifyForbidden = []string{"sendmsg", "write"}
 type Filter struct {
 	f      *libseccomp.ScmpFilter
 	notify bool
+	// prog and progFlags are the filter as BPF once BPF has run; Load
+	// then installs that program instead of generating it again.
+	prog      []byte
+	progFlags uint32
 	// Skipped has one entry per syscall name the linked libseccomp does
 	// not know and that was therefore left out of the filter, e.g.
 	// `linux.seccomp.syscalls[3].names[0]: unknown syscall "foo"`.
@@ -87,12 +93,6 @@ func Build(s *configs.Seccomp) (*Filter, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// UsesNotify reports whether any rule of s hands syscalls to a listener
-// (SCMP_ACT_NOTIFY), without compiling anything.
-func UsesNotify(s *configs.Seccomp) bool {
-	return s != nil && slices.ContainsFunc(s.Syscalls, func(sc specs.LinuxSyscall) bool { return sc.Action == specs.ActNotify })
 }
 
 // checkNotify reports whether any rule uses SCMP_ACT_NOTIFY and refuses the
@@ -413,6 +413,18 @@ func Version() (major, minor, micro uint) {
 	return libseccomp.GetLibraryVersion()
 }
 
+// Probe reports what the linked libseccomp and the running kernel support.
+func Probe() Support {
+	known, supported := Flags()
+	maj, min, mic := Version()
+	return Support{
+		Archs:          Archs(),
+		KnownFlags:     known,
+		SupportedFlags: supported,
+		Version:        fmt.Sprintf("%d.%d.%d", maj, min, mic),
+	}
+}
+
 // UsesNotify reports whether a rule uses SCMP_ACT_NOTIFY, i.e. whether Load
 // returns a notify fd that must go to the agent at linux.seccomp.listenerPath.
 func (f *Filter) UsesNotify() bool { return f.notify }
@@ -425,6 +437,9 @@ func (f *Filter) UsesNotify() bool { return f.notify }
 // It returns the user-notification fd (close-on-exec) when a rule uses
 // SCMP_ACT_NOTIFY, else -1.
 func (f *Filter) Load() (int, error) {
+	if f.prog != nil && !f.notify {
+		return -1, LoadProgram(f.prog, f.progFlags|unix.SECCOMP_FILTER_FLAG_TSYNC)
+	}
 	if err := f.f.Load(); err != nil {
 		if errors.Is(err, unix.EACCES) {
 			return -1, fmt.Errorf("load seccomp filter: %w (no_new_privs is not set and CAP_SYS_ADMIN is missing)", err)
