@@ -44,7 +44,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	case st == Paused && !o.IgnorePaused:
 		return 0, fmt.Errorf("cannot exec in container %q: it is paused (use --ignore-paused)", c.ID())
 	}
-	cfg, err := c.config()
+	view, err := c.execConfig()
 	if err != nil {
 		return 0, err
 	}
@@ -71,7 +71,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	// fds: a path under /proc/<pid> would name whatever process has that
 	// pid by the time stage 0 opens it.
 	var nss []configs.Namespace
-	for _, ns := range cfg.Namespaces {
+	for _, ns := range view.Namespaces {
 		p := "/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/" + procNsName[ns.Type]
 		f, err := os.Open(p)
 		if err != nil {
@@ -91,7 +91,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := cfg.Namespace(configs.NEWUSER); ok {
+	if view.namespace(configs.NEWUSER) {
 		b.BecomeRoot = true
 	}
 	if b.CgroupJoin, err = c.selfJoinFiles(st == Paused); err != nil {
@@ -112,8 +112,14 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		}
 	}()
 	// Computed while stage 0 starts: it waits for the bootstrap message.
-	if b.ExecPlan, err = execPlan(cfg, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
+	if b.ExecPlan, err = execPlan(view, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
 		return 0, err
+	}
+	var cfg *configs.Config
+	if b.ExecPlan == nil {
+		if cfg, err = c.config(); err != nil {
+			return 0, err
+		}
 	}
 	if err := l.bootstrap(b, nil, nil); err != nil {
 		return 0, err

@@ -9,7 +9,6 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
-	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
 
 // execPlan returns the encoded [initproto.ExecPlan] for a process that can
@@ -21,10 +20,10 @@ import (
 // program for it.
 //
 // seccompProgram supplies linux.seccomp compiled to BPF, with its flags.
-func execPlan(cfg *configs.Config, p *configs.Process, preserveFds int, paused bool,
+func execPlan(cfg *execView, p *configs.Process, preserveFds int, paused bool,
 	seccompProgram func() ([]byte, uint32, bool)) ([]byte, error) {
 	if paused || p.Terminal || p.ApparmorProfile != "" || p.SelinuxLabel != "" || p.Scheduler != nil || p.IOPriority != nil ||
-		seccomp.UsesNotify(cfg.Seccomp) {
+		cfg.seccompNotify() {
 		return nil, nil
 	}
 	plan := &initproto.ExecPlan{

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -14,7 +15,7 @@ import (
 )
 
 func TestExecPlanNeedsGoFor(t *testing.T) {
-	cfg := &configs.Config{}
+	cfg := &execView{}
 	for name, p := range map[string]*configs.Process{
 		"terminal":   {Args: []string{"sh"}, Terminal: true},
 		"apparmor":   {Args: []string{"sh"}, ApparmorProfile: "x"},
@@ -35,7 +36,7 @@ func TestExecPlanNeedsGoFor(t *testing.T) {
 
 func TestExecPlanTranslatesTheProcess(t *testing.T) {
 	umask := uint32(0o077)
-	cfg := &configs.Config{Personality: &configs.Personality{Domain: 8}}
+	cfg := &execView{Personality: &configs.Personality{Domain: 8}}
 	p := &configs.Process{
 		Args: []string{"sh", "-c", "id"},
 		Env:  []string{"PATH=/bin"},
@@ -64,7 +65,7 @@ func TestExecPlanTranslatesTheProcess(t *testing.T) {
 	}
 
 	p.User.Umask, p.Capabilities, p.Cwd = nil, nil, "/tmp"
-	enc, _ = execPlan(&configs.Config{}, p, 0, false, noSeccomp)
+	enc, _ = execPlan(&execView{}, p, 0, false, noSeccomp)
 	got, _ = initproto.DecodeExecPlan(enc)
 	if got.Umask != 0o022 || got.Caps != nil || got.Cwd != "/tmp" || got.Personality != nil {
 		t.Errorf("defaults: %+v", got)
@@ -100,8 +101,52 @@ func TestSeccompProgramFromCreate(t *testing.T) {
 		t.Error("a damaged program file was used")
 	}
 
-	cfg := &configs.Config{Seccomp: &configs.Seccomp{DefaultAction: specs.ActAllow}}
+	cfg := &execView{Seccomp: &seccompActions{}}
 	if plan, err := execPlan(cfg, &configs.Process{Args: []string{"true"}}, 0, false, noSeccomp); err != nil || plan != nil {
 		t.Errorf("filter without a stored program: got a plan (%v), want stage 1", err)
+	}
+}
+
+// The exec view is read from the config.json that create stores: what it
+// keeps must come through, and a notify rule must be seen.
+func TestExecViewOfStoredConfig(t *testing.T) {
+	umask := uint32(0o027)
+	cfg := &configs.Config{
+		Rootfs:      "/r",
+		Namespaces:  []configs.Namespace{{Type: configs.NEWPID}, {Type: configs.NEWUSER, Path: "/proc/1/ns/user"}},
+		Personality: &configs.Personality{Domain: 8},
+		Process: &configs.Process{Args: []string{"sh"}, Env: []string{"A=1"}, Cwd: "/w",
+			User:         configs.User{UID: 5, GID: 6, Umask: &umask},
+			Capabilities: &configs.Capabilities{Bounding: []int{1, 2}}},
+		Seccomp: &configs.Seccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"mkdir"}, Action: specs.ActErrno},
+			{Names: []string{"openat"}, Action: specs.ActNotify},
+		}},
+	}
+	c := &Container{dir: t.TempDir(), state: State{ID: "ct"}}
+	if err := writeConfig(c.dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.execConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(v.Namespaces, cfg.Namespaces) || !reflect.DeepEqual(v.Process, cfg.Process) ||
+		!reflect.DeepEqual(v.Personality, cfg.Personality) {
+		t.Errorf("view %+v does not match the config", v)
+	}
+	if !v.namespace(configs.NEWUSER) || v.namespace(configs.NEWNET) {
+		t.Errorf("namespaces: %+v", v.Namespaces)
+	}
+	if !v.seccompNotify() {
+		t.Error("the notify rule was not seen")
+	}
+	cfg.Seccomp.Syscalls = cfg.Seccomp.Syscalls[:1]
+	if err := writeConfig(c.dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c.exec = nil
+	if v, err := c.execConfig(); err != nil || v.Seccomp == nil || v.seccompNotify() {
+		t.Errorf("without a notify rule: %+v, %v", v, err)
 	}
 }

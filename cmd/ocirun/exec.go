@@ -52,12 +52,12 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		cfg, err := ctr.Config()
+		base, err := ctr.ProcessTemplate()
 		if err != nil {
 			ctr.Unlock()
 			return err
 		}
-		proc, err := execProcess(c, cfg)
+		proc, err := execProcess(c, base)
 		if err != nil {
 			ctr.Unlock()
 			return err
@@ -128,8 +128,8 @@ var execCommand = &cli.Command{
 }
 
 // execProcess builds the process to run: from --process, or from the
-// container's own process with the command line and flags applied.
-func execProcess(c *cli.Context, cfg *configs.Config) (*configs.Process, error) {
+// container's own process (base) with the command line and flags applied.
+func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error) {
 	lastCap, grantable, err := hostCapabilities()
 	if err != nil {
 		return nil, err
@@ -153,8 +153,8 @@ func execProcess(c *cli.Context, cfg *configs.Config) (*configs.Process, error) 
 	if c.NArg() < 2 {
 		return nil, errors.New("exec: a command to run (or --process) is required")
 	}
-	base := *cfg.Process
-	p := &base
+	tmpl := *base
+	p := &tmpl
 	p.Args = c.Args().Slice()[1:]
 	p.Terminal = c.Bool("tty")
 	p.Env = append(append([]string{}, p.Env...), c.StringSlice("env")...)
