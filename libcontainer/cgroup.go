@@ -95,11 +95,14 @@ func (c *Container) joinCgroup(pid int) error {
 
 // isPaused reports whether the container's cgroup is frozen.
 func (c *Container) isPaused() bool {
-	m, err := c.cgroupManager()
-	if err != nil || m == nil {
-		return false
+	var st cgroups.FreezerState
+	var err error
+	switch {
+	case c.cgm != nil:
+		st, err = c.cgm.FreezerState()
+	case c.state.CgroupState != nil:
+		st, err = c.state.CgroupState.Freezer()
 	}
-	st, err := m.FreezerState()
 	return err == nil && st == cgroups.Frozen
 }
 

@@ -184,7 +184,7 @@ func (s *Store) load(id string, lock bool) (*Container, error) {
 		}
 		c.lock = d
 	}
-	b, err := smallfile.Read(filepath.Join(p, stateFile))
+	b, err := smallfile.ReadRecord(filepath.Join(p, stateFile))
 	if err != nil {
 		c.Unlock()
 		if errors.Is(err, os.ErrNotExist) {
@@ -262,7 +262,7 @@ func WritePidFile(path string, pid int) error {
 // processStartTime returns field 22 of /proc/<pid>/stat and whether the
 // process is a zombie (exited, not yet reaped).
 func processStartTime(pid int) (start uint64, zombie bool, err error) {
-	b, err := smallfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := smallfile.ReadRecord("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false, err
 	}

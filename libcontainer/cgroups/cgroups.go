@@ -223,6 +223,32 @@ func Load(s State) (Manager, error) {
 	return m, nil
 }
 
+// Freezer reads the freezer state of the cgroup s describes without
+// building a manager: Load checks every path and every created directory,
+// which for a status check (list reads one per container) costs more than
+// the read itself. Only the one directory read is checked.
+func (s State) Freezer() (FreezerState, error) {
+	var dir string
+	switch s.Mode {
+	case Unified:
+		dir = s.Paths[""]
+	case Legacy, Hybrid:
+		dir = s.Paths["freezer"]
+	default:
+		return Undefined, fmt.Errorf("load cgroup state: mode %v is not a cgroup layout", s.Mode)
+	}
+	if dir == "" {
+		return Undefined, nil
+	}
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) != dir || dir == "/" {
+		return Undefined, fmt.Errorf("load cgroup state: freezer path %q is not a clean absolute path", dir)
+	}
+	if s.Mode == Unified {
+		return freezerStateV2(dir)
+	}
+	return freezerStateV1(dir)
+}
+
 func (s State) validate() error {
 	switch s.Mode {
 	case Legacy, Hybrid, Unified:

@@ -3,6 +3,7 @@ package cgroups
 import (
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -408,5 +409,41 @@ func TestSelfJoinFiles(t *testing.T) {
 	}
 	if got, want := m.SelfJoinFiles(), []string{"/sys/fs/cgroup/machine.slice/c/cgroup.procs"}; !slices.Equal(got, want) {
 		t.Errorf("v2: got %q, want %q", got, want)
+	}
+}
+
+// State.Freezer reads the same freezer files as a loaded manager would.
+func TestStateFreezer(t *testing.T) {
+	v1 := t.TempDir()
+	writeTree(t, v1, map[string]string{"freezer.state": "FROZEN\n", "freezer.self_freezing": "1\n"})
+	v2 := t.TempDir()
+	writeTree(t, v2, map[string]string{"cgroup.freeze": "0\n"})
+	for _, tc := range []struct {
+		name string
+		s    State
+		want FreezerState
+		err  bool
+	}{
+		{"v1 frozen", State{Mode: Legacy, Paths: map[string]string{"freezer": v1, "memory": "/x"}}, Frozen, false},
+		{"hybrid frozen", State{Mode: Hybrid, Paths: map[string]string{"freezer": v1, "": v2}}, Frozen, false},
+		{"v2 thawed", State{Mode: Unified, Paths: map[string]string{"": v2}, Mountpoint: filepath.Dir(v2)}, Thawed, false},
+		{"no freezer", State{Mode: Legacy, Paths: map[string]string{"memory": v1}}, Undefined, false},
+		{"unclean path", State{Mode: Legacy, Paths: map[string]string{"freezer": v1 + "/../x"}}, Undefined, true},
+		{"bad mode", State{Paths: map[string]string{"freezer": v1}}, Undefined, true},
+	} {
+		got, err := tc.s.Freezer()
+		if got != tc.want || (err != nil) != tc.err {
+			t.Errorf("%s: got %q, %v", tc.name, got, err)
+		}
+		if tc.err {
+			continue
+		}
+		m, err := Load(tc.s)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if st, err := m.FreezerState(); st != got || err != nil {
+			t.Errorf("%s: the manager says %q (%v), Freezer %q", tc.name, st, err, got)
+		}
 	}
 }

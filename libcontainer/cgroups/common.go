@@ -87,6 +87,13 @@ func readFile(dir, file string) (string, error) {
 	return string(b), err
 }
 
+// readValue reads a file that holds one value (freezer.state): one read
+// returns it all (smallfile.ReadRecord).
+func readValue(dir, file string) (string, error) {
+	b, err := smallfile.ReadRecord(filepath.Join(dir, file))
+	return string(b), err
+}
+
 func exists(dir, file string) bool {
 	_, err := os.Lstat(filepath.Join(dir, file))
 	return err == nil

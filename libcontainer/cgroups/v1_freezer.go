@@ -11,7 +11,7 @@ import (
 var freezeTimeout = 10 * time.Second
 
 func readFreezerState(dir string) (string, error) {
-	s, err := readFile(dir, "freezer.state")
+	s, err := readValue(dir, "freezer.state")
 	return strings.TrimSpace(s), err
 }
 
@@ -82,7 +82,7 @@ func freezerStateV1(dir string) (FreezerState, error) {
 		case "FROZEN", "FREEZING":
 			// The container is paused only if it was frozen itself, not
 			// through a frozen ancestor.
-			self, err := readFile(dir, "freezer.self_freezing")
+			self, err := readValue(dir, "freezer.self_freezing")
 			if err != nil {
 				return Undefined, err
 			}

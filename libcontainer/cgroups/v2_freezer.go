@@ -56,7 +56,7 @@ func thawV2(w writeFunc, dir string) error {
 }
 
 func freezerStateV2(dir string) (FreezerState, error) {
-	s, err := readFile(dir, "cgroup.freeze")
+	s, err := readValue(dir, "cgroup.freeze")
 	if errors.Is(err, fs.ErrNotExist) {
 		// Kernel without the v2 freezer, or the cgroup is gone.
 		return Undefined, nil
