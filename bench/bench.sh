@@ -4,7 +4,7 @@
 #   bash bench/bench.sh            (run as root; results on stdout and in bench/RESULTS.md)
 #
 # Knobs (environment): BENCH_RUNS timed runs per round (5), BENCH_ROUNDS
-# rounds (4), BENCH_WARMUP warmup runs per round (3), BENCH_N containers in
+# rounds (8), BENCH_WARMUP warmup runs per round (3), BENCH_N containers in
 # the many-containers phase (100), BENCH_KEEP=1 keeps the temp dir.
 #
 # Every runtime runs inside ONE private mount namespace in which the hybrid
@@ -32,7 +32,7 @@ CGPARENT=ocirun-bench
 SLEEP_ARGS='["/bin/sleep","1799"]'
 
 RUNS=${BENCH_RUNS:-5}
-ROUNDS=${BENCH_ROUNDS:-4}
+ROUNDS=${BENCH_ROUNDS:-8}
 WARMUP=${BENCH_WARMUP:-3}
 N=${BENCH_N:-100}
 
