@@ -20,7 +20,14 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 		return c.cgm, nil
 	}
 	if c.state.CgroupState == nil {
-		return nil, nil
+		if c.state.Freezer == nil {
+			return nil, nil
+		}
+		var st cgroups.State
+		if err := c.readJSON(cgroupFile, "cgroup state", &st); err != nil {
+			return nil, err
+		}
+		c.state.CgroupState = &st
 	}
 	m, err := cgroups.Load(*c.state.CgroupState)
 	if err != nil {
@@ -47,7 +54,8 @@ func (c *Container) applyCgroup() error {
 	c.cgm = m
 	err = m.Apply(0)
 	st := m.State()
-	c.state.CgroupState = &st
+	fr := st.Freezer()
+	c.state.CgroupState, c.state.Freezer = &st, &fr
 	if err != nil {
 		return err
 	}
@@ -100,8 +108,8 @@ func (c *Container) isPaused() bool {
 	switch {
 	case c.cgm != nil:
 		st, err = c.cgm.FreezerState()
-	case c.state.CgroupState != nil:
-		st, err = c.state.CgroupState.Freezer()
+	case c.state.Freezer != nil:
+		st, err = c.state.Freezer.State()
 	}
 	return err == nil && st == cgroups.Frozen
 }

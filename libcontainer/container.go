@@ -95,17 +95,26 @@ func (c *Container) config() (*configs.Config, error) {
 	if c.state.Config != nil {
 		return c.state.Config, nil
 	}
-	p := filepath.Join(c.dir, configFile)
-	b, err := smallfile.Read(p)
-	if err != nil {
-		return nil, fmt.Errorf("container %q: read its config: %w", c.ID(), err)
-	}
 	var cfg configs.Config
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("container %q: parse %s: %w", c.ID(), p, err)
+	if err := c.readJSON(configFile, "config", &cfg); err != nil {
+		return nil, err
 	}
 	c.state.Config = &cfg
 	return &cfg, nil
+}
+
+// readJSON decodes one of the files of the container's state directory;
+// what names it in errors.
+func (c *Container) readJSON(file, what string, v any) error {
+	p := filepath.Join(c.dir, file)
+	b, err := smallfile.ReadRecord(p)
+	if err != nil {
+		return fmt.Errorf("container %q: read its %s: %w", c.ID(), what, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("container %q: parse %s: %w", c.ID(), p, err)
+	}
+	return nil
 }
 
 // Config returns the container's config.
@@ -153,17 +162,12 @@ func (c *Container) execConfig() (*execView, error) {
 	if c.exec != nil {
 		return c.exec, nil
 	}
-	p := filepath.Join(c.dir, configFile)
-	b, err := smallfile.Read(p)
-	if err != nil {
-		return nil, fmt.Errorf("container %q: read its config: %w", c.ID(), err)
-	}
 	var v execView
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("container %q: parse %s: %w", c.ID(), p, err)
+	if err := c.readJSON(configFile, "config", &v); err != nil {
+		return nil, err
 	}
 	if v.Process == nil {
-		return nil, fmt.Errorf("container %q: %s has no process", c.ID(), p)
+		return nil, fmt.Errorf("container %q: %s has no process", c.ID(), filepath.Join(c.dir, configFile))
 	}
 	c.exec = &v
 	return &v, nil

@@ -6,6 +6,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -47,6 +47,7 @@ const (
 	stateFile  = "state.json"
 	configFile = "config.json"
 	startSock  = "start.sock"
+	cgroupFile = "cgroup.json"
 	// seccompFile holds the compiled seccomp filter for exec (see
 	// Container.seccompProgram).
 	seccompFile = "seccomp.bpf"
@@ -86,9 +87,13 @@ type State struct {
 	// the commands that need it: state and list read just this small
 	// state, once per container.
 	Config *configs.Config `json:"-"`
-	// CgroupState is the cgroup manager's own state; nil if the
-	// container never got a cgroup.
-	CgroupState *cgroups.State `json:"cgroup_state,omitempty"`
+	// Freezer is all a status check needs of the cgroup: whether the
+	// container is paused. nil if the container never got a cgroup.
+	Freezer *cgroups.Freezer `json:"freezer,omitempty"`
+	// CgroupState is the cgroup manager's own state, kept in a file of its
+	// own (cgroupFile) because it is most of the state's bytes and only
+	// the commands that act on the cgroup need it; loaded on first use.
+	CgroupState *cgroups.State `json:"-"`
 }
 
 // Store is the state root given by --root: one directory per container.
@@ -216,8 +221,18 @@ func writeConfig(dir string, cfg *configs.Config) error {
 	return writeFileAtomic(filepath.Join(dir, configFile), b, 0o600)
 }
 
-// writeState replaces state.json atomically.
+// writeState replaces state.json atomically, after the cgroup state it
+// points to: a state.json that exists is a container that can be deleted.
 func writeState(dir string, st *State) error {
+	if st.CgroupState != nil {
+		b, err := json.Marshal(st.CgroupState)
+		if err != nil {
+			return fmt.Errorf("encode cgroup state: %w", err)
+		}
+		if err := writeFileAtomic(filepath.Join(dir, cgroupFile), b, 0o600); err != nil {
+			return err
+		}
+	}
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
@@ -266,21 +281,50 @@ func processStartTime(pid int) (start uint64, zombie bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	// The command name (field 2) may contain spaces and parentheses: the
-	// fields after it start after its last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false, fmt.Errorf("parse /proc/%d/stat: no command name", pid)
-	}
-	fields := strings.Fields(s[i+1:])
-	// fields[0] is field 3 (state); field 22 is fields[19].
-	if len(fields) < 20 {
-		return 0, false, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields)+2)
-	}
-	start, err = strconv.ParseUint(fields[19], 10, 64)
+	start, zombie, err = parseStat(b)
 	if err != nil {
-		return 0, false, fmt.Errorf("parse /proc/%d/stat start time: %w", pid, err)
+		return 0, false, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 	}
-	return start, fields[0] == "Z" || fields[0] == "X", nil
+	return start, zombie, nil
+}
+
+// parseStat reads the state and start time of a /proc/<pid>/stat line.
+func parseStat(b []byte) (start uint64, zombie bool, err error) {
+	// The command name (field 2) may contain spaces and parentheses: the
+	// fields after it start after its last ')'. Only fields 3 (state) and
+	// 22 (start time) are needed; list reads this once per container, so
+	// the fields are not split into strings.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false, errors.New("no command name")
+	}
+	var state, startField []byte
+	n := 2
+	for rest := b[i+1:]; len(rest) > 0 && startField == nil; {
+		var f []byte
+		rest = bytes.TrimLeft(rest, " \n")
+		if j := bytes.IndexAny(rest, " \n"); j >= 0 {
+			f, rest = rest[:j], rest[j:]
+		} else {
+			f, rest = rest, nil
+		}
+		if len(f) == 0 {
+			break
+		}
+		n++
+		switch n {
+		case 3:
+			state = f
+		case 22:
+			startField = f
+		}
+	}
+	if startField == nil {
+		return 0, false, fmt.Errorf("%d fields", n)
+	}
+	start, err = strconv.ParseUint(string(startField), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("start time: %w", err)
+	}
+	return start, string(state) == "Z" || string(state) == "X", nil
 }

@@ -2,13 +2,16 @@ package libcontainer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
@@ -121,6 +124,26 @@ func TestProcessStartTimeParsesOddNames(t *testing.T) {
 	if _, _, err := processStartTime(1 << 30); err == nil {
 		t.Error("no error for a pid that cannot exist")
 	}
+	tail := " 1 1 0 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 %d 1000 10 18446744073709551615\n"
+	for _, tc := range []struct {
+		line   string
+		start  uint64
+		zombie bool
+	}{
+		{"42 (sh) S" + fmt.Sprintf(tail, 777), 777, false},
+		{"42 (a) b (c) R) Z" + fmt.Sprintf(tail, 9), 9, true},
+		{"42 (x y\nz) X" + fmt.Sprintf(tail, 12345678901), 12345678901, true},
+	} {
+		start, zombie, err := parseStat([]byte(tc.line))
+		if err != nil || start != tc.start || zombie != tc.zombie {
+			t.Errorf("%q: %d, %v, %v", tc.line, start, zombie, err)
+		}
+	}
+	for _, bad := range []string{"42 sh S 1", "42 (sh) S 1 2 3", "42 (sh) S" + strings.Replace(fmt.Sprintf(tail, 1), " 1 1000", " x 1000", 1)} {
+		if _, _, err := parseStat([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
 }
 
 func TestBootstrapFor(t *testing.T) {
@@ -176,5 +199,51 @@ func TestWritePidFileAtomic(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	if len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+// The cgroup state lives in cgroup.json: state.json keeps only where the
+// freezer is, and the commands that need the manager read the rest.
+func TestCgroupStateInItsOwnFile(t *testing.T) {
+	s := &Store{Root: filepath.Join(t.TempDir(), "state")}
+	d, err := s.newDir("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freezer := t.TempDir()
+	if err := os.WriteFile(filepath.Join(freezer, "freezer.state"), []byte("FROZEN\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(freezer, "freezer.self_freezing"), []byte("1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cs := &cgroups.State{Mode: cgroups.Legacy, Paths: map[string]string{"freezer": freezer, "memory": "/sys/fs/cgroup/memory/c1"},
+		Created: []string{"/sys/fs/cgroup/memory/c1"}}
+	fr := cs.Freezer()
+	st := &State{ID: "c1", InitPid: os.Getpid(), CgroupState: cs, Freezer: &fr}
+	st.InitStartTime, _, _ = processStartTime(os.Getpid())
+	if err := writeState(d.path, st); err != nil {
+		t.Fatal(err)
+	}
+	d.unlock()
+	if b, _ := os.ReadFile(filepath.Join(d.path, stateFile)); strings.Contains(string(b), "memory") {
+		t.Errorf("state.json holds the cgroup paths: %s", b)
+	}
+	c, err := s.Peek("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State().CgroupState != nil {
+		t.Error("Peek read the cgroup state, which only some commands need")
+	}
+	if got := c.Status(); got != Paused {
+		t.Errorf("Status = %s, want paused (from the freezer files)", got)
+	}
+	m, err := c.cgroupManager()
+	if err != nil || m == nil || m.Path("memory") != "/sys/fs/cgroup/memory/c1" {
+		t.Fatalf("manager from cgroup.json: %v, %v", m, err)
+	}
+	if got := c.State().CgroupState; !reflect.DeepEqual(got, cs) {
+		t.Errorf("cgroup state read back as %+v", got)
 	}
 }

@@ -223,30 +223,43 @@ func Load(s State) (Manager, error) {
 	return m, nil
 }
 
-// Freezer reads the freezer state of the cgroup s describes without
-// building a manager: Load checks every path and every created directory,
-// which for a status check (list reads one per container) costs more than
-// the read itself. Only the one directory read is checked.
-func (s State) Freezer() (FreezerState, error) {
-	var dir string
-	switch s.Mode {
-	case Unified:
-		dir = s.Paths[""]
-	case Legacy, Hybrid:
-		dir = s.Paths["freezer"]
-	default:
-		return Undefined, fmt.Errorf("load cgroup state: mode %v is not a cgroup layout", s.Mode)
+// Freezer locates the files that say whether a container is frozen. It is
+// stored beside the rest of the container's state, so that a status check
+// (list makes one per container) reads neither the whole State nor builds
+// a manager: Load checks every path and every created directory, which
+// costs more than the read itself.
+type Freezer struct {
+	Mode Mode `json:"mode"`
+	// Dir is the v1 freezer directory, or the cgroup2 directory
+	// (cgroup.freeze); empty when the container has no freezer.
+	Dir string `json:"dir,omitempty"`
+}
+
+// Freezer returns where s keeps its freezer state.
+func (s State) Freezer() Freezer {
+	if s.Mode == Unified {
+		return Freezer{Mode: s.Mode, Dir: s.Paths[""]}
 	}
-	if dir == "" {
+	return Freezer{Mode: s.Mode, Dir: s.Paths["freezer"]}
+}
+
+// State reads the freezer state. Only the one directory read is checked.
+func (f Freezer) State() (FreezerState, error) {
+	switch f.Mode {
+	case Legacy, Hybrid, Unified:
+	default:
+		return Undefined, fmt.Errorf("freezer: mode %v is not a cgroup layout", f.Mode)
+	}
+	if f.Dir == "" {
 		return Undefined, nil
 	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) != dir || dir == "/" {
-		return Undefined, fmt.Errorf("load cgroup state: freezer path %q is not a clean absolute path", dir)
+	if !filepath.IsAbs(f.Dir) || filepath.Clean(f.Dir) != f.Dir || f.Dir == "/" {
+		return Undefined, fmt.Errorf("freezer: path %q is not a clean absolute path", f.Dir)
 	}
-	if s.Mode == Unified {
-		return freezerStateV2(dir)
+	if f.Mode == Unified {
+		return freezerStateV2(f.Dir)
 	}
-	return freezerStateV1(dir)
+	return freezerStateV1(f.Dir)
 }
 
 func (s State) validate() error {

@@ -412,7 +412,8 @@ func TestSelfJoinFiles(t *testing.T) {
 	}
 }
 
-// State.Freezer reads the same freezer files as a loaded manager would.
+// State.Freezer().State() reads the same freezer files as a loaded manager
+// would.
 func TestStateFreezer(t *testing.T) {
 	v1 := t.TempDir()
 	writeTree(t, v1, map[string]string{"freezer.state": "FROZEN\n", "freezer.self_freezing": "1\n"})
@@ -431,7 +432,7 @@ func TestStateFreezer(t *testing.T) {
 		{"unclean path", State{Mode: Legacy, Paths: map[string]string{"freezer": v1 + "/../x"}}, Undefined, true},
 		{"bad mode", State{Paths: map[string]string{"freezer": v1}}, Undefined, true},
 	} {
-		got, err := tc.s.Freezer()
+		got, err := tc.s.Freezer().State()
 		if got != tc.want || (err != nil) != tc.err {
 			t.Errorf("%s: got %q, %v", tc.name, got, err)
 		}
