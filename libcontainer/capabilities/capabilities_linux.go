@@ -3,7 +3,6 @@ package capabilities
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
 )
 
 // Threading. Linux keeps the permitted, effective and inheritable sets, the
@@ -47,7 +47,7 @@ func LastCap() (int, error) {
 	if lastCapCached >= 0 {
 		return lastCapCached, nil
 	}
-	data, err := os.ReadFile(lastCapPath)
+	data, err := smallfile.ReadRecord(lastCapPath)
 	if err != nil {
 		return 0, fmt.Errorf("read the kernel's last capability: %w", err)
 	}
