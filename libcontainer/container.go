@@ -16,8 +16,8 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
-	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // Container is a container loaded from the state store.

@@ -8,7 +8,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/capabilities"
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
-	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // execPlan returns the encoded [initproto.ExecPlan] for a process that can

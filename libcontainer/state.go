@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +22,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
-	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // Status is a container's runtime-spec status.
@@ -105,10 +106,15 @@ func (s *Store) dir(id string) string { return filepath.Join(s.Root, id) }
 
 // List returns the ids of all containers, sorted.
 func (s *Store) List() ([]string, error) {
-	entries, err := os.ReadDir(s.Root)
+	root, err := smallfile.Open(s.Root, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read state root %s: %w", s.Root, err)
+	}
+	entries, err := root.ReadDir(-1)
+	root.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read state root %s: %w", s.Root, err)
 	}
@@ -246,7 +252,7 @@ func writeState(dir string, st *State) error {
 // writeFileAtomic writes data to a temporary file beside path and renames it
 // into place, so readers see the old content or the new, never a part.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	tmp, err := createTemp(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -266,6 +272,20 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// createTemp creates a new file beside path, named after it, like
+// os.CreateTemp but without the Go poller (package smallfile).
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), "."+filepath.Base(path)+"."
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, base+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := smallfile.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // WritePidFile writes pid to path atomically, as engines expect.

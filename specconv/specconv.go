@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // Options carries what ToConfig and ToProcess need to know about the host.
@@ -53,7 +53,7 @@ func (o *Options) warn(format string, args ...any) {
 // naming the file, line, column and byte offset. Fields this runtime-spec
 // version does not define are ignored, as the spec allows for extensions.
 func LoadSpec(path string) (*specs.Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := smallfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("read OCI spec: %w", err)
 	}
@@ -66,7 +66,7 @@ func LoadSpec(path string) (*specs.Spec, error) {
 
 // LoadProcess reads and decodes a process.json as given to exec --process.
 func LoadProcess(path string) (*specs.Process, error) {
-	data, err := os.ReadFile(path)
+	data, err := smallfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("read OCI process: %w", err)
 	}

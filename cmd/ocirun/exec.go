@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 	"github.com/ocirun/ocirun/specconv"
 )
 
@@ -136,7 +137,7 @@ func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error
 	}
 	opts := specconv.Options{LastCap: lastCap, Grantable: grantable, Warn: logWarn}
 	if path := c.String("process"); path != "" {
-		b, err := os.ReadFile(path)
+		b, err := smallfile.Read(path)
 		if err != nil {
 			return nil, fmt.Errorf("read --process file: %w", err)
 		}

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // The log channel engines read: containerd shows the last "error" line of
@@ -28,7 +31,7 @@ func setupLogging(c *cli.Context) error {
 	}
 	logger.debug = c.Bool("debug")
 	if p := c.String("log"); p != "" {
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		f, err := smallfile.Open(p, unix.O_CREAT|unix.O_WRONLY|unix.O_APPEND|unix.O_SYNC, 0o644)
 		if err != nil {
 			return fmt.Errorf("open --log file %s: %w", p, err)
 		}

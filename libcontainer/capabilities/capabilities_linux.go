@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
-	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // Threading. Linux keeps the permitted, effective and inheritable sets, the

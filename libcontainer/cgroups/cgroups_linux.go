@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 const (
@@ -60,12 +61,11 @@ func discoverHost() (*host, error) {
 	if h.mode == Unavailable {
 		return nil, errors.New("no cgroup filesystem is mounted at /sys/fs/cgroup")
 	}
-	f, err := os.Open("/proc/self/mountinfo")
+	data, err := smallfile.Read("/proc/self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("find cgroup mounts: %w", err)
 	}
-	mounts, err := parseMountinfo(f)
-	f.Close()
+	mounts, err := parseMountinfo(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("parse /proc/self/mountinfo: %w", err)
 	}
@@ -73,7 +73,7 @@ func discoverHost() (*host, error) {
 	if h.mode != Legacy && h.unified.Dir == "" {
 		return nil, fmt.Errorf("no cgroup2 mount found at %s for %v mode", unifiedDir(h.mode), h.mode)
 	}
-	data, err := smallfile.Read("/proc/self/cgroup")
+	data, err = smallfile.Read("/proc/self/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("find the runtime's own cgroup: %w", err)
 	}

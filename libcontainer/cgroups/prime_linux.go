@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ocirun/ocirun/libcontainer/internal/smallfile"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // PrimeMigration moves the calling process into the cgroup it is already
