@@ -12,9 +12,10 @@ BINDIR ?= $(PREFIX)/sbin
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.1.0-dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
-# Two binaries, installed side by side: ocirun, the command line, is pure Go
-# (no cgo), so no command pays for the C library's start-up; ocirun-init,
-# the container init, holds what needs C (stage 0, libseccomp).
+# Three binaries, installed side by side: ocirun, the command line, is pure
+# Go (no cgo), so no command pays for the C library's start-up; ocirun-init,
+# the container init, holds what needs C (stage 0, libseccomp); ocirun-exec
+# is stage 0 of an exec that needs no Go (see below).
 # STATIC=1 links the init as one self-contained file (glibc, libseccomp.a),
 # which is what a binary executed inside a container wants; the netgo and
 # osusergo tags keep glibc's NSS (which cannot work statically) out of it.
@@ -45,9 +46,23 @@ BATS_FLAGS ?=
 
 .PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats test-engines conformance bench clean
 
-build:
+build: ocirun-exec
 	$(GOBUILD) -o ocirun ./cmd/ocirun
 	$(GOBUILD_INIT) -o ocirun-init ./cmd/ocirun-init
+
+# ocirun-exec, stage 0 of an exec that needs no Go, is plain C linked
+# statically against musl (cmd/ocirun-exec/main.c says why). musl-gcc's
+# include path leaves out the kernel's headers; they come from a directory
+# that holds only those.
+NSENTER_C := libcontainer/nsenter/nsenter.c libcontainer/nsenter/exec.c
+KERNEL_INCLUDE := $(BUILD_DIR)/kernel-include
+ocirun-exec: cmd/ocirun-exec/main.c $(NSENTER_C) libcontainer/nsenter/nsenter.h
+	@mkdir -p $(KERNEL_INCLUDE)
+	@ln -sfn /usr/include/linux $(KERNEL_INCLUDE)/linux
+	@ln -sfn /usr/include/asm-generic $(KERNEL_INCLUDE)/asm-generic
+	@ln -sfn /usr/include/$(shell gcc -print-multiarch)/asm $(KERNEL_INCLUDE)/asm
+	musl-gcc -static -O2 -Wall -Wextra -Werror -Ilibcontainer/nsenter -isystem $(KERNEL_INCLUDE) \
+		-o $@ cmd/ocirun-exec/main.c $(NSENTER_C)
 
 recvtty:
 	@mkdir -p $(dir $(RECVTTY))
@@ -56,6 +71,7 @@ recvtty:
 install: build
 	install -D -m 0755 ocirun $(DESTDIR)$(BINDIR)/ocirun
 	install -D -m 0755 ocirun-init $(DESTDIR)$(BINDIR)/ocirun-init
+	install -D -m 0755 ocirun-exec $(DESTDIR)$(BINDIR)/ocirun-exec
 
 rootfs:
 	tests/rootfs.sh $(ROOTFS)
@@ -133,4 +149,4 @@ clean:
 		exit 1; \
 	fi
 	rm -rf $(BUILD_DIR) tests/engines/build tests/engines/results
-	rm -f ocirun ocirun-init $(RECVTTY)
+	rm -f ocirun ocirun-init ocirun-exec $(RECVTTY)

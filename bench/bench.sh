@@ -192,6 +192,7 @@ install_deps() {
 	need jq jq
 	need python3 python3
 	need cc gcc
+	need musl-gcc musl-tools
 	need unshare util-linux
 	need ps procps
 	# tests/rootfs.sh installs busybox-static itself when it is missing.

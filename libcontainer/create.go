@@ -130,7 +130,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err = startStage0(o.Stdio, preserved, extra)
+	l, err = startStage0(initproto.InitBinary, o.Stdio, preserved, extra)
 	if err != nil {
 		return nil, err
 	}

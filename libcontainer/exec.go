@@ -106,7 +106,19 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
 
-	l, err := startStage0(o.Stdio, preserved, extra)
+	if b.ExecPlan, err = execPlan(view, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
+		return 0, err
+	}
+	// With a plan, stage 0 is the small C binary: nothing of Go runs.
+	binary := initproto.ExecBinary
+	var cfg *configs.Config
+	if b.ExecPlan == nil {
+		binary = initproto.InitBinary
+		if cfg, err = c.config(); err != nil {
+			return 0, err
+		}
+	}
+	l, err := startStage0(binary, o.Stdio, preserved, extra)
 	if err != nil {
 		return 0, err
 	}
@@ -115,16 +127,6 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 			l.kill()
 		}
 	}()
-	// Computed while stage 0 starts: it waits for the bootstrap message.
-	if b.ExecPlan, err = execPlan(view, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
-		return 0, err
-	}
-	var cfg *configs.Config
-	if b.ExecPlan == nil {
-		if cfg, err = c.config(); err != nil {
-			return 0, err
-		}
-	}
 	if err := l.bootstrap(b, nil, nil); err != nil {
 		return 0, err
 	}

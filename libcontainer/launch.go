@@ -103,10 +103,11 @@ func formatIDMap(m []configs.IDMap) []byte {
 	return []byte(sb.String())
 }
 
-// startStage0 executes the init binary (stage 0 first). extra are
+// startStage0 executes binary (initproto.InitBinary, or ExecBinary for an
+// exec plan) as stage 0. extra are
 // the fds after the preserved ones; their numbers in the child are
 // 3+len(preserved)+i. The sync socket is always the first of them.
-func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, error) {
+func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("create sync socket: %w", err)
@@ -115,7 +116,7 @@ func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, 
 	childEnd := os.NewFile(uintptr(fds[1]), "sync-child")
 	defer childEnd.Close()
 
-	exe, err := sealedInit()
+	exe, err := sealedBinary(binary)
 	if err != nil {
 		parentEnd.Close()
 		return nil, err
@@ -139,7 +140,7 @@ func startStage0(stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, 
 	exePath := "/proc/self/fd/" + strconv.Itoa(len(files)-1)
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.
-	pid, err := syscall.ForkExec(exePath, []string{initproto.InitBinary}, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(exePath, []string{binary}, &syscall.ProcAttr{
 		Env:   []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)},
 		Files: files,
 	})
@@ -277,32 +278,36 @@ func ExitCode(ws unix.WaitStatus) int {
 
 // InitPath is where the init binary is: next to the runtime's own (the
 // file it runs from, symlinks resolved), as make install puts them.
-func InitPath() (string, error) {
+func InitPath() (string, error) { return helperPath(initproto.InitBinary) }
+
+// helperPath is where one of the binaries installed with ocirun is.
+func helperPath(name string) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("find the runtime binary: %w", err)
 	}
-	return filepath.Join(filepath.Dir(self), initproto.InitBinary), nil
+	return filepath.Join(filepath.Dir(self), name), nil
 }
 
-// sealedInit returns the init binary on a private, read-only, detached
-// bind mount. The init runs from it, so a container that reaches the
-// binary through /proc/<init pid>/exe can read it but never open it for
-// writing (EROFS) and overwrite the host's copy (CVE-2019-5736). Unlike
-// copying the binary into a sealed memfd, this costs two syscalls.
-func sealedInit() (*os.File, error) {
-	path, err := InitPath()
+// sealedBinary returns the binary named name (see helperPath) on a
+// private, read-only, detached bind mount. The init runs from it, so a
+// container that reaches the binary through /proc/<init pid>/exe can read
+// it but never open it for writing (EROFS) and overwrite the host's copy
+// (CVE-2019-5736). Unlike copying the binary into a sealed memfd, this
+// costs two syscalls.
+func sealedBinary(name string) (*os.File, error) {
+	path, err := helperPath(name)
 	if err != nil {
 		return nil, err
 	}
 	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("open_tree of the container init binary %s (it is built and installed with ocirun): %w", path, err)
+		return nil, fmt.Errorf("open_tree of %s (it is built and installed with ocirun): %w", path, err)
 	}
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NODEV}
 	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("make the mount of the init binary %s read-only: %w", path, err)
+		return nil, fmt.Errorf("make the mount of %s read-only: %w", path, err)
 	}
-	return os.NewFile(uintptr(fd), "ocirun-init-exe"), nil
+	return os.NewFile(uintptr(fd), name+"-exe"), nil
 }

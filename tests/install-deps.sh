@@ -16,6 +16,7 @@ declare -A probe=(
 	[libseccomp-dev]='pkg-config --exists libseccomp && dpkg_installed libseccomp-dev'
 	[pkgconf]='command -v pkg-config'
 	[gcc]='command -v gcc'
+	[musl-tools]='command -v musl-gcc'
 	[libc6-dev]='dpkg_installed libc6-dev'
 	[runc]='command -v runc'
 	[util-linux]='command -v unshare'
@@ -23,8 +24,8 @@ declare -A probe=(
 )
 # pkgconf first: the libseccomp-dev probe needs pkg-config.
 case ${1:-all} in
-build) order=(pkgconf gcc libc6-dev libseccomp-dev busybox-static util-linux) ;;
-all) order=(pkgconf gcc libc6-dev bats jq busybox-static libseccomp-dev runc util-linux bsdutils) ;;
+build) order=(pkgconf gcc musl-tools libc6-dev libseccomp-dev busybox-static util-linux) ;;
+all) order=(pkgconf gcc musl-tools libc6-dev bats jq busybox-static libseccomp-dev runc util-linux bsdutils) ;;
 *)
 	echo "usage: $0 [build]" >&2
 	exit 2

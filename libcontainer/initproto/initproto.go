@@ -26,7 +26,7 @@
 //
 // An exec whose process needs nothing of Go ([ExecPlan]) skips stage 1: the
 // plan travels in MsgBootstrap, and stage 0's child applies it in C at once,
-// then execs. The runtime sees MsgStage1Pid, then what it sees of a stage 1
+// then execs. Stage 0 is then [ExecBinary], the same C without Go. The runtime sees MsgStage1Pid, then what it sees of a stage 1
 // exec after MsgCommitted (EOF, MsgError or MsgSeccompFd).
 //
 // # Framing
@@ -116,6 +116,11 @@ import (
 // InitBinary is the file name of the container init's binary, which lives
 // next to the runtime's (cmd/ocirun-init).
 const InitBinary = "ocirun-init"
+
+// ExecBinary is the file name of the binary that is stage 0 of an exec with
+// an [ExecPlan] (cmd/ocirun-exec): the same C as the init binary's stage
+// 0, without Go or glibc, which start slowly.
+const ExecBinary = "ocirun-exec"
 
 // SeccompSupportArg is the one argument with which the init binary prints
 // [seccomp.Support] as JSON instead of acting as an init.
