@@ -54,7 +54,7 @@ build: ocirun-exec
 # statically against musl (cmd/ocirun-exec/main.c says why). musl-gcc's
 # include path leaves out the kernel's headers; they come from a directory
 # that holds only those.
-NSENTER_C := libcontainer/nsenter/nsenter.c libcontainer/nsenter/exec.c
+NSENTER_C := libcontainer/nsenter/nsenter.c libcontainer/nsenter/exec.c libcontainer/nsenter/waiter.c
 KERNEL_INCLUDE := $(BUILD_DIR)/kernel-include
 ocirun-exec: cmd/ocirun-exec/main.c $(NSENTER_C) libcontainer/nsenter/nsenter.h
 	@mkdir -p $(KERNEL_INCLUDE)

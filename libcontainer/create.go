@@ -119,11 +119,23 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		PreserveFds:  o.PreserveFds,
 		ConsoleFd:    -1,
 		StartFd:      3 + o.PreserveFds + 1,
+		WaiterFd:     -1,
 		NoWaiter:     o.StartsAtOnce,
 	}
 	if consoleConn != nil {
 		extra = append(extra, consoleConn)
 		ic.ConsoleFd = ic.StartFd + 1
+	}
+	if !o.StartsAtOnce {
+		// The start waiter, which stage 1 executes once the container is
+		// built: sealed like the init binary itself.
+		waiter, err := sealedBinary(initproto.ExecBinary)
+		if err != nil {
+			return nil, err
+		}
+		defer waiter.Close()
+		extra = append(extra, waiter)
+		ic.WaiterFd = 3 + o.PreserveFds + len(extra) // the sync socket comes first
 	}
 
 	b, err := bootstrapFor(cfg.Namespaces, cfg.UIDMappings, cfg.GIDMappings, cfg.TimeOffsets)

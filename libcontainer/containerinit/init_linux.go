@@ -3,7 +3,7 @@
 // inside the container's namespaces, already forked there by stage 0. For
 // create it builds the root filesystem, sets hostname and sysctls, applies
 // the process's identity and confinement, reports readiness, and then
-// re-executes itself as the C start waiter (package nsenter), or waits for
+// executes the C start waiter (ocirun-exec, package nsenter), or waits for
 // start in Go when it has to. For exec it applies the process settings and
 // execs at once.
 package containerinit
@@ -47,7 +47,7 @@ func Main() {
 	}
 	switch ic.Mode {
 	case initproto.ModeInit:
-		if err = openSelfExe(); err == nil {
+		if err = takeWaiterExe(ic.WaiterFd); err == nil {
 			err = initContainer(conn, &ic)
 		}
 	case initproto.ModeExec:

@@ -15,18 +15,20 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 )
 
-// selfExe is an O_PATH handle on the init binary (the read-only
-// detached mount the runtime started us from), opened while the host's
-// /proc is in view: after pivot_root, /proc/self/exe would be looked up in
-// the container's /proc, which the image could fake.
-var selfExe = -1
+// waiterExe is the runtime's handle on ocirun-exec (a read-only detached
+// mount, InitConfig.WaiterFd), which becomes the start waiter; -1 when the
+// runtime starts the container at once. It is close-on-exec, so it reaches
+// neither the waiter nor the user process.
+var waiterExe = -1
 
-func openSelfExe() error {
-	fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open the init binary: %w", err)
+func takeWaiterExe(fd int) error {
+	if fd < 0 {
+		return nil
 	}
-	selfExe = fd
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		return fmt.Errorf("start waiter binary (fd %d): %w", fd, err)
+	}
+	waiterExe = fd
 	return nil
 }
 
@@ -36,16 +38,19 @@ func openSelfExe() error {
 // own exec would be disturbed: by an LSM label, which the kernel applies
 // at the next exec, or by a seccomp filter already loaded (without
 // no_new_privs it had to be loaded before the uid switch, and would then
-// filter the init binary's own start-up); nor when the process's user
-// may not execute the init binary.
+// filter the waiter's own start-up); nor when the process's user may not
+// execute the waiter's binary.
 func canHandOff(cfg *configs.Config, proc *configs.Process, seccompLoaded bool) bool {
+	if waiterExe < 0 {
+		return false
+	}
 	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
 		return false
 	}
 	if proc.ApparmorProfile != "" || proc.SelinuxLabel != "" || seccompLoaded {
 		return false
 	}
-	return unix.Faccessat(selfExe, "", unix.X_OK, unix.AT_EACCESS|unix.AT_EMPTY_PATH) == nil
+	return unix.Faccessat(waiterExe, "", unix.X_OK, unix.AT_EACCESS|unix.AT_EMPTY_PATH) == nil
 }
 
 // waitPlan writes what the waiter needs into a sealed memfd, whose fd is
@@ -92,7 +97,7 @@ func execWaiter(startFd, planFd int, proc *configs.Process) error {
 		}
 	}
 	restoreNofile(proc)
-	argv, err := syscall.SlicePtrFromStrings([]string{initproto.InitBinary})
+	argv, err := syscall.SlicePtrFromStrings([]string{initproto.ExecBinary})
 	if err != nil {
 		return err
 	}
@@ -101,7 +106,7 @@ func execWaiter(startFd, planFd int, proc *configs.Process) error {
 		return err
 	}
 	empty, _ := syscall.BytePtrFromString("")
-	_, _, errno := unix.RawSyscall6(unix.SYS_EXECVEAT, uintptr(selfExe), uintptr(unsafe.Pointer(empty)),
+	_, _, errno := unix.RawSyscall6(unix.SYS_EXECVEAT, uintptr(waiterExe), uintptr(unsafe.Pointer(empty)),
 		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
 	return fmt.Errorf("exec the start waiter: %w", errno)
 }

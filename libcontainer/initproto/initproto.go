@@ -20,7 +20,7 @@
 //	   │ exec it then execs the process.
 //	   ▼
 //	waiter — (create only) C code in package nsenter again: stage 1
-//	     re-executes the init binary as the start waiter, which holds the
+//	     executes ocirun-exec ([InitConfig].WaiterFd) as the start waiter, which holds the
 //	     created container without a Go runtime until "ocirun start", then
 //	     execs the user process ([WaitPlan]).
 //
@@ -118,8 +118,8 @@ import (
 const InitBinary = "ocirun-init"
 
 // ExecBinary is the file name of the binary that is stage 0 of an exec with
-// an [ExecPlan] (cmd/ocirun-exec): the same C as the init binary's stage
-// 0, without Go or glibc, which start slowly.
+// an [ExecPlan] and the start waiter (cmd/ocirun-exec): the same C as the
+// init binary's, without Go or glibc, which start slowly.
 const ExecBinary = "ocirun-exec"
 
 // SeccompSupportArg is the one argument with which the init binary prints
@@ -355,6 +355,9 @@ type InitConfig struct {
 	ConsoleFd int `json:"console_fd"`
 	// StartFd is the listening start socket (ModeInit); -1 for exec.
 	StartFd int `json:"start_fd"`
+	// WaiterFd is the sealed [ExecBinary] (ModeInit), which stage 1
+	// executes as the start waiter; -1 for exec.
+	WaiterFd int `json:"waiter_fd"`
 	// NoWaiter keeps stage 1 waiting for start itself: the runtime starts
 	// the container right after create (ocirun run), so the start waiter's
 	// exec would cost more than the memory it saves.

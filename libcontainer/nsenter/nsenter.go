@@ -20,9 +20,10 @@
 // (exec.c) is C for speed: an exec'd process that needs no terminal, LSM
 // label or scheduling policy is set up by stage 0's child directly, which
 // spares every exec (Kubernetes probes run many) a Go runtime start and a
-// decode of the container's config inside the container. For such an exec
-// the runtime starts nsenter.c and exec.c built as a program of their own
-// (cmd/ocirun-exec), without Go and glibc, which start slowly.
+// decode of the container's config inside the container. For such an exec,
+// and as the waiter, the C files run as a program of their own
+// (cmd/ocirun-exec), without Go and glibc, which start slowly and hold more
+// memory; linked into the init binary they serve the other cases.
 package nsenter
 
 /*
