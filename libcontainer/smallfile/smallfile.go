@@ -35,7 +35,31 @@ func read(path string, shortIsEnd bool) ([]byte, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 0, 2048)
+	// Most of these files are a few hundred bytes: the first read goes to
+	// the stack, and only what it got is copied to the heap. A fresh
+	// buffer per file would be mostly untouched heap, each page of it a
+	// page fault ("list" reads 300 files).
+	var first [512]byte
+	var buf []byte
+	for {
+		n, err := unix.Read(fd, first[:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n < len(first) {
+			buf = append(make([]byte, 0, n), first[:n]...)
+			if n == 0 || shortIsEnd {
+				return buf, nil
+			}
+		} else {
+			// A larger file (a config): room for a few kilobytes more.
+			buf = append(make([]byte, 0, 8*len(first)), first[:n]...)
+		}
+		break
+	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
