@@ -4,7 +4,7 @@
     python3 bench/cpuprof.py PERF_DATA BINARY COMM [TOP]
 
 The container init runs from a detached bind mount of the binary (see
-sealedInit in libcontainer/launch.go), so perf names its mapping "/" and
+sealedBinary in libcontainer/launch.go), so perf names its mapping "/" and
 cannot symbolise it; frames of such mappings are resolved here with
 `go tool nm` on BINARY (ocirun-init for the init: a static, non-PIE
 executable, text at 0x400000).
