@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // ExecOpts describes a process to start in a running container.
@@ -74,13 +75,10 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	var nss []configs.Namespace
 	for _, ns := range view.Namespaces {
 		p := "/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/" + procNsName[ns.Type]
-		// unix.Open: os.Open would try to register each with the Go
-		// poller, four syscalls that fail for these files anyway.
-		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		f, err := smallfile.Open(p, unix.O_RDONLY, 0)
 		if err != nil {
-			return 0, fmt.Errorf("exec in container %q: open %s: %w", c.ID(), p, err)
+			return 0, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 		}
-		f := os.NewFile(uintptr(fd), p)
 		defer f.Close()
 		extra = append(extra, f)
 		childFd := 3 + o.PreserveFds + len(extra) // the sync socket comes first

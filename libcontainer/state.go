@@ -143,18 +143,15 @@ func (d *lockedDir) unlock() {
 }
 
 func lockDir(path string) (*lockedDir, error) {
-	// unix.Open, not os.OpenFile: os would set up the Go poller for the
-	// fd (an epoll instance, an eventfd, a failing registration), which
-	// nothing else of a short command like exec needs.
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	f, err := smallfile.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, err
 	}
-	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
-		unix.Close(fd)
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return &lockedDir{path: path, f: os.NewFile(uintptr(fd), path)}, nil
+	return &lockedDir{path: path, f: f}, nil
 }
 
 // newDir makes the state directory of a new container and locks it.

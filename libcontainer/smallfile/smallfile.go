@@ -30,47 +30,37 @@ func Read(path string) ([]byte, error) { return read(path, false) }
 func ReadRecord(path string) ([]byte, error) { return read(path, true) }
 
 func read(path string, shortIsEnd bool) ([]byte, error) {
-	fd, err := openRetry(path)
+	fd, err := open(path, unix.O_RDONLY, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, err
 	}
 	defer unix.Close(fd)
 	// Most of these files are a few hundred bytes: the first read goes to
 	// the stack, and only what it got is copied to the heap. A fresh
 	// buffer per file would be mostly untouched heap, each page of it a
-	// page fault ("list" reads 300 files).
+	// page fault ("list" reads 300 files). A file that fills it (a config)
+	// gets room for a few kilobytes more.
 	var first [512]byte
-	var buf []byte
-	for {
-		n, err := unix.Read(fd, first[:])
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n < len(first) {
-			buf = append(make([]byte, 0, n), first[:n]...)
-			if n == 0 || shortIsEnd {
-				return buf, nil
-			}
-		} else {
-			// A larger file (a config): room for a few kilobytes more.
-			buf = append(make([]byte, 0, 8*len(first)), first[:n]...)
-		}
-		break
+	n, err := readRetry(path, fd, first[:])
+	if err != nil {
+		return nil, err
+	}
+	size := n
+	if n == len(first) {
+		size = 8 * len(first)
+	}
+	buf := append(make([]byte, 0, size), first[:n]...)
+	if n == 0 || (shortIsEnd && n < len(first)) {
+		return buf, nil
 	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
 		want := cap(buf) - len(buf)
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
+		n, err := readRetry(path, fd, buf[len(buf):cap(buf)])
 		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+			return nil, err
 		}
 		buf = buf[:len(buf)+n]
 		if n == 0 || (shortIsEnd && n < want) {
@@ -79,26 +69,38 @@ func read(path string, shortIsEnd bool) ([]byte, error) {
 	}
 }
 
+func readRetry(path string, fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, p)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 0, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		return n, nil
+	}
+}
+
 // Open opens path like os.OpenFile, but the returned file is not
 // registered with the Go poller (see the package documentation).
 func Open(path string, flag int, perm uint32) (*os.File, error) {
+	fd, err := open(path, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+func open(path string, flag int, perm uint32) (int, error) {
 	for {
 		fd, err := unix.Open(path, flag|unix.O_CLOEXEC, perm)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+			return -1, &os.PathError{Op: "open", Path: path, Err: err}
 		}
-		return os.NewFile(uintptr(fd), path), nil
-	}
-}
-
-func openRetry(path string) (int, error) {
-	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if !errors.Is(err, unix.EINTR) {
-			return fd, err
-		}
+		return fd, nil
 	}
 }
