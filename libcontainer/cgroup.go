@@ -101,16 +101,13 @@ func (c *Container) joinCgroup(pid int) error {
 	return m.Apply(pid)
 }
 
-// isPaused reports whether the container's cgroup is frozen.
+// isPaused reports whether the container's cgroup is frozen. The state
+// says where its freezer is whenever it has a cgroup; no manager is needed.
 func (c *Container) isPaused() bool {
-	var st cgroups.FreezerState
-	var err error
-	switch {
-	case c.cgm != nil:
-		st, err = c.cgm.FreezerState()
-	case c.state.Freezer != nil:
-		st, err = c.state.Freezer.State()
+	if c.state.Freezer == nil {
+		return false
 	}
+	st, err := c.state.Freezer.State()
 	return err == nil && st == cgroups.Frozen
 }
 

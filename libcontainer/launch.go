@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -282,12 +283,16 @@ func InitPath() (string, error) { return helperPath(initproto.InitBinary) }
 
 // helperPath is where one of the binaries installed with ocirun is.
 func helperPath(name string) (string, error) {
-	self, err := os.Executable()
+	self, err := executable()
 	if err != nil {
 		return "", fmt.Errorf("find the runtime binary: %w", err)
 	}
 	return filepath.Join(filepath.Dir(self), name), nil
 }
+
+// executable is os.Executable, read once: create needs it for the init and
+// for the start waiter.
+var executable = sync.OnceValues(os.Executable)
 
 // sealedBinary returns the binary named name (see helperPath) on a
 // private, read-only, detached bind mount. The init runs from it, so a
