@@ -15,7 +15,7 @@ COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 # Three binaries, installed side by side: ocirun, the command line, is pure
 # Go (no cgo), so no command pays for the C library's start-up; ocirun-init,
 # the container init, holds what needs C (stage 0, libseccomp); ocirun-exec
-# is stage 0 of an exec that needs no Go (see below).
+# finishes every process (see below).
 # STATIC=1 links the init as one self-contained file (glibc, libseccomp.a),
 # which is what a binary executed inside a container wants; the netgo and
 # osusergo tags keep glibc's NSS (which cannot work statically) out of it.
@@ -50,19 +50,20 @@ build: ocirun-exec
 	$(GOBUILD) -o ocirun ./cmd/ocirun
 	$(GOBUILD_INIT) -o ocirun-init ./cmd/ocirun-init
 
-# ocirun-exec, stage 0 of an exec that needs no Go, is plain C linked
-# statically against musl (cmd/ocirun-exec/main.c says why). musl-gcc's
-# include path leaves out the kernel's headers; they come from a directory
-# that holds only those.
-NSENTER_C := libcontainer/nsenter/nsenter.c libcontainer/nsenter/exec.c libcontainer/nsenter/waiter.c
+# ocirun-exec, the finisher of every process and stage 0 of an exec that
+# needs no Go, is plain C linked statically against musl (package initproto
+# says why). musl-gcc's include path leaves out the kernel's headers; they
+# come from a directory that holds only those.
+EXEC_C := cmd/ocirun-exec/main.c cmd/ocirun-exec/finish.c cmd/ocirun-exec/plan.c libcontainer/nsenter/nsenter.c
+EXEC_H := cmd/ocirun-exec/finish.h cmd/ocirun-exec/plan.h libcontainer/nsenter/nsenter.h libcontainer/nsenter/initproto.h
 KERNEL_INCLUDE := $(BUILD_DIR)/kernel-include
-ocirun-exec: cmd/ocirun-exec/main.c $(NSENTER_C) libcontainer/nsenter/nsenter.h
+ocirun-exec: $(EXEC_C) $(EXEC_H)
 	@mkdir -p $(KERNEL_INCLUDE)
 	@ln -sfn /usr/include/linux $(KERNEL_INCLUDE)/linux
 	@ln -sfn /usr/include/asm-generic $(KERNEL_INCLUDE)/asm-generic
 	@ln -sfn /usr/include/$(shell gcc -print-multiarch)/asm $(KERNEL_INCLUDE)/asm
-	musl-gcc -static -O2 -Wall -Wextra -Werror -Ilibcontainer/nsenter -isystem $(KERNEL_INCLUDE) \
-		-o $@ cmd/ocirun-exec/main.c $(NSENTER_C)
+	musl-gcc -static -O2 -Wall -Wextra -Werror -DOCIRUN_EXEC_BINARY -Icmd/ocirun-exec -Ilibcontainer/nsenter \
+		-isystem $(KERNEL_INCLUDE) -o $@ $(EXEC_C)
 
 recvtty:
 	@mkdir -p $(dir $(RECVTTY))

@@ -129,32 +129,13 @@ type execView struct {
 	Namespaces  []configs.Namespace  `json:"namespaces,omitempty"`
 	Personality *configs.Personality `json:"personality,omitempty"`
 	Process     *configs.Process     `json:"process"`
-	// Seccomp is set when the config has linux.seccomp; only the rule
-	// actions are kept, to tell a notify rule.
-	Seccomp *seccompActions `json:"seccomp,omitempty"`
-}
-
-type seccompActions struct {
-	Syscalls []struct {
-		Action specs.LinuxSeccompAction `json:"action"`
-	} `json:"syscalls,omitempty"`
+	// Seccomp is set when the config has linux.seccomp, whose compiled
+	// program create stored.
+	Seccomp *struct{} `json:"seccomp,omitempty"`
 }
 
 func (v *execView) namespace(t configs.NamespaceType) bool {
 	return slices.ContainsFunc(v.Namespaces, func(ns configs.Namespace) bool { return ns.Type == t })
-}
-
-// seccompNotify says whether a rule uses SCMP_ACT_NOTIFY.
-func (v *execView) seccompNotify() bool {
-	if v.Seccomp == nil {
-		return false
-	}
-	for _, sc := range v.Seccomp.Syscalls {
-		if sc.Action == specs.ActNotify {
-			return true
-		}
-	}
-	return false
 }
 
 // execConfig reads the container's execView.

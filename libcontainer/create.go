@@ -36,11 +36,6 @@ type CreateOpts struct {
 	// process inherits.
 	PreserveFds int
 	Stdio       Stdio
-	// StartsAtOnce says that Start follows Create in the same process
-	// (ocirun run): the init then waits for start in Go instead of
-	// re-executing itself as the start waiter, whose only purpose is to
-	// hold a container that stays created cheaply.
-	StartsAtOnce bool
 }
 
 // Create builds a container up to the "created" status: its init has set
@@ -107,7 +102,15 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	for i := range preserved {
 		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
-	extra := []*os.File{startListener}
+	// The finisher, which stage 1 executes once the container is built:
+	// sealed like the init binary itself.
+	finisher, err := sealedBinary(initproto.ExecBinary)
+	if err != nil {
+		return nil, err
+	}
+	defer finisher.Close()
+	fds := initproto.ChildFds{Preserve: o.PreserveFds}
+	extra := []*os.File{startListener, finisher}
 	ic := initproto.InitConfig{
 		Mode:         initproto.ModeInit,
 		ContainerID:  o.ID,
@@ -118,24 +121,12 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		NoNewKeyring: o.NoNewKeyring,
 		PreserveFds:  o.PreserveFds,
 		ConsoleFd:    -1,
-		StartFd:      3 + o.PreserveFds + 1,
-		WaiterFd:     -1,
-		NoWaiter:     o.StartsAtOnce,
+		StartFd:      fds.Extra(0),
+		FinisherFd:   fds.Extra(1),
 	}
 	if consoleConn != nil {
 		extra = append(extra, consoleConn)
-		ic.ConsoleFd = ic.StartFd + 1
-	}
-	if !o.StartsAtOnce {
-		// The start waiter, which stage 1 executes once the container is
-		// built: sealed like the init binary itself.
-		waiter, err := sealedBinary(initproto.ExecBinary)
-		if err != nil {
-			return nil, err
-		}
-		defer waiter.Close()
-		extra = append(extra, waiter)
-		ic.WaiterFd = 3 + o.PreserveFds + len(extra) // the sync socket comes first
+		ic.ConsoleFd = fds.Extra(2)
 	}
 
 	b, err := bootstrapFor(cfg.Namespaces, cfg.UIDMappings, cfg.GIDMappings, cfg.TimeOffsets)

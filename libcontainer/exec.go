@@ -54,6 +54,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		return 0, err
 	}
 
+	fds := initproto.ChildFds{Preserve: o.PreserveFds}
 	var extra []*os.File
 	consoleFd := -1
 	if o.Process.Terminal {
@@ -62,8 +63,8 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 			return 0, err
 		}
 		defer conn.Close()
+		consoleFd = fds.Extra(len(extra))
 		extra = append(extra, conn)
-		consoleFd = 3 + o.PreserveFds + 1
 	} else if o.ConsoleSocket != "" {
 		return 0, errors.New("--console-socket is only valid with a terminal (process.terminal or --tty)")
 	}
@@ -80,8 +81,8 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 			return 0, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 		}
 		defer f.Close()
+		childFd := fds.Extra(len(extra))
 		extra = append(extra, f)
-		childFd := 3 + o.PreserveFds + len(extra) // the sync socket comes first
 		nss = append(nss, configs.Namespace{Type: ns.Type, Path: "/proc/self/fd/" + strconv.Itoa(childFd)})
 	}
 	// Only if the init is still the same process do the files name its
@@ -104,17 +105,25 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
 
-	if b.ExecPlan, err = execPlan(view, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
+	if b.Plan, err = execPlan(view, o.Process, o.PreserveFds, st == Paused, c.seccompProgram); err != nil {
 		return 0, err
 	}
 	// With a plan, stage 0 is the small C binary: nothing of Go runs.
 	binary := initproto.ExecBinary
 	var cfg *configs.Config
-	if b.ExecPlan == nil {
+	finisherFd := -1
+	if b.Plan == nil {
 		binary = initproto.InitBinary
 		if cfg, err = c.config(); err != nil {
 			return 0, err
 		}
+		finisher, err := sealedBinary(initproto.ExecBinary)
+		if err != nil {
+			return 0, err
+		}
+		defer finisher.Close()
+		finisherFd = fds.Extra(len(extra))
+		extra = append(extra, finisher)
 	}
 	l, err := startStage0(binary, o.Stdio, preserved, extra)
 	if err != nil {
@@ -128,7 +137,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	if err := l.bootstrap(b, nil, nil); err != nil {
 		return 0, err
 	}
-	if b.ExecPlan != nil {
+	if b.Plan != nil {
 		// Stage 0's child is in the cgroup and every namespace, and
 		// applies the plan at once.
 		if err := c.awaitExec(l.conn, l.stage1Pid); err != nil {
@@ -146,6 +155,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		PreserveFds: o.PreserveFds,
 		ConsoleFd:   consoleFd,
 		StartFd:     -1,
+		FinisherFd:  finisherFd,
 		State:       state,
 	}
 	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {

@@ -105,9 +105,8 @@ func formatIDMap(m []configs.IDMap) []byte {
 }
 
 // startStage0 executes binary (initproto.InitBinary, or ExecBinary for an
-// exec plan) as stage 0. extra are
-// the fds after the preserved ones; their numbers in the child are
-// 3+len(preserved)+i. The sync socket is always the first of them.
+// exec with a plan) as stage 0, with the fds laid out as
+// initproto.ChildFds says: extra[i] becomes ChildFds.Extra(i).
 func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -133,7 +132,7 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	for _, f := range extra {
 		files = append(files, f.Fd())
 	}
-	syncFd := 3 + len(preserved)
+	syncFd := initproto.ChildFds{Preserve: len(preserved)}.Sync()
 	// The binary is passed as the child's last fd and exec'd by that
 	// number: the runtime's own number for it could be one that the fd
 	// shuffle before exec has reused.
@@ -291,7 +290,7 @@ func helperPath(name string) (string, error) {
 }
 
 // executable is os.Executable, read once: create needs it for the init and
-// for the start waiter.
+// for the finisher.
 var executable = sync.OnceValues(os.Executable)
 
 // sealedBinary returns the binary named name (see helperPath) on a

@@ -25,7 +25,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/containerinit"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
-	// Stage 0 and the start waiter: a C constructor that runs before the
+	// Stage 0: a C constructor that runs before the
 	// Go runtime starts.
 	_ "github.com/ocirun/ocirun/libcontainer/nsenter"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"

@@ -32,7 +32,6 @@ var runCommand = &cli.Command{
 		detach := c.Bool("detach")
 		var console *os.File // our end of the socket the pty master arrives on
 		ctr, err := createContainer(c, id, func(o *libcontainer.CreateOpts) error {
-			o.StartsAtOnce = true
 			if !o.Config.Process.Terminal || o.ConsoleSocket != "" {
 				return nil
 			}

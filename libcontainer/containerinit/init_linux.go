@@ -1,11 +1,12 @@
 // Package containerinit is stage 1 of the container init (the protocol and
-// all stages are described in package initproto). It runs as "ocirun-init"
+// all roles are described in package initproto). It runs as "ocirun-init"
 // inside the container's namespaces, already forked there by stage 0. For
-// create it builds the root filesystem, sets hostname and sysctls, applies
-// the process's identity and confinement, reports readiness, and then
-// executes the C start waiter (ocirun-exec, package nsenter), or waits for
-// start in Go when it has to. For exec it applies the process settings and
-// execs at once.
+// create it builds the root filesystem, runs the hooks that run inside the
+// container, sets hostname, sysctls and the terminal, compiles the seccomp
+// filter, and then executes the finisher (ocirun-exec) with the process's
+// plan: the finisher, not Go, applies the process's identity and
+// confinement and waits for start. For an exec that needs Go (a terminal,
+// a paused container) it sets up the terminal and hands off the same way.
 package containerinit
 
 import (
@@ -47,11 +48,13 @@ func Main() {
 	}
 	switch ic.Mode {
 	case initproto.ModeInit:
-		if err = takeWaiterExe(ic.WaiterFd); err == nil {
+		if err = takeFinisherExe(ic.FinisherFd); err == nil {
 			err = initContainer(conn, &ic)
 		}
 	case initproto.ModeExec:
-		err = execProcess(conn, &ic)
+		if err = takeFinisherExe(ic.FinisherFd); err == nil {
+			err = execProcess(conn, &ic)
+		}
 	default:
 		err = fmt.Errorf("ocirun init: unknown mode %q", ic.Mode)
 	}
@@ -112,11 +115,10 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err := setIdentity(cfg); err != nil {
 		return err
 	}
-	exe, err := prepareExec(proc)
-	if err != nil {
+	if err := joinSessionKeyring(ic); err != nil {
 		return err
 	}
-	// Compiled now, loaded last: a bad filter fails create.
+	// Compiled now, loaded by the finisher: a bad filter fails create.
 	filter, err := buildSeccomp(cfg)
 	if err != nil {
 		return err
@@ -124,20 +126,18 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err := sendSeccompProgram(conn, filter); err != nil {
 		return err
 	}
-	// The process's identity and confinement are applied now, so that
-	// create reports what fails; only what must come last waits for start.
-	late, err := applyProcess(conn, ic, cfg, proc, filter)
+	p, err := plan(ic, filter)
 	if err != nil {
 		return err
 	}
-	handOff := !ic.NoWaiter && canHandOff(cfg, proc, filter != nil && late == nil)
-	planFd := -1
-	if handOff {
-		if planFd, err = waitPlan(proc, exe, late); err != nil {
-			return err
-		}
+	if h := cfg.Hooks; h == nil || len(h.StartContainer) == 0 {
+		// The finisher reports MsgReady once the process's identity is
+		// applied, and waits for start itself.
+		return execFinisher(p, int(conn.File().Fd()), ic.StartFd, proc)
 	}
 
+	// startContainer hooks run in Go after start, before the finisher:
+	// the one part of starting the process that stays in Go.
 	if err := conn.Send(initproto.MsgReady, nil); err != nil {
 		return err
 	}
@@ -147,27 +147,15 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 		os.Exit(1)
 	}
 	conn.Close()
-	if handOff {
-		err := execWaiter(ic.StartFd, planFd, proc)
-		// create has returned: stderr is all that is left; start will find
-		// the container stopped.
-		fmt.Fprintln(os.Stderr, "ocirun init:", err)
-		os.Exit(1)
-	}
-
 	startConn, err := waitForStart(ic.StartFd)
 	if err != nil {
 		os.Exit(1) // nobody can be told: create has returned, start never connected
 	}
 	start := initproto.NewConn(startConn)
-	err = func() error {
-		if h := cfg.Hooks; h != nil && len(h.StartContainer) > 0 {
-			if err := hooks.RunAll("startContainer", h.StartContainer, hookState(ic, "created")); err != nil {
-				return err
-			}
-		}
-		return finishExec(start, proc, exe, late)
-	}()
+	err = hooks.RunAll("startContainer", cfg.Hooks.StartContainer, hookState(ic, "created"))
+	if err == nil {
+		err = execFinisher(p, int(startConn.Fd()), -1, proc)
+	}
 	start.SendError(err)
 	os.Exit(1)
 	return nil
@@ -203,8 +191,8 @@ func setIdentity(cfg *configs.Config) error {
 	return nil
 }
 
-// execProcess runs a process in an existing container: stage 0 has joined
-// all of its namespaces, the runtime has put us in its cgroup.
+// execProcess prepares an exec that needs Go: stage 0 has joined all of
+// the container's namespaces, the runtime puts us in its cgroup.
 func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	proc := ic.Process
 	if _, err := unix.Setsid(); err != nil {
@@ -215,11 +203,11 @@ func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
 			return err
 		}
 	}
-	exe, err := prepareExec(proc)
+	filter, err := buildSeccomp(ic.Config)
 	if err != nil {
 		return err
 	}
-	filter, err := buildSeccomp(ic.Config)
+	p, err := plan(ic, filter)
 	if err != nil {
 		return err
 	}
@@ -228,13 +216,9 @@ func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	}
 	// The runtime may still have to move us into the container's cgroup.
 	// From here on it reads either an error or EOF, which the
-	// close-on-exec sync socket produces when execve succeeds.
+	// close-on-exec sync socket produces when the process execs.
 	if _, err := conn.Expect(initproto.MsgCommitted); err != nil {
 		return err
 	}
-	late, err := applyProcess(conn, ic, ic.Config, proc, filter)
-	if err != nil {
-		return err
-	}
-	return finishExec(conn, proc, exe, late)
+	return execFinisher(p, int(conn.File().Fd()), -1, proc)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
-// The binary payloads read by C code ([Bootstrap] and [WaitPlan]) are
+// The binary payloads read by C code ([Bootstrap] and [Plan]) are
 // lists of attributes: a 2-byte little-endian type, a 4-byte little-endian
 // length, then the value.
 

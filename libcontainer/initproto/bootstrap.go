@@ -21,8 +21,8 @@ import (
 //	AttrTimeOffsets   text written as-is to /proc/self/timens_offsets
 //	AttrBecomeRoot    u8 1: after the ID mapping, switch to uid/gid 0 of the new
 //	                  user namespace (set when 0 is mapped)
-//	AttrExecPlan      an encoded [ExecPlan]: stage 0's child runs it in C
-//	                  instead of starting stage 1 in Go (exec only)
+//	AttrPlan          an encoded [Plan]: stage 0's child finishes the process in C
+//	                  at once, without stage 1 (exec only)
 //
 // Stage 0 joins the cgroups first, while it is still single-threaded and in
 // the runtime's namespaces with the runtime's credentials: every process it
@@ -38,8 +38,8 @@ type Bootstrap struct {
 	Join        []JoinNamespace
 	TimeOffsets string
 	BecomeRoot  bool
-	// ExecPlan, when set, is run by stage 0's child (see [ExecPlan]).
-	ExecPlan []byte
+	// Plan, when set, is run by stage 0's child (see [Plan]).
+	Plan []byte
 }
 
 // JoinNamespace is a namespace to enter by path.
@@ -47,16 +47,6 @@ type JoinNamespace struct {
 	Flag uint32 // CLONE_NEW*
 	Path string
 }
-
-// Attribute types of [Bootstrap]; keep in sync with nsenter.c.
-const (
-	AttrCloneFlags  uint16 = 1
-	AttrJoin        uint16 = 2
-	AttrTimeOffsets uint16 = 3
-	AttrBecomeRoot  uint16 = 4
-	AttrExecPlan    uint16 = 5
-	AttrCgroupJoin  uint16 = 6
-)
 
 // Encode serialises b for MsgBootstrap.
 func (b *Bootstrap) Encode() []byte {
@@ -74,8 +64,8 @@ func (b *Bootstrap) Encode() []byte {
 	if b.BecomeRoot {
 		out = appendAttr(out, AttrBecomeRoot, []byte{1})
 	}
-	if len(b.ExecPlan) > 0 {
-		out = appendAttr(out, AttrExecPlan, b.ExecPlan)
+	if len(b.Plan) > 0 {
+		out = appendAttr(out, AttrPlan, b.Plan)
 	}
 	return out
 }
@@ -105,8 +95,8 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 			b.TimeOffsets = string(v)
 		case AttrBecomeRoot:
 			b.BecomeRoot = len(v) == 1 && v[0] == 1
-		case AttrExecPlan:
-			b.ExecPlan = append([]byte(nil), v...)
+		case AttrPlan:
+			b.Plan = append([]byte(nil), v...)
 		default:
 			return fmt.Errorf("unknown attribute %d", t)
 		}

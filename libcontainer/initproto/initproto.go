@@ -1,103 +1,123 @@
 // Package initproto is the one place that defines how the runtime talks to
-// the processes it starts inside a container. Both the container's init (for
-// create) and a process started by exec go through the same two stages:
+// the processes it starts inside a container: the roles, the messages, the
+// payloads ([Bootstrap], [Plan], [InitConfig]), their numbers (wire.go, from
+// which the C header initproto.h is generated) and the fd layout
+// ([ChildFds]).
+//
+// # Roles
+//
+//	role       binary                how it is entered                       what it may do
+//	---------  --------------------  --------------------------------------  ------------------------------------------
+//	runtime    ocirun (Go, no cgo)   the command line                        everything on the host side: state, cgroups,
+//	                                                                         ID maps, runtime hooks; never enters the
+//	                                                                         container
+//	stage 0    ocirun-init (C        executed from a sealed read-only mount  join the cgroup, join/create namespaces,
+//	           constructor), or      of the binary; env $_OCIRUN_SYNC_FD;    fork; single-threaded, before any Go runtime.
+//	           ocirun-exec (exec     fds: stdio, preserved, sync socket,     Exits after sending MsgStage1Pid
+//	           with a plan)          extras ([ChildFds])
+//	stage 1    ocirun-init (Go,      the child stage 0 forks (no exec)       build the rootfs, sysctls, hostname, the
+//	           containerinit)                                                terminal, createContainer and
+//	                                                                         startContainer hooks, compile seccomp;
+//	                                                                         never loads seccomp, never changes the
+//	                                                                         process's identity. Ends by executing the
+//	                                                                         finisher
+//	finisher   ocirun-exec (C,       stage 1 execveat's the sealed binary    the process's last step, the only code that
+//	           static musl,          (InitConfig.FinisherFd) with            applies a [Plan]: identity, capabilities,
+//	           finish.c)             $_OCIRUN_FINISH="PLAN,SYNC,LISTEN";     rlimits, no_new_privs, LSM label, scheduling,
+//	                                 or stage 0's child of ocirun-exec       seccomp, then execve. Waits for start (create)
+//	                                 calls it directly (exec with a plan)    single-threaded, without Go
 //
 //	runtime (ocirun create/run/exec, the "parent")
-//	   │ executes the init binary (ocirun-init, next to its own, from a
-//	   │ read-only mount of it) with the sync socket as fd $_OCIRUN_SYNC_FD
+//	   │ executes the init binary with the sync socket as fd $_OCIRUN_SYNC_FD
 //	   ▼
-//	stage 0 — C code in package nsenter, run as a constructor before the Go
-//	   │ runtime exists, so the process is still single-threaded and may
-//	   │ setns(2) into user and mount namespaces. It moves itself into the
-//	   │ container's cgroup (which the runtime created), joins namespaces by
-//	   │ path, unshares the new ones (user first, so the rest are owned by
-//	   │ it) and forks, so that the child lands in the new PID and time
-//	   │ namespaces; the runtime, a child subreaper, adopts it when stage 0
-//	   │ exits.
+//	stage 0 — moves itself into the container's cgroup (which the runtime
+//	   │ created), joins namespaces by path, unshares the new ones (user
+//	   │ first, so the rest are owned by it) and forks, so that the child
+//	   │ lands in the new PID and time namespaces; the runtime, a child
+//	   │ subreaper, adopts it when stage 0 exits.
 //	   ▼
-//	stage 1 — Go code in package containerinit: builds the rootfs, applies
-//	   │ the process's identity and confinement and reports readiness. For
-//	   │ exec it then execs the process.
+//	stage 1 — (create, or an exec that needs Go) does the Go part and
+//	   │ executes the finisher with the plan in a sealed memfd.
 //	   ▼
-//	waiter — (create only) C code in package nsenter again: stage 1
-//	     executes ocirun-exec ([InitConfig].WaiterFd) as the start waiter, which holds the
-//	     created container without a Go runtime until "ocirun start", then
-//	     execs the user process ([WaitPlan]).
+//	finisher — applies the plan; for create it reports MsgReady, then holds
+//	     the created container until "ocirun start", then execs the process.
 //
-// An exec whose process needs nothing of Go ([ExecPlan]) skips stage 1: the
-// plan travels in MsgBootstrap, and stage 0's child applies it in C at once,
-// then execs. Stage 0 is then [ExecBinary], the same C without Go. The runtime sees MsgStage1Pid, then what it sees of a stage 1
-// exec after MsgCommitted (EOF, MsgError or MsgSeccompFd).
+// An exec whose process needs nothing of Go (no terminal, a container that
+// is not paused, a stored seccomp program) skips stage 1: stage 0 is
+// [ExecBinary], the plan travels in MsgBootstrap, and stage 0's child runs
+// the finisher at once. The runtime sees MsgStage1Pid, then what it sees of
+// any exec after MsgCommitted (EOF, MsgError or MsgSeccompFd).
+//
+// The one part of starting a process that stays in Go: startContainer
+// hooks, which must run after start inside the container. With such hooks
+// stage 1 itself reports MsgReady, waits for start, runs them, and then
+// executes the finisher with the start connection as its sync socket (and
+// no listening socket): the finisher then applies the whole plan after
+// start. tests/bats/parity.bats covers that path too.
 //
 // # Framing
 //
 // Every message on the sync socket (a SOCK_STREAM socketpair) is a 4-byte
-// little-endian payload length, a 1-byte message type, then the payload.
-// Payloads are JSON in stage 1; stage 0 speaks binary so the C side needs no
-// parser beyond the attribute list described at [Bootstrap].
+// little-endian payload length, a 1-byte message type, then the payload,
+// written with one write or sendmsg. Payloads are JSON for stage 1; the C
+// side reads binary attribute lists ([Bootstrap], [Plan]).
 //
 // # Messages
 //
-//	message          sender   receiver  what the receiver does
-//	---------------  -------  --------  -------------------------------------------------------
-//	MsgBootstrap     runtime  stage 0   joins the cgroup, joins/creates namespaces as listed
-//	                                    ([Bootstrap])
-//	MsgMapIDs        stage 0  runtime   writes the child's uid_map, gid_map; answers MsgIDsMapped
-//	MsgIDsMapped     runtime  stage 0   becomes root in the new user namespace, unshares the rest
-//	MsgStage1Pid     stage 0  runtime   records the host pid of stage 1 (4-byte LE payload);
-//	                                    stage 0 exits 0 right after sending it. With an
-//	                                    [ExecPlan] the runtime then waits as for exec after
-//	                                    MsgCommitted below
-//	MsgConfig        runtime  stage 1   decodes [InitConfig] and starts building the container
-//	MsgRuntimeHooks  stage 1  runtime   namespaces and mounts exist, pivot_root has not happened:
-//	                                    runs prestart and createRuntime hooks in the runtime's
-//	                                    namespaces, answers MsgHooksDone
-//	MsgHooksDone     runtime  stage 1   runs createContainer hooks and carries on
-//	MsgReady         stage 1  runtime   create: the container is built and the user process is
-//	                                    not running; the runtime writes the state and pid file,
-//	                                    then answers MsgCommitted.
-//	                                    exec: stage 1 is ready to apply the process settings; the
-//	                                    runtime moves it into a paused container's freezer
-//	                                    cgroup (stage 0 joined the others) and answers
-//	                                    MsgCommitted
-//	MsgCommitted     runtime  stage 1   create: the state is on disk: stage 1 becomes the start
-//	                                    waiter. If the socket closes without it, the runtime
-//	                                    failed, and stage 1 exits so that nothing is left behind.
-//	                                    exec: stage 1 applies the settings and execs; the runtime
-//	                                    waits for EOF (the socket is close-on-exec), except in a
-//	                                    paused container, where stage 1 is frozen by now
-//	MsgSeccompFd     stage 1  runtime   carries the seccomp notify fd (SCM_RIGHTS, empty payload)
-//	                 waiter             once the filter is loaded; the runtime (create when the
-//	                                    filter is loaded before the uid switch, else start or
-//	                                    exec) forwards it to linux.seccomp.listenerPath. The init
-//	                                    does not talk to the listener itself: its own syscalls
-//	                                    are already filtered, and may be ones the listener handles
-//	MsgSeccompProgram stage 1 runtime   create: linux.seccomp compiled to BPF (without a notify
-//	                                    rule), as a 4-byte LE seccomp(2) flags word and the
-//	                                    program; the runtime keeps it in the state directory,
-//	                                    and an exec plan loads it (the runtime has no
-//	                                    libseccomp). Sent before MsgReady, not answered
-//	MsgError         any stage runtime  the payload is the error text; the sender exits non-zero.
-//	                                    The runtime fails the operation with exactly this text
+//	message          sender    receiver  what the receiver does
+//	---------------  --------  --------  -------------------------------------------------------
+//	MsgBootstrap     runtime   stage 0   joins the cgroup, joins/creates namespaces as listed
+//	                                     ([Bootstrap])
+//	MsgMapIDs        stage 0   runtime   writes the child's uid_map, gid_map; answers MsgIDsMapped
+//	MsgIDsMapped     runtime   stage 0   becomes root in the new user namespace, unshares the rest
+//	MsgStage1Pid     stage 0   runtime   records the host pid of stage 1 (4-byte LE payload);
+//	                                     stage 0 exits 0 right after sending it. With a
+//	                                     [Plan] the runtime then waits as for exec after
+//	                                     MsgCommitted below
+//	MsgConfig        runtime   stage 1   decodes [InitConfig] and starts building the container
+//	MsgRuntimeHooks  stage 1   runtime   namespaces and mounts exist, pivot_root has not happened:
+//	                                     runs prestart and createRuntime hooks in the runtime's
+//	                                     namespaces, answers MsgHooksDone
+//	MsgHooksDone     runtime   stage 1   runs createContainer hooks and carries on
+//	MsgSeccompProgram stage 1  runtime   create: linux.seccomp compiled to BPF, as a 4-byte LE
+//	                                     seccomp(2) flags word and the program; the runtime
+//	                                     keeps it in the state directory for the execs to come
+//	                                     (the runtime has no libseccomp). Not answered
+//	MsgReady         finisher  runtime   create: the process's identity is applied and it is not
+//	                 (stage 1)           running; the runtime writes the state and pid file,
+//	                                     then answers MsgCommitted. Stage 1 sends it instead
+//	                                     when it keeps the start for startContainer hooks.
+//	                                     exec through stage 1: the runtime moves it into a
+//	                                     paused container's freezer cgroup (stage 0 joined the
+//	                                     others) and answers MsgCommitted
+//	MsgCommitted     runtime   finisher  create: the state is on disk: the finisher waits for
+//	                           (stage 1) start. If the socket closes without it, the runtime
+//	                                     failed, and the init exits so that nothing is left.
+//	                                     exec: stage 1 executes the finisher; the runtime
+//	                                     waits for EOF (the socket is close-on-exec), except in
+//	                                     a paused container, where stage 1 is frozen by now
+//	MsgSeccompFd     finisher  runtime   carries the seccomp notify fd (SCM_RIGHTS, empty payload)
+//	                                     once the filter is loaded; the runtime (create when the
+//	                                     filter is loaded before the uid switch, else start or
+//	                                     exec) forwards it to linux.seccomp.listenerPath. The
+//	                                     init does not talk to the listener itself: its own
+//	                                     syscalls are already filtered
+//	MsgError         any       runtime   the payload is the error text; the sender exits non-zero.
+//	                                     The runtime fails the operation with exactly this text
 //
 // # The create/start barrier
 //
 // No runtime process stays alive between create and start. Before starting
 // stage 0 the runtime binds a listening unix socket at <state dir>/start.sock
-// and hands stage 1 the listening fd ([InitConfig].StartFd). After
-// MsgCommitted the start waiter blocks in accept(2) on it. "ocirun start"
-// connects, and the connection then speaks this same framing: the waiter
-// applies the final rlimits and, when no_new_privs lets it come last, the
-// seccomp filter, may send MsgSeccompFd, and execs the user process. If any
-// of that fails it sends MsgError and exits; on success the connection
-// closes on exec, so start sees EOF. The socket file exists exactly while
-// the container is "created"; start removes it.
-//
-// When something must still happen in Go after start (startContainer
-// hooks), or the waiter's exec would be disturbed (an LSM label, a seccomp
-// filter loaded before the uid switch), stage 1 does the waiter's part
-// itself, in Go. So it does for "ocirun run" ([InitConfig].NoWaiter): start
-// follows at once, and the waiter's exec would only add latency.
+// and hands stage 1 the listening fd ([InitConfig].StartFd), which passes it
+// on to the finisher. After MsgCommitted the finisher blocks in accept(2)
+// on it. "ocirun start" connects, and the connection then speaks this same
+// framing: the finisher lowers the rlimits, loads the seccomp filter when
+// no_new_privs lets it come last, may send MsgSeccompFd, and execs the
+// process. If any of that fails it sends MsgError and exits; on success the
+// connection closes on exec, so start sees EOF. The socket file exists
+// exactly while the container is "created"; start removes it. "ocirun run"
+// goes the same way: create, then start at once.
 package initproto
 
 import (
@@ -117,37 +137,17 @@ import (
 // next to the runtime's (cmd/ocirun-init).
 const InitBinary = "ocirun-init"
 
-// ExecBinary is the file name of the binary that is stage 0 of an exec with
-// an [ExecPlan] and the start waiter (cmd/ocirun-exec): the same C as the
-// init binary's, without Go or glibc, which start slowly.
+// ExecBinary is the file name of the finisher's binary (cmd/ocirun-exec),
+// which is also stage 0 of an exec with a [Plan]: C without Go or glibc,
+// which start slowly.
 const ExecBinary = "ocirun-exec"
 
 // SeccompSupportArg is the one argument with which the init binary prints
 // [seccomp.Support] as JSON instead of acting as an init.
 const SeccompSupportArg = "seccomp-support"
 
-// SyncFdEnv names the environment variable that carries the sync socket's fd
-// number into "ocirun-init". Its presence is what makes stage 0 run.
-const SyncFdEnv = "_OCIRUN_SYNC_FD"
-
 // MsgType identifies a message on the sync socket.
 type MsgType uint8
-
-// Message types; see the package documentation for who sends each one.
-const (
-	MsgBootstrap      MsgType = 1
-	MsgMapIDs         MsgType = 2
-	MsgIDsMapped      MsgType = 3
-	MsgStage1Pid      MsgType = 4
-	MsgConfig         MsgType = 5
-	MsgRuntimeHooks   MsgType = 6
-	MsgHooksDone      MsgType = 7
-	MsgReady          MsgType = 8
-	MsgCommitted      MsgType = 9
-	MsgError          MsgType = 10
-	MsgSeccompFd      MsgType = 11
-	MsgSeccompProgram MsgType = 12
-)
 
 var msgNames = map[MsgType]string{
 	MsgBootstrap: "bootstrap", MsgMapIDs: "map-ids", MsgIDsMapped: "ids-mapped",
@@ -355,13 +355,9 @@ type InitConfig struct {
 	ConsoleFd int `json:"console_fd"`
 	// StartFd is the listening start socket (ModeInit); -1 for exec.
 	StartFd int `json:"start_fd"`
-	// WaiterFd is the sealed [ExecBinary] (ModeInit), which stage 1
-	// executes as the start waiter; -1 for exec.
-	WaiterFd int `json:"waiter_fd"`
-	// NoWaiter keeps stage 1 waiting for start itself: the runtime starts
-	// the container right after create (ocirun run), so the start waiter's
-	// exec would cost more than the memory it saves.
-	NoWaiter bool `json:"no_waiter,omitempty"`
+	// FinisherFd is the sealed [ExecBinary], which stage 1 executes as
+	// the finisher (see [Plan]).
+	FinisherFd int `json:"finisher_fd"`
 	// CgroupPaths maps each v1 controller (or "" for cgroup2) to the
 	// container's cgroup directory on the host, for "cgroup" mounts.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`

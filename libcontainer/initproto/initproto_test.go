@@ -24,7 +24,7 @@ func TestBootstrapRoundTrip(t *testing.T) {
 			TimeOffsets: "monotonic 10 0\nboottime -5 20\n",
 			BecomeRoot:  true,
 		},
-		{Join: []JoinNamespace{{Flag: unix.CLONE_NEWNS, Path: "/proc/self/fd/5"}}, ExecPlan: []byte{1, 0, 1, 0, 0, 0, 'x'}},
+		{Join: []JoinNamespace{{Flag: unix.CLONE_NEWNS, Path: "/proc/self/fd/5"}}, Plan: []byte{1, 0, 1, 0, 0, 0, 'x'}},
 		{
 			CgroupJoin: []string{"/sys/fs/cgroup/memory/a/tasks", "/sys/fs/cgroup/unified/a/cgroup.procs"},
 			CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP,
@@ -147,39 +147,12 @@ func TestSendFd(t *testing.T) {
 	}
 }
 
-func TestWaitPlanRoundTrip(t *testing.T) {
-	for i, want := range []WaitPlan{
-		{Path: "/bin/sh", Args: []string{"sh"}},
-		{Path: "/x", Args: []string{"x", "", "a b"}, Env: []string{"A=1", "B="}, SeccompBPF: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, SeccompFlags: 8,
-			Rlimits: []configs.Rlimit{{Type: 7, Soft: 1024, Hard: 4096}, {Type: 9, Soft: 1 << 30, Hard: ^uint64(0)}}},
-	} {
-		got, err := DecodeWaitPlan(want.Encode())
-		if err != nil {
-			t.Fatalf("case %d: %v", i, err)
-		}
-		if !reflect.DeepEqual(*got, want) {
-			t.Errorf("case %d: got %+v, want %+v", i, *got, want)
-		}
-	}
-	if _, err := DecodeWaitPlan([]byte{9, 0, 0, 0, 0, 0}); err == nil {
-		t.Error("unknown attribute accepted")
-	}
-}
-
-func TestExecPlanRoundTrip(t *testing.T) {
-	personality := uint32(8)
-	for i, want := range []ExecPlan{
+func TestPlanRoundTrip(t *testing.T) {
+	for i, want := range []Plan{
 		{Args: []string{"true"}, Cwd: "/", Umask: 0o022},
-		{
-			Args: []string{"sh", "-c", "echo $A"}, Env: []string{"A=1", "PATH=/bin"}, Cwd: "/tmp",
-			UID: 1000, GID: 1001, Umask: 0o077, Groups: []uint32{5, 6},
-			Caps:       &ExecCaps{LastCap: 40, Bounding: 1<<21 | 1, Effective: 1, Permitted: 1, Inheritable: 0, Ambient: 1 << 40},
-			NoNewPrivs: true, Personality: &personality,
-			Rlimits:    []configs.Rlimit{{Type: 7, Soft: 100, Hard: 200}},
-			SeccompBPF: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, SeccompFlags: 2, PreserveFds: 3,
-		},
+		examplePlan(),
 	} {
-		got, err := DecodeExecPlan(want.Encode())
+		got, err := DecodePlan(want.Encode())
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
@@ -188,9 +161,24 @@ func TestExecPlanRoundTrip(t *testing.T) {
 		}
 	}
 	for _, p := range [][]byte{{99, 0, 0, 0, 0, 0}, {4, 0, 3, 0, 0, 0, 1, 2, 3}} {
-		if _, err := DecodeExecPlan(p); err == nil {
-			t.Errorf("DecodeExecPlan(%v) succeeded", p)
+		if _, err := DecodePlan(p); err == nil {
+			t.Errorf("DecodePlan(%v) succeeded", p)
 		}
+	}
+}
+
+// examplePlan sets every field to a value that differs from its neighbours.
+func examplePlan() Plan {
+	personality, io := uint32(8), uint32(2<<13|5)
+	return Plan{
+		Args: []string{"sh", "-c", "echo $A", ""}, Env: []string{"A=1", "PATH=/bin"}, Cwd: "/tmp",
+		UID: 1000, GID: 1001, Umask: 0o077, Groups: []uint32{5, 6},
+		Caps:       &PlanCaps{Bounding: 1<<21 | 1, Effective: 1 << 2, Permitted: 1 << 3, Inheritable: 1 << 4, Ambient: 1 << 40},
+		NoNewPrivs: true, Personality: &personality,
+		Rlimits:    []configs.Rlimit{{Type: 7, Soft: 100, Hard: 200}, {Type: 9, Soft: 1 << 40, Hard: ^uint64(0)}},
+		SeccompBPF: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, SeccompFlags: 2, PreserveFds: 3,
+		Scheduler:  &configs.Scheduler{Policy: 6, Flags: 9, Nice: -3, Priority: 11, Runtime: 1e6, Deadline: 2e6, Period: 3e6},
+		IOPriority: &io, Apparmor: "prof", Selinux: "system_u:system_r:container_t:s0",
 	}
 }
 

@@ -1,6 +1,6 @@
 // Stage 0 of the container init. The messages and the bootstrap attribute
-// layout are defined and documented in package initproto (initproto.go and
-// bootstrap.go); the numbers below must match those.
+// layout are defined and documented in package initproto; their numbers
+// come from initproto.h, which is generated from it.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "nsenter.h"
+#ifdef OCIRUN_EXEC_BINARY
+#include "finish.h"
+#endif
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -26,20 +29,20 @@
 #endif
 
 enum {
-	MSG_BOOTSTRAP = 1,
-	MSG_MAP_IDS = 2,
-	MSG_IDS_MAPPED = 3,
-	MSG_STAGE1_PID = 4,
-	MSG_ERROR = 10,
+	MSG_BOOTSTRAP = OCIRUN_MSG_BOOTSTRAP,
+	MSG_MAP_IDS = OCIRUN_MSG_MAP_IDS,
+	MSG_IDS_MAPPED = OCIRUN_MSG_IDS_MAPPED,
+	MSG_STAGE1_PID = OCIRUN_MSG_STAGE1_PID,
+	MSG_ERROR = OCIRUN_MSG_ERROR,
 };
 
 enum {
-	ATTR_CLONE_FLAGS = 1,
-	ATTR_JOIN = 2,
-	ATTR_TIME_OFFSETS = 3,
-	ATTR_BECOME_ROOT = 4,
-	ATTR_EXEC_PLAN = 5,
-	ATTR_CGROUP_JOIN = 6,
+	ATTR_CLONE_FLAGS = OCIRUN_ATTR_CLONE_FLAGS,
+	ATTR_JOIN = OCIRUN_ATTR_JOIN,
+	ATTR_TIME_OFFSETS = OCIRUN_ATTR_TIME_OFFSETS,
+	ATTR_BECOME_ROOT = OCIRUN_ATTR_BECOME_ROOT,
+	ATTR_EXEC_PLAN = OCIRUN_ATTR_PLAN,
+	ATTR_CGROUP_JOIN = OCIRUN_ATTR_CGROUP_JOIN,
 };
 
 #define MAX_JOIN 16
@@ -203,9 +206,13 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 			b->become_root = n == 1 && v[0] == 1;
 			break;
 		case ATTR_EXEC_PLAN:
+#ifdef OCIRUN_EXEC_BINARY
 			b->exec_plan = v;
 			b->exec_plan_len = n;
 			break;
+#else
+			ocirun_bail("nsenter: a plan to finish is for ocirun-exec, not the init binary");
+#endif
 		default:
 			ocirun_bail("nsenter: unknown bootstrap attribute %u", type);
 		}
@@ -298,7 +305,7 @@ static void create_namespaces(struct bootstrap *b)
 
 void ocirun_nsenter(void)
 {
-	const char *env = getenv("_OCIRUN_SYNC_FD");
+	const char *env = getenv(OCIRUN_SYNC_FD_ENV);
 	if (env == NULL)
 		return;
 	char *end;
@@ -314,16 +321,16 @@ void ocirun_nsenter(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	// The runtime started us through /proc/self/fd/N, which would be our
-	// name in ps; and the waiter, if any, inherits it.
+	// name in ps.
 	(void)prctl(PR_SET_NAME, "ocirun-init", 0, 0, 0);
 
-	// The Go runtime of stage 1 raises its soft open-file limit; the start
-	// waiter puts back the one the container's process would inherit.
+	// The Go runtime of stage 1 raises its soft open-file limit; before the
+	// finisher's exec, stage 1 puts back the one the process would inherit.
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)nofile.rlim_cur);
-		setenv("_OCIRUN_NOFILE", buf, 1);
+		setenv(OCIRUN_NOFILE_ENV, buf, 1);
 	}
 
 	uint32_t len;
@@ -343,9 +350,11 @@ void ocirun_nsenter(void)
 	if (pid == 0) {
 		if (b.exec_plan == NULL)
 			return; // stage 1: the Go runtime starts now
+#ifdef OCIRUN_EXEC_BINARY
 		// An exec that needs no Go: it is in the cgroups and in every
-		// namespace, so the plan (exec.c) runs at once.
-		ocirun_run_exec_plan(b.exec_plan, b.exec_plan_len);
+		// namespace, so the finisher runs at once.
+		ocirun_finish(b.exec_plan, b.exec_plan_len, sync_fd, -1);
+#endif
 	}
 	uint8_t p[4] = {pid & 0xff, (pid >> 8) & 0xff, (pid >> 16) & 0xff, (pid >> 24) & 0xff};
 	send_msg(MSG_STAGE1_PID, p, sizeof(p));

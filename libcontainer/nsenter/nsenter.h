@@ -1,10 +1,12 @@
-// Shared by the C parts of the init: stage 0 (nsenter.c), the exec plan it
-// may run (exec.c) and the start waiter (waiter.c). The protocol and the
-// payload layouts are package initproto's.
+// Shared by the C of the init: stage 0 (nsenter.c) and the finisher
+// (cmd/ocirun-exec). The protocol and the payload layouts are package
+// initproto's; initproto.h holds its numbers.
 #ifndef OCIRUN_NSENTER_H
 #define OCIRUN_NSENTER_H
 
 #include <stdint.h>
+
+#include "initproto.h"
 
 static inline uint32_t ocirun_u32(const uint8_t *p)
 {
@@ -41,8 +43,8 @@ static inline int ocirun_next_attr(const uint8_t *p, uint32_t len, uint32_t *off
 // which shows it to the user as the final error line, and exits.
 void __attribute__((noreturn, format(printf, 1, 2))) ocirun_bail(const char *fmt, ...);
 
-// ocirun_run_exec_plan applies an initproto.ExecPlan to this process and
-// execs its program; it only returns through ocirun_bail.
-void __attribute__((noreturn)) ocirun_run_exec_plan(const uint8_t *plan, uint32_t len);
+// ocirun_nsenter is stage 0: it returns at once unless $_OCIRUN_SYNC_FD is
+// set, and in stage 1 (the forked child) when there is no plan to finish.
+void ocirun_nsenter(void);
 
 #endif

@@ -11,8 +11,8 @@ import (
 )
 
 // BPF exports the compiled program together with the seccomp(2) flags that
-// loading it needs, for code that loads it without libseccomp: the start
-// waiter and the exec plan, which have no Go runtime. A program longer than
+// loading it needs, for code that loads it without libseccomp: the
+// finisher (ocirun-exec), which has no Go runtime. A program longer than
 // the kernel accepts is an error here, where it still names the config.
 //
 // The result is kept: generating it is most of what a filter costs, and a
