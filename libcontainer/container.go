@@ -120,11 +120,11 @@ func (c *Container) readJSON(file, what string, v any) error {
 // Config returns the container's config.
 func (c *Container) Config() (*configs.Config, error) { return c.config() }
 
-// execView is the part of the stored config that an exec through the exec
-// plan needs. encoding/json analyses every type it meets on first use, and
-// the whole config's types take about 1 ms, an eighth of an exec; these few
-// are decoded alone (the decoder skips the rest of the file). An exec that
-// needs stage 1 loads the whole config as well.
+// execView is the part of the stored config that an exec with a plan
+// needs. encoding/json analyses every type it meets on first use, which for
+// the whole config's types is a noticeable part of an exec (bench/README.md);
+// these few are decoded alone (the decoder skips the rest of the file). An
+// exec that needs stage 1 loads the whole config as well.
 type execView struct {
 	Namespaces  []configs.Namespace  `json:"namespaces,omitempty"`
 	Personality *configs.Personality `json:"personality,omitempty"`

@@ -36,11 +36,11 @@ func execPlan(cfg *execView, p *configs.Process, preserveFds int, paused bool,
 }
 
 // seccompProgram returns the container's seccomp filter as BPF and its
-// seccomp(2) flags, as stage 1 compiled it during create (libseccomp needs
-// some 25 ms for an engine's default profile, more than all the rest of an
-// exec, and the runtime has no libseccomp). ok is false when the container
-// has no stored program (created by an older ocirun):
-// the exec then goes through stage 1, which compiles the filter itself.
+// seccomp(2) flags, as stage 1 compiled it during create (libseccomp takes
+// longer for an engine's default profile than all the rest of an exec, and
+// the runtime has no libseccomp). ok is false when the container has no
+// stored program (created by an older ocirun): the exec then goes through
+// stage 1, which compiles the filter itself.
 func (c *Container) seccompProgram() (prog []byte, flags uint32, ok bool) {
 	b, err := smallfile.Read(filepath.Join(c.dir, seccompFile))
 	if err != nil || !validSeccompProgram(b) {

@@ -154,7 +154,7 @@ type Manager interface {
 	// Stage 0 of the init does this before it forks. On v1 it is much
 	// cheaper than writing a pid to cgroup.procs from outside: the kernel
 	// takes its global threadgroup lock, whose first use after an idle
-	// period waits for an RCU grace period (5-20 ms), for every
+	// period waits for an RCU grace period, for every
 	// cgroup.procs write and for every write of another task's id, but not
 	// when a thread moves itself.
 	SelfJoinFiles() []string

@@ -15,7 +15,7 @@ import (
 // in, which changes nothing but the state of the kernel's cgroup-migration
 // lock. Every write to a cgroup.procs file takes cgroup_threadgroup_rwsem
 // for writing; when no migration happened in the last RCU grace period,
-// taking it waits for a full grace period (4-20 ms on small hosts). A
+// taking it waits for a full grace period (see bench/README.md). A
 // runtime about to move a container's init therefore calls this first, in
 // the background: the wait then overlaps with loading the config and
 // starting the init, and the real move, a few milliseconds later, finds the

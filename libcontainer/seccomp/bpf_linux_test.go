@@ -39,7 +39,7 @@ func TestBPFFlags(t *testing.T) {
 	}
 }
 
-// The exported program, loaded with the raw syscall as the start waiter
+// The exported program, loaded with the raw syscall as the finisher
 // does, behaves like the libseccomp-loaded one.
 func TestBPFLoadsWithoutLibseccomp(t *testing.T) {
 	cmd := runChild(t, "bpf")

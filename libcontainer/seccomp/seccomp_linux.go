@@ -430,8 +430,10 @@ func Probe() Support {
 func (f *Filter) UsesNotify() bool { return f.notify }
 
 // Load installs the filter on every thread of the calling process (TSYNC).
-// Call it as the last step before execve: the filter restricts the runtime's
-// own remaining syscalls too. no_new_privs is not set by the filter, so the
+// The runtime itself never calls it: a container's processes get their
+// filter from the finisher (ocirun-exec), which loads [Filter.BPF] right
+// before execve. Load is for this package's tests, which check what a
+// compiled filter does. no_new_privs is not set by the filter, so the
 // caller must either have set it or still hold CAP_SYS_ADMIN.
 //
 // It returns the user-notification fd (close-on-exec) when a rule uses
