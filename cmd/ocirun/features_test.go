@@ -7,6 +7,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
+	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/capabilities"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 	"github.com/ocirun/ocirun/specconv"
@@ -17,7 +18,7 @@ import (
 func TestFeaturesAreHonest(t *testing.T) {
 	// What ocirun-init reports; this test links libseccomp itself.
 	sc := seccomp.Probe()
-	b, err := json.Marshal(runtimeFeatures(&sc))
+	b, err := json.Marshal(runtimeFeatures(libcontainer.SeccompFeaturesOf(&sc), sc.Version))
 	if err != nil {
 		t.Fatal(err)
 	}

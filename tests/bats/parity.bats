@@ -18,11 +18,12 @@ teardown() {
 
 # The probe reports the shell's own credentials and limits (/proc/$$, not a
 # child's, whose capabilities an exec recomputes), its umask and cwd, the
-# personality (uname -m) and whether the seccomp filter bites (mkdir fails
+# personality (uname -m), nice and scheduling policy, I/O priority, and whether the seccomp filter bites (mkdir fails
 # with the rule's errno, not the EACCES a uid 1000 would get).
 PROBE='grep -E "^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp|Seccomp_filters):" /proc/$$/status
 grep -E "^Max (open files|core file size|processes)" /proc/$$/limits
 echo umask $(umask); echo cwd $(pwd); echo arch $(uname -m)
+echo nice,policy $(cut -d" " -f19,41 /proc/$$/stat); echo io $(ionice -p $$)
 mkdir /parity-probe 2>&1 | sed "s/.*: //"'
 
 # settings NNP: one process configuration that touches every step.
@@ -41,6 +42,8 @@ settings() {
 			{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},
 			{"type": "RLIMIT_CORE", "soft": 1024, "hard": 4096},
 			{"type": "RLIMIT_NPROC", "soft": 5000, "hard": 6000}]
+		| .process.scheduler = {"policy": "SCHED_BATCH", "nice": 7}
+		| .process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6}
 		| .linux.personality = {"domain": "LINUX32"}
 		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
 			"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}]}'
@@ -109,7 +112,7 @@ expect_probe() {
 	grep -qE "$1" <<<"$2" || fail "no /$1/ in: $2"
 }
 
-@test "parity: identity, capabilities, rlimits, umask, cwd, personality, seccomp with no_new_privs" {
+@test "parity: identity, capabilities, rlimits, umask, cwd, personality, scheduling, seccomp with no_new_privs" {
 	settings true
 	through_every_path
 	expect_probe $'^Uid:\t1000\t1000\t1000\t1000$' "$PROBED"
@@ -123,6 +126,8 @@ expect_probe() {
 	expect_probe '^umask 0027$' "$PROBED"
 	expect_probe '^cwd /tmp$' "$PROBED"
 	expect_probe '^arch i[3-6]86$' "$PROBED"
+	expect_probe '^nice,policy 7 3$' "$PROBED"
+	expect_probe '^io best-effort: prio 6$' "$PROBED"
 	expect_probe '^Not supported|^Operation not supported' "$PROBED"
 }
 
