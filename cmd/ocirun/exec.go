@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,13 +8,11 @@ import (
 	"strings"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/configs"
-	"github.com/ocirun/ocirun/libcontainer/smallfile"
 	"github.com/ocirun/ocirun/specconv"
 )
 
@@ -137,15 +134,12 @@ func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error
 	}
 	opts := specconv.Options{LastCap: lastCap, Grantable: grantable, Warn: logWarn}
 	if path := c.String("process"); path != "" {
-		b, err := smallfile.Read(path)
+		// A malformed file is named with its line and column.
+		p, err := specconv.LoadProcess(path)
 		if err != nil {
-			return nil, fmt.Errorf("read --process file: %w", err)
+			return nil, err
 		}
-		var p specs.Process
-		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("parse --process file %s: %w", path, err)
-		}
-		proc, err := specconv.ToProcess(&p, opts)
+		proc, err := specconv.ToProcess(p, opts)
 		if err != nil {
 			return nil, fmt.Errorf("--process file %s: %w", path, err)
 		}
