@@ -258,7 +258,7 @@ func (c *Container) Delete(force bool) error {
 		}
 	default:
 		if !force {
-			return fmt.Errorf("cannot delete container %q that is %s: stop it first or use --force", c.ID(), st)
+			return fmt.Errorf("cannot delete container %q that is %s: %w", c.ID(), st, ErrNotStopped)
 		}
 		if err := c.killAndWait(); err != nil {
 			return err

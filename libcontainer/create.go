@@ -95,7 +95,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		}
 		defer consoleConn.Close()
 	} else if o.ConsoleSocket != "" {
-		return nil, errors.New("--console-socket is only valid when process.terminal is true")
+		return nil, ErrConsoleWithoutTerminal
 	}
 
 	preserved := make([]*os.File, o.PreserveFds)
@@ -265,7 +265,7 @@ func openConsoleConn(path string, conn *os.File) (*os.File, error) {
 		return conn, nil
 	}
 	if path == "" {
-		return nil, errors.New("process.terminal is true but no --console-socket was given")
+		return nil, ErrNoConsoleSocket
 	}
 	uc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {

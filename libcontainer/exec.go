@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -44,7 +43,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	case st == Stopped:
 		return 0, fmt.Errorf("cannot exec in container %q: %w", c.ID(), ErrNotRunning)
 	case st == Paused && !o.IgnorePaused:
-		return 0, fmt.Errorf("cannot exec in container %q: it is paused (use --ignore-paused)", c.ID())
+		return 0, fmt.Errorf("cannot exec in container %q: %w", c.ID(), ErrPaused)
 	}
 	view, err := c.execConfig()
 	if err != nil {
@@ -66,7 +65,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		consoleFd = fds.Extra(len(extra))
 		extra = append(extra, conn)
 	} else if o.ConsoleSocket != "" {
-		return 0, errors.New("--console-socket is only valid with a terminal (process.terminal or --tty)")
+		return 0, ErrConsoleWithoutTerminal
 	}
 
 	// Join the init's namespaces, whether the container created them or

@@ -1,7 +1,34 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ocirun/ocirun/libcontainer"
+)
 
 var (
 	errNegativePreserve = errors.New("--preserve-fds must not be negative")
 )
+
+// flagHints names, for library errors that a flag changes, that flag: the
+// library knows nothing of the command line.
+var flagHints = []struct {
+	err  error
+	hint string
+}{
+	{libcontainer.ErrPaused, "use --ignore-paused"},
+	{libcontainer.ErrNotStopped, "or use --force"},
+	{libcontainer.ErrConsoleWithoutTerminal, "--console-socket was given; exec's --tty gives the process a terminal"},
+	{libcontainer.ErrNoConsoleSocket, "use --console-socket"},
+}
+
+// withFlagHint appends the flag hint that fits err, if any.
+func withFlagHint(err error) error {
+	for _, h := range flagHints {
+		if errors.Is(err, h.err) {
+			return fmt.Errorf("%w (%s)", err, h.hint)
+		}
+	}
+	return err
+}

@@ -45,7 +45,7 @@ func main() {
 		if errors.As(err, &ec) {
 			os.Exit(int(ec))
 		}
-		logError(err)
+		logError(withFlagHint(err))
 		os.Exit(1)
 	}
 }

@@ -5,11 +5,12 @@
 // the syscall with ERRNO (default ENOMEDIUM, an errno no real mkdir returns,
 // so a test sees that the agent answered).
 //
-//	seccompagent [--errno N] SOCKET STATEFILE
+//	seccompagent [--errno N] [--conns N] SOCKET STATEFILE
 //
-// The socket exists once the agent is ready. It handles one connection and
-// runs until no process uses the container's filter any more or it is
-// killed.
+// The socket exists once the agent is ready. It handles --conns connections
+// (default 1; each one a process whose filter was loaded: a container's
+// init, an exec'd process), STATEFILE holding the last state, and runs
+// until no process uses any of the filters any more or it is killed.
 package main
 
 import (
@@ -45,8 +46,9 @@ type seccompNotifResp struct {
 
 func main() {
 	errno := flag.Int("errno", int(unix.ENOMEDIUM), "errno every notified syscall fails with")
+	conns := flag.Int("conns", 1, "connections to accept")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--errno N] SOCKET STATEFILE\n", os.Args[0])
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--errno N] [--conns N] SOCKET STATEFILE\n", os.Args[0])
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -54,34 +56,43 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), flag.Arg(1), *errno); err != nil {
+	if err := run(flag.Arg(0), flag.Arg(1), *errno, *conns); err != nil {
 		fmt.Fprintln(os.Stderr, "seccompagent:", err)
 		os.Exit(1)
 	}
 }
 
-func run(sock, stateFile string, errno int) error {
+func run(sock, stateFile string, errno, conns int) error {
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	conn, err := l.AcceptUnix()
-	if err != nil {
-		return err
+	served := make(chan error, conns)
+	for range conns {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			return err
+		}
+		state, fds, err := receive(conn)
+		conn.Close()
+		if err != nil {
+			return err
+		}
+		if len(fds) != 1 {
+			return fmt.Errorf("got %d fds with the state, want 1", len(fds))
+		}
+		if err := os.WriteFile(stateFile, state, 0o644); err != nil {
+			return err
+		}
+		go func() { served <- serve(fds[0], errno) }()
 	}
-	state, fds, err := receive(conn)
-	conn.Close()
-	if err != nil {
-		return err
+	for range conns {
+		if err := <-served; err != nil {
+			return err
+		}
 	}
-	if len(fds) != 1 {
-		return fmt.Errorf("got %d fds with the state, want 1", len(fds))
-	}
-	if err := os.WriteFile(stateFile, state, 0o644); err != nil {
-		return err
-	}
-	return serve(fds[0], errno)
+	return nil
 }
 
 // receive reads the whole state (the runtime closes the connection after
