@@ -261,3 +261,34 @@ func TestOptionsCapability(t *testing.T) {
 		})
 	}
 }
+
+// exec --cap grants to bounding, effective and permitted only, leaves the
+// caller's sets alone, and drops what the runtime cannot grant.
+func TestGrantCapabilities(t *testing.T) {
+	var warnings []string
+	o := collectWarnings(&warnings)
+	o.LastCap = 40
+	o.Grantable = bitmask(hostBounding)
+	orig := &configs.Capabilities{Bounding: []int{0}, Effective: []int{0}, Permitted: []int{0}, Inheritable: []int{0}, Ambient: []int{0}}
+	got, err := o.GrantCapabilities(orig, []string{"cap_kill", "CAP_SYS_RESOURCE"}, "--cap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &configs.Capabilities{Bounding: []int{0, unix.CAP_KILL}, Effective: []int{0, unix.CAP_KILL},
+		Permitted: []int{0, unix.CAP_KILL}, Inheritable: []int{0}, Ambient: []int{0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if len(orig.Bounding) != 1 {
+		t.Errorf("the caller's sets changed: %+v", orig)
+	}
+	if len(warnings) != 1 {
+		t.Errorf("warnings %q; want one for CAP_SYS_RESOURCE", warnings)
+	}
+	if got, err := o.GrantCapabilities(nil, []string{"CAP_KILL"}, "--cap"); err != nil || !reflect.DeepEqual(got.Permitted, []int{unix.CAP_KILL}) {
+		t.Errorf("from nil: %+v, %v", got, err)
+	}
+	if _, err := o.GrantCapabilities(nil, []string{"CAP_NOPE"}, "--cap"); err == nil || !strings.Contains(err.Error(), "--cap") {
+		t.Errorf("unknown capability: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -170,6 +171,31 @@ func (o *Options) Capability(path, name string) (n int, ok bool, err error) {
 		return n, false, nil
 	}
 	return n, true, nil
+}
+
+// GrantCapabilities returns a copy of c with the named capabilities added
+// to the bounding, effective and permitted sets, as exec's --cap does; never
+// to the inheritable or ambient sets, which would let them survive into
+// programs the process execs (CVE-2022-29162). Names are matched without
+// regard to case; path names their source in errors and warnings.
+func (o *Options) GrantCapabilities(c *configs.Capabilities, names []string, path string) (*configs.Capabilities, error) {
+	nc := configs.Capabilities{}
+	if c != nil {
+		nc = *c
+	}
+	for _, name := range names {
+		n, ok, err := o.Capability(path, strings.ToUpper(name))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		nc.Bounding = append(slices.Clone(nc.Bounding), n)
+		nc.Effective = append(slices.Clone(nc.Effective), n)
+		nc.Permitted = append(slices.Clone(nc.Permitted), n)
+	}
+	return &nc, nil
 }
 
 func convertCapabilities(c *specs.LinuxCapabilities, path string, opts *Options) (*configs.Capabilities, error) {

@@ -180,26 +180,9 @@ func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(gid))
 	}
 	if caps := c.StringSlice("cap"); len(caps) > 0 {
-		// Added to bounding, effective and permitted only: never to the
-		// inheritable or ambient sets, which would let them survive into
-		// programs the process execs (CVE-2022-29162).
-		nc := configs.Capabilities{}
-		if p.Capabilities != nil {
-			nc = *p.Capabilities
+		if p.Capabilities, err = opts.GrantCapabilities(p.Capabilities, caps, "--cap"); err != nil {
+			return nil, err
 		}
-		for _, name := range caps {
-			n, ok, err := opts.Capability("--cap", strings.ToUpper(name))
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-			nc.Bounding = append(append([]int{}, nc.Bounding...), n)
-			nc.Effective = append(append([]int{}, nc.Effective...), n)
-			nc.Permitted = append(append([]int{}, nc.Permitted...), n)
-		}
-		p.Capabilities = &nc
 	}
 	if c.Bool("no-new-privs") {
 		p.NoNewPrivileges = true
