@@ -259,3 +259,11 @@ run_container() {
 	[ "$st" = 3 ] || fail "run exited $st, wanted the container's 3: $(cat "$BATS_TEST_TMPDIR/run.out")"
 	grep -qx usr1 "$BUNDLE/rootfs/tmp/sig" || fail "init did not get USR1: $(cat "$BUNDLE/rootfs/tmp/sig")"
 }
+
+@test "exec --process: a malformed file is named with its line and column" {
+	run_container ct1
+	printf '{\n  "args": ["true"],\n  "cwd": 5\n}\n' >"$BATS_TEST_TMPDIR/process.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/process.json" ct1
+	expect_failure
+	expect_output_contains 'process\.json: line 3, column [0-9]+'
+}

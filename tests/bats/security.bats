@@ -580,6 +580,37 @@ RLIMITS=(
 	jq -e '.state.pid == .pid' <<<"$st" >/dev/null || fail "state.pid: $st"
 }
 
+@test "seccomp: SCMP_ACT_NOTIFY reaches the listener from an exec'd process too" {
+	! runtime_is_runc_before 1.2 || skip "runc before 1.2 does not support it"
+	local sock=$BATS_TEST_TMPDIR/agent.sock statefile=$BATS_TEST_TMPDIR/agent.state
+	# One connection for the container's init, one for the exec'd process.
+	"$SECCOMP_AGENT" --conns 2 "$sock" "$statefile" 3>&- &
+	AGENT_PID=$!
+	local i
+	for i in $(seq 50); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$sock" ] || fail "the agent did not start"
+	update_config '.linux.seccomp = {
+		"defaultAction": "SCMP_ACT_ALLOW",
+		"listenerPath": "'"$sock"'",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]
+	}'
+	ocirun run -d ct1
+	expect_status 0
+	local init
+	init=$(state_field ct1 pid)
+	ocirun exec ct1 sh -c 'mkdir /tmp/notified; echo "rc=$?"'
+	expect_status 0
+	expect_output_contains 'No medium found'
+	grep -qx 'rc=1' <<<"$stdout" || fail "mkdir did not fail: $output"
+	[ ! -e "$BUNDLE/rootfs/tmp/notified" ] || fail "mkdir ran though the agent refused it"
+	# The last state is the exec'd process's.
+	jq -e --argjson init "$init" '.pid > 0 and .pid != $init and .state.id == "ct1"' "$statefile" >/dev/null ||
+		fail "state of the exec'd process: $(cat "$statefile")"
+}
+
 @test "seccomp: SCMP_ACT_NOTIFY without a listenerPath is rejected" {
 	set_cmd true
 	update_config '.linux.seccomp = {
