@@ -3,13 +3,9 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -65,47 +61,20 @@ var listCommand = &cli.Command{
 	},
 }
 
-// listStates reads the state of every container. Each costs a dozen small
-// reads (state.json, /proc, the freezer, the owner), so with many
-// containers they are read by as many workers as the Go runtime has
-// processors; the order stays that of ids.
+// listStates reads the state of every container, in the order of ids.
 func listStates(s *libcontainer.Store, ids []string) ([]containerState, error) {
 	found := make([]*containerState, len(ids))
 	uids := make([]string, len(ids))
-	errs := make([]error, len(ids))
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= len(ids) {
-				return
-			}
-			ctr, err := s.Peek(ids[i])
-			if errors.Is(err, libcontainer.ErrNotExist) {
-				continue // being created or deleted right now
-			}
-			if err != nil {
-				errs[i] = err
-				continue
-			}
-			st := stateOf(ctr)
-			found[i], uids[i] = &st, ownerUID(filepath.Join(s.Root, ids[i]))
-		}
+	err := s.PeekEach(ids, func(i int, ctr *libcontainer.Container) {
+		st := stateOf(ctr)
+		found[i], uids[i] = &st, ownerUID(filepath.Join(s.Root, ids[i]))
+	})
+	if err != nil {
+		return nil, err
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(ids)/16+1)
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); work() }()
-	}
-	work()
-	wg.Wait()
 	states := []containerState{}
 	owners := map[string]string{} // one /etc/passwd lookup per uid
 	for i := range ids {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
 		if found[i] != nil {
 			found[i].Owner = ownerName(uids[i], owners)
 			states = append(states, *found[i])
