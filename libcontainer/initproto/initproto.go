@@ -34,7 +34,11 @@
 // Every message on the sync socket (a SOCK_STREAM socketpair) is a 4-byte
 // little-endian payload length, a 1-byte message type, then the payload.
 // Payloads are JSON in stage 1; stage 0 speaks binary so the C side needs no
-// parser beyond the attribute list described at [Bootstrap].
+// parser beyond the attribute list described at [Bootstrap]. Each message is
+// written with one write(2) or sendmsg(2), and never by two processes at
+// once: stage 0 and its child share the socket, and the child writes nothing
+// until stage 0 has sent MsgStage1Pid (it waits for EOF on a pipe that stage
+// 0 closes after sending).
 //
 // # Messages
 //
@@ -280,7 +284,7 @@ func (c *Conn) Recv() (MsgType, []byte, error) {
 	}
 	n := binary.LittleEndian.Uint32(hdr[:4])
 	if n > maxPayload {
-		return 0, nil, fmt.Errorf("sync message %s: payload of %d bytes is too large", MsgType(hdr[4]), n)
+		return 0, nil, fmt.Errorf("sync protocol: %s with a payload of %d bytes (at most %d)", MsgType(hdr[4]), n, maxPayload)
 	}
 	payload := make([]byte, n)
 	if _, err := io.ReadFull(c.f, payload); err != nil {

@@ -12,11 +12,30 @@ setup() {
 }
 
 teardown() {
+	stop_hogs
 	teardown_containers
 	if [ -n "${RECV_PID:-}" ]; then
 		kill "$RECV_PID" 2>/dev/null || true
 		wait "$RECV_PID" 2>/dev/null || true
 	fi
+}
+
+# stop_hogs ends the busy loops a test started as CPU load.
+stop_hogs() {
+	local p
+	for p in ${HOG_PIDS[@]+"${HOG_PIDS[@]}"}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	HOG_PIDS=()
+}
+
+# wait_jobs_except PID...: wait for every background job but these.
+wait_jobs_except() {
+	local j
+	for j in $(jobs -p); do
+		[[ " $* " == *" $j "* ]] || wait "$j" || true
+	done
 }
 
 # run_container ID: start the default bundle detached; the init creates
@@ -258,4 +277,46 @@ run_container() {
 	wait "$runner" || st=$?
 	[ "$st" = 3 ] || fail "run exited $st, wanted the container's 3: $(cat "$BATS_TEST_TMPDIR/run.out")"
 	grep -qx usr1 "$BUNDLE/rootfs/tmp/sig" || fail "init did not get USR1: $(cat "$BUNDLE/rootfs/tmp/sig")"
+}
+
+# The error of a missing program, as the runtime's last line ends.
+MISSING_ERR='exec: "/nosuch": stat /nosuch: no such file or directory'
+
+@test "exec of a missing program: its error arrives whole when stage 0 is slow to report the pid" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	run_container ct1
+	# Every write(2) of the runtime and its init stages returns 20 ms late:
+	# if stage 0 wrote a message in parts, or its child could write while
+	# stage 0 was still reporting the pid, the child's error would land in
+	# the middle of stage 0's message.
+	local i out
+	for i in 1 2 3 4 5; do
+		out=$(timeout 60 strace -f -qq -o /dev/null -e trace=write -e inject=write:delay_exit=20000 \
+			"$OCIRUN" --root "$ROOT" exec ct1 /nosuch 2>&1 </dev/null) && fail "exec of /nosuch succeeded"
+		[[ $(tail -n 1 <<<"$out") == *"$MISSING_ERR" ]] || fail "attempt $i: $out"
+	done
+}
+
+@test "parallel execs of a missing program under CPU load all report its error" {
+	run_container ct1
+	# Busy loops, so that stage 0 and its child are preempted at random
+	# points; teardown ends them if the test fails.
+	local i r out bad=0
+	HOG_PIDS=()
+	for i in 1 2; do
+		nice -n 5 sh -c 'while :; do :; done' &
+		HOG_PIDS+=($!)
+	done
+	for r in $(seq 10); do
+		for i in $(seq 20); do
+			"$OCIRUN" --root "$ROOT" exec ct1 /nosuch >"$BATS_TEST_TMPDIR/par.$i" 2>&1 </dev/null &
+		done
+		wait_jobs_except "${HOG_PIDS[@]}"
+		for i in $(seq 20); do
+			out=$(tail -n 1 "$BATS_TEST_TMPDIR/par.$i")
+			[[ $out == *"$MISSING_ERR" ]] || { echo "round $r, exec $i: $out"; bad=$((bad + 1)); }
+		done
+	done
+	stop_hogs
+	[ "$bad" -eq 0 ] || fail "$bad of 200 execs reported something else"
 }
