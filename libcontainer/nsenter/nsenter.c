@@ -40,6 +40,7 @@ enum {
 	ATTR_BECOME_ROOT = 4,
 	ATTR_EXEC_PLAN = 5,
 	ATTR_CGROUP_JOIN = 6,
+	ATTR_ROOT = 7,
 };
 
 #define MAX_JOIN 16
@@ -163,6 +164,8 @@ struct bootstrap {
 	int become_root;
 	const uint8_t *exec_plan; // points into the bootstrap payload
 	uint32_t exec_plan_len;
+	const char *root;
+	int root_fd;
 };
 
 // parse_bootstrap decodes the attribute list; strings are copied so that
@@ -220,6 +223,13 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 			b->exec_plan = v;
 			b->exec_plan_len = n;
 			break;
+		case ATTR_ROOT:
+			if (n == 0)
+				ocirun_bail("nsenter: bad root attribute");
+			b->root = strndup((const char *)v, n);
+			if (b->root == NULL)
+				ocirun_bail("nsenter: out of memory");
+			break;
 		default:
 			ocirun_bail("nsenter: unknown bootstrap attribute %u", type);
 		}
@@ -260,6 +270,11 @@ static void join_namespaces(struct bootstrap *b)
 		if (b->join[i].fd < 0)
 			ocirun_bail("open %s namespace %s: %s", ns_name(b->join[i].flag), b->join[i].path, strerror(errno));
 	}
+	if (b->root != NULL) {
+		b->root_fd = open(b->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (b->root_fd < 0)
+			ocirun_bail("open the container's root %s: %s", b->root, strerror(errno));
+	}
 	// The user namespace goes first: joining it grants the capabilities
 	// that joining the namespaces it owns requires.
 	for (int pass = 0; pass < 2; pass++) {
@@ -275,6 +290,13 @@ static void join_namespaces(struct bootstrap *b)
 					ocirun_bail("become root in user namespace %s: %s", j->path, strerror(errno));
 			}
 		}
+	}
+	// setns put us at the mount namespace's root, which is not the
+	// container's when its runtime ran in a chroot (see initproto.Bootstrap).
+	if (b->root != NULL) {
+		if (fchdir(b->root_fd) < 0 || chroot(".") < 0)
+			ocirun_bail("enter the container's root %s: %s", b->root, strerror(errno));
+		close(b->root_fd);
 	}
 }
 

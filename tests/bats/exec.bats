@@ -320,3 +320,57 @@ MISSING_ERR='exec: "/nosuch": stat /nosuch: no such file or directory'
 	stop_hogs
 	[ "$bad" -eq 0 ] || fail "$bad of 200 execs reported something else"
 }
+
+@test "exec from a runtime in a chroot: the process runs in the container's root" {
+	# The runtime runs chrooted in a tmpfs (a mount point, as pivot_root
+	# requires of the root) that holds the host's /usr, /proc, /sys and /dev
+	# and, at their own paths, the repository and this test's directory.
+	# The container's mount namespace is then a copy of one whose root is
+	# the host's /, not the chroot.
+	local jail=$BATS_TEST_TMPDIR/jail
+	mkdir -p "$BUNDLE/rootfs/probe" "$jail"
+	echo container >"$BUNDLE/rootfs/probe/where"
+	[ ! -e /probe ] || skip "the host has a /probe, which this test needs to be absent"
+	cat >"$BATS_TEST_TMPDIR/in-chroot.sh" <<-'SCRIPT'
+		set -eu
+		jail=$1 dir=$2 repo=$3
+		mount -t tmpfs -o mode=0755 jail "$jail"
+		for d in usr proc sys dev tmp "${dir#/}" "${repo#/}"; do mkdir -p "$jail/$d"; done
+		for l in bin sbin lib lib64; do [ ! -L /$l ] || ln -s "$(readlink /$l)" "$jail/$l"; done
+		mount --rbind /usr "$jail/usr"
+		mount -t proc proc "$jail/proc"
+		mount --rbind /sys "$jail/sys"
+		mount --rbind /dev "$jail/dev"
+		mount --bind "$repo" "$jail$repo"
+		mount --bind "$dir" "$jail$dir"
+		shift 3
+		exec chroot "$jail" "$@"
+	SCRIPT
+	in_chroot() {
+		timeout -k 5 "$OCIRUN_TIMEOUT" unshare -m --propagation private \
+			bash "$BATS_TEST_TMPDIR/in-chroot.sh" "$jail" "$BATS_TEST_TMPDIR" "$REPO" \
+			"$OCIRUN" --root "$ROOT" "$@" </dev/null
+	}
+	in_chroot create --bundle "$BUNDLE" ct1 || fail "create from the chroot failed"
+	in_chroot start ct1 || fail "start from the chroot failed"
+	local out
+	# /probe exists only in the container: run outside it, the process
+	# could neither read nor write there.
+	out=$(in_chroot exec ct1 sh -c 'cat /probe/where && echo exec >/probe/out' 2>&1) ||
+		fail "exec from the chroot failed: $out"
+	[ "$out" = container ] || fail "exec'd process read $out"
+	[ "$(cat "$BUNDLE/rootfs/probe/out")" = exec ] || fail "exec'd process did not write into the container's root"
+	out=$(in_chroot exec --cwd /probe ct1 sh -c 'pwd; ls' 2>&1) || fail "exec --cwd from the chroot failed: $out"
+	[ "$out" = $'/probe\nout\nwhere' ] || fail "exec --cwd /probe: $out"
+	# An I/O priority takes the exec through stage 1 in Go.
+	cat >"$BATS_TEST_TMPDIR/process.json" <<-'JSON'
+		{"args": ["sh", "-c", "cat /probe/where && echo stage1 >/probe/out1"], "cwd": "/",
+		 "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 0, "gid": 0},
+		 "ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 4}}
+	JSON
+	out=$(in_chroot exec --process "$BATS_TEST_TMPDIR/process.json" ct1 2>&1) ||
+		fail "exec through stage 1 from the chroot failed: $out"
+	[ "$out" = container ] || fail "exec'd process (stage 1) read $out"
+	[ "$(cat "$BUNDLE/rootfs/probe/out1")" = stage1 ] || fail "exec'd process (stage 1) did not write into the container's root"
+	in_chroot delete --force ct1 || fail "delete from the chroot failed"
+}
