@@ -73,10 +73,7 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if cfg.RootPropagation != 0 {
-		prop = cfg.RootPropagation
-	}
+	prop := firstRootPropagation(cfg.RootPropagation)
 	if err := s.k.Mount("", "/", "", prop, ""); err != nil {
 		return fmt.Errorf("set the propagation of / to %s: %w", flagNames(prop), err)
 	}
@@ -128,6 +125,22 @@ func withMountLabel(m *configs.Mount, label string) *configs.Mount {
 		c.Data += "," + opt
 	}
 	return &c
+}
+
+// firstRootPropagation is the propagation "/" gets before anything is
+// mounted: linux.rootfsPropagation, or slave so that nothing the container
+// mounts reaches the host. An unbindable mount cannot be the source of a
+// bind, and the rootfs is bound on itself next; so for (r)unbindable "/"
+// is made private (what unbindable implies for propagation) and becomes
+// unbindable at the end of Finish, inside the container.
+func firstRootPropagation(want uintptr) uintptr {
+	switch {
+	case want == 0:
+		return unix.MS_SLAVE | unix.MS_REC
+	case want&unix.MS_UNBINDABLE != 0:
+		return want&unix.MS_REC | unix.MS_PRIVATE
+	}
+	return want
 }
 
 func canonicalRootfs(p string) (string, error) {

@@ -190,6 +190,23 @@ func TestPrepareSharedRootPropagation(t *testing.T) {
 	})
 }
 
+// An unbindable "/" would make the rootfs's self-bind fail (EINVAL): it
+// stays private until Finish.
+func TestPrepareUnbindableRootPropagation(t *testing.T) {
+	for prop, first := range map[uintptr]string{
+		unix.MS_UNBINDABLE:               `mount "" / "" MS_PRIVATE ""`,
+		unix.MS_UNBINDABLE | unix.MS_REC: `mount "" / "" MS_REC|MS_PRIVATE ""`,
+	} {
+		w := newWorld(t)
+		cfg := w.config()
+		cfg.RootPropagation = prop
+		if err := w.s.prepare(cfg, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		checkCalls(t, w.k.calls[:2], []string{first, selfBind})
+	}
+}
+
 func TestPrepareHostileDestinations(t *testing.T) {
 	w := newWorld(t)
 	w.mkdir("canary")
