@@ -229,17 +229,26 @@ func (s *setup) finish(cfg *configs.Config, noPivot bool) error {
 // pivotRoot makes rootfs the root with pivot_root(".", "."), which stacks
 // the old root on the new one and needs no directory for it, then detaches
 // the old root.
+//
+// pivot_root swaps the caller's root mount. When the runtime runs in a
+// chroot, that is the chroot's mount, and the namespace's root (the host's
+// /) would stay above the container's root, in reach of a process that may
+// chroot (chroot into a subdirectory, then ".." from outside it). So the
+// pivot happens from the namespace's root, wherever the runtime runs.
 func (s *setup) pivotRoot(rootfs string) error {
-	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open /: %w", err)
-	}
-	defer unix.Close(oldRoot)
 	newRoot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open the rootfs %s: %w", rootfs, err)
 	}
 	defer unix.Close(newRoot)
+	if err := s.k.EnterNamespaceRoot(rootfs); err != nil {
+		return fmt.Errorf("enter the mount namespace's root: %w", err)
+	}
+	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /: %w", err)
+	}
+	defer unix.Close(oldRoot)
 	if err := s.k.Fchdir(newRoot); err != nil {
 		return fmt.Errorf("chdir to the rootfs %s: %w", rootfs, err)
 	}

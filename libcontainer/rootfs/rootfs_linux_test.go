@@ -553,6 +553,7 @@ func TestFinishPivot(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkCalls(t, w.k.calls, []string{
+				`enter the namespace root below $T/rootfs`,
 				`fchdir $T/rootfs`,
 				`pivot_root . .`,
 				`fchdir /`,
@@ -600,7 +601,7 @@ func TestFinishMaskedFileNeedsTheNullDevice(t *testing.T) {
 	if err := w.s.finish(cfg, false); err != nil {
 		t.Fatal(err)
 	}
-	checkCalls(t, w.k.calls[6:], []string{
+	checkCalls(t, w.k.calls[7:], []string{
 		`mount $T/rootfs/dev/null $T/rootfs/proc/kcore bind MS_BIND ""`,
 		`mount tmpfs $T/rootfs/sys/firmware tmpfs MS_RDONLY ""`,
 	})

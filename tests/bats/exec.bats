@@ -323,7 +323,7 @@ MISSING_ERR='exec: "/nosuch": stat /nosuch: no such file or directory'
 	[ "$bad" -eq 0 ] || fail "$bad of 150 execs reported something else"
 }
 
-@test "exec from a runtime in a chroot: the process runs in the container's root" {
+@test "a runtime in a chroot: exec'd processes run in the container's root, and nothing climbs out" {
 	# The runtime runs chrooted in a tmpfs (a mount point, as pivot_root
 	# requires of the root) that holds the host's /usr, /proc, /sys and /dev
 	# and, at their own paths, the repository and this test's directory.
@@ -333,6 +333,24 @@ MISSING_ERR='exec: "/nosuch": stat /nosuch: no such file or directory'
 	mkdir -p "$BUNDLE/rootfs/probe" "$jail"
 	echo container >"$BUNDLE/rootfs/probe/where"
 	[ ! -e /probe ] || skip "the host has a /probe, which this test needs to be absent"
+	command -v gcc >/dev/null || skip "gcc is not installed"
+	cat >"$BATS_TEST_TMPDIR/climb.c" <<-'C'
+		#include <stdio.h>
+		#include <unistd.h>
+		#include <sys/stat.h>
+		int main(void)
+		{
+			mkdir("/climb-sub", 0700);
+			if (chroot("/climb-sub") < 0) { perror("chroot /climb-sub"); return 1; }
+			for (int i = 0; i < 256; i++)
+				if (chdir("..") < 0) { perror("chdir .."); return 1; }
+			if (chroot(".") < 0) { perror("chroot ."); return 1; }
+			puts(access("/probe/where", F_OK) == 0 ? "contained" : "escaped");
+			return 0;
+		}
+	C
+	gcc -static -o "$BUNDLE/rootfs/climb" "$BATS_TEST_TMPDIR/climb.c"
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_SYS_CHROOT"] | .value |= unique)'
 	cat >"$BATS_TEST_TMPDIR/in-chroot.sh" <<-'SCRIPT'
 		set -eu
 		jail=$1 dir=$2 repo=$3
@@ -374,5 +392,10 @@ MISSING_ERR='exec: "/nosuch": stat /nosuch: no such file or directory'
 		fail "exec through stage 1 from the chroot failed: $out"
 	[ "$out" = container ] || fail "exec'd process (stage 1) read $out"
 	[ "$(cat "$BUNDLE/rootfs/probe/out1")" = stage1 ] || fail "exec'd process (stage 1) did not write into the container's root"
+	# The classic chroot escape (chroot into a subdirectory, climb ".."
+	# from the old root, chroot there) must end at the container's root:
+	# the host's / is not in the container's mount namespace.
+	out=$(in_chroot exec ct1 /climb 2>&1) || fail "exec /climb from the chroot failed: $out"
+	[ "$out" = "contained" ] || fail "a process that may chroot climbed out of the container: $out"
 	in_chroot delete --force ct1 || fail "delete from the chroot failed"
 }
