@@ -128,9 +128,14 @@ test-bats: $(if $(OCIRUN),,build) recvtty
 
 # Real engines drive the runtime: podman + conmon, containerd (ctr, CRI) and
 # go-runc. RUNTIME=runc runs the same scenarios against runc.
+# ENGINES_FILTER is a regex ('podman/|cri/'): it reaches run.sh as one
+# argument, quoted for the shell.
 ENGINES_FILTER ?=
 test-engines: $(if $(RUNTIME),,build)
-	tests/engines/run.sh $(ENGINES_FILTER)
+	tests/engines/run.sh $(call shell-quote,$(ENGINES_FILTER))
+
+# shell-quote: $(1) as one single-quoted shell word.
+shell-quote = '$(subst ','\'',$(1))'
 
 # The OCI validation suite; CONFORMANCE_TESTS names single programs.
 conformance: $(if $(RUNTIME),,build)

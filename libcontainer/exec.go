@@ -84,8 +84,18 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		extra = append(extra, f)
 		nss = append(nss, configs.Namespace{Type: ns.Type, Path: "/proc/self/fd/" + strconv.Itoa(childFd)})
 	}
+	// Its root directory too: joining the mount namespace alone leads to
+	// the namespace's root, which is the container's only if the runtime
+	// that created it ran at its own namespace's root (not in a chroot).
+	root, err := smallfile.Open("/proc/"+strconv.Itoa(c.state.InitPid)+"/root", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return 0, fmt.Errorf("exec in container %q: %w", c.ID(), err)
+	}
+	defer root.Close()
+	extra = append(extra, root)
+	rootPath := "/proc/self/fd/" + strconv.Itoa(3+o.PreserveFds+len(extra))
 	// Only if the init is still the same process do the files name its
-	// namespaces.
+	// namespaces and root.
 	if !c.initAlive() {
 		return 0, fmt.Errorf("cannot exec in container %q: %w", c.ID(), ErrNotRunning)
 	}
@@ -96,6 +106,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	if view.namespace(configs.NEWUSER) {
 		b.BecomeRoot = true
 	}
+	b.Root = rootPath
 	if b.CgroupJoin, err = c.selfJoinFiles(st == Paused); err != nil {
 		return 0, err
 	}

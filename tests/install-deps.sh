@@ -21,11 +21,12 @@ declare -A probe=(
 	[runc]='command -v runc'
 	[util-linux]='command -v unshare'
 	[bsdutils]='command -v script'
+	[strace]='command -v strace'
 )
 # pkgconf first: the libseccomp-dev probe needs pkg-config.
 case ${1:-all} in
 build) order=(pkgconf gcc musl-tools libc6-dev libseccomp-dev busybox-static util-linux) ;;
-all) order=(pkgconf gcc musl-tools libc6-dev bats jq busybox-static libseccomp-dev runc util-linux bsdutils) ;;
+all) order=(pkgconf gcc musl-tools libc6-dev bats jq busybox-static libseccomp-dev runc util-linux bsdutils strace) ;;
 *)
 	echo "usage: $0 [build]" >&2
 	exit 2

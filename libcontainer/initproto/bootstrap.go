@@ -23,6 +23,9 @@ import (
 //	                  user namespace (set when 0 is mapped)
 //	AttrPlan          an encoded [Plan]: stage 0's child finishes the process in C
 //	                  at once, without stage 1 (exec only)
+//	AttrRoot          path of the container init's root directory (exec only;
+//	                  /proc/self/fd/N of the runtime's open /proc/<init>/root):
+//	                  stage 0 chroots there once it has joined the namespaces
 //
 // Stage 0 joins the cgroups first, while it is still single-threaded and in
 // the runtime's namespaces with the runtime's credentials: every process it
@@ -32,6 +35,12 @@ import (
 // holds the capabilities the other joins need), then the rest, then creates
 // the new namespaces: a new user namespace first, asking the runtime to map
 // it (MsgMapIDs), then all others in one unshare(2).
+//
+// Joining a mount namespace puts the caller at that namespace's root mount,
+// which is the container's root only when the runtime that created it ran
+// at its own namespace's root: from a chroot, pivot_root moved the chroot's
+// mount, not the namespace's root. So exec enters the init's root directory
+// itself (AttrRoot), whatever the runtime's root was.
 type Bootstrap struct {
 	CgroupJoin  []string
 	CloneFlags  uint32
@@ -40,6 +49,9 @@ type Bootstrap struct {
 	BecomeRoot  bool
 	// Plan, when set, is run by stage 0's child (see [Plan]).
 	Plan []byte
+	// Root, when set, is the directory stage 0 chroots to after joining
+	// the namespaces.
+	Root string
 }
 
 // JoinNamespace is a namespace to enter by path.
@@ -66,6 +78,9 @@ func (b *Bootstrap) Encode() []byte {
 	}
 	if len(b.Plan) > 0 {
 		out = appendAttr(out, AttrPlan, b.Plan)
+	}
+	if b.Root != "" {
+		out = appendAttr(out, AttrRoot, []byte(b.Root))
 	}
 	return out
 }
@@ -97,6 +112,11 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 			b.BecomeRoot = len(v) == 1 && v[0] == 1
 		case AttrPlan:
 			b.Plan = append([]byte(nil), v...)
+		case AttrRoot:
+			if len(v) == 0 {
+				return fmt.Errorf("root: empty path")
+			}
+			b.Root = string(v)
 		default:
 			return fmt.Errorf("unknown attribute %d", t)
 		}

@@ -61,6 +61,9 @@
 // little-endian payload length, a 1-byte message type, then the payload,
 // written with one write or sendmsg. Payloads are JSON for stage 1; the C
 // side reads binary attribute lists ([Bootstrap], [Plan]).
+// No two processes ever write at once: stage 0 and its child share the
+// socket, and the child writes nothing until stage 0 has sent MsgStage1Pid
+// (it waits for EOF on a pipe that stage 0 closes after sending).
 //
 // # Messages
 //
@@ -280,7 +283,7 @@ func (c *Conn) Recv() (MsgType, []byte, error) {
 	}
 	n := binary.LittleEndian.Uint32(hdr[:4])
 	if n > maxPayload {
-		return 0, nil, fmt.Errorf("sync message %s: payload of %d bytes is too large", MsgType(hdr[4]), n)
+		return 0, nil, fmt.Errorf("sync protocol: %s with a payload of %d bytes (at most %d)", MsgType(hdr[4]), n, maxPayload)
 	}
 	payload := make([]byte, n)
 	if _, err := io.ReadFull(c.f, payload); err != nil {

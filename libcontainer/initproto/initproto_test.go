@@ -24,7 +24,7 @@ func TestBootstrapRoundTrip(t *testing.T) {
 			TimeOffsets: "monotonic 10 0\nboottime -5 20\n",
 			BecomeRoot:  true,
 		},
-		{Join: []JoinNamespace{{Flag: unix.CLONE_NEWNS, Path: "/proc/self/fd/5"}}, Plan: []byte{1, 0, 1, 0, 0, 0, 'x'}},
+		{Join: []JoinNamespace{{Flag: unix.CLONE_NEWNS, Path: "/proc/self/fd/5"}}, Plan: []byte{1, 0, 1, 0, 0, 0, 'x'}, Root: "/proc/self/fd/6"},
 		{
 			CgroupJoin: []string{"/sys/fs/cgroup/memory/a/tasks", "/sys/fs/cgroup/unified/a/cgroup.procs"},
 			CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP,

@@ -33,6 +33,7 @@ const (
 	AttrBecomeRoot  uint16 = 4
 	AttrPlan        uint16 = 5
 	AttrCgroupJoin  uint16 = 6
+	AttrRoot        uint16 = 7
 )
 
 // Attribute types of [Plan].
@@ -100,6 +101,7 @@ var wireNames = []struct {
 
 	{"ATTR_CLONE_FLAGS", AttrCloneFlags}, {"ATTR_JOIN", AttrJoin}, {"ATTR_TIME_OFFSETS", AttrTimeOffsets},
 	{"ATTR_BECOME_ROOT", AttrBecomeRoot}, {"ATTR_PLAN", AttrPlan}, {"ATTR_CGROUP_JOIN", AttrCgroupJoin},
+	{"ATTR_ROOT", AttrRoot},
 
 	{"ATTR_PLAN_ARG", AttrPlanArg}, {"ATTR_PLAN_ENV", AttrPlanEnv}, {"ATTR_PLAN_CWD", AttrPlanCwd},
 	{"ATTR_PLAN_USER", AttrPlanUser}, {"ATTR_PLAN_GROUP", AttrPlanGroup}, {"ATTR_PLAN_CAPS", AttrPlanCaps},

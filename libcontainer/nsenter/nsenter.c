@@ -43,6 +43,7 @@ enum {
 	ATTR_BECOME_ROOT = OCIRUN_ATTR_BECOME_ROOT,
 	ATTR_EXEC_PLAN = OCIRUN_ATTR_PLAN,
 	ATTR_CGROUP_JOIN = OCIRUN_ATTR_CGROUP_JOIN,
+	ATTR_ROOT = OCIRUN_ATTR_ROOT,
 };
 
 #define MAX_JOIN 16
@@ -82,10 +83,24 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+// MAX_SEND bounds what this C sends: an error text or a pid.
+#define MAX_SEND 1024
+
+// send_msg writes the whole message, header and payload, in one write(2),
+// so nothing another process writes on the socket can land inside it.
 static void send_msg(uint8_t type, const void *payload, uint32_t len)
 {
-	uint8_t hdr[5] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff, type};
-	if (write_all(sync_fd, hdr, sizeof(hdr)) < 0 || (len > 0 && write_all(sync_fd, payload, len) < 0))
+	uint8_t msg[5 + MAX_SEND];
+	if (len > MAX_SEND)
+		len = MAX_SEND; // only an error text can be this long; its end is cut
+	msg[0] = len & 0xff;
+	msg[1] = (len >> 8) & 0xff;
+	msg[2] = (len >> 16) & 0xff;
+	msg[3] = (len >> 24) & 0xff;
+	msg[4] = type;
+	if (len > 0)
+		memcpy(msg + 5, payload, len);
+	if (write_all(sync_fd, msg, 5 + len) < 0)
 		_exit(1); // the runtime is gone; nobody is left to tell
 }
 
@@ -93,7 +108,7 @@ static void send_msg(uint8_t type, const void *payload, uint32_t len)
 // as the final error line, and ends the process.
 void ocirun_bail(const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[MAX_SEND];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -152,6 +167,8 @@ struct bootstrap {
 	int become_root;
 	const uint8_t *exec_plan; // points into the bootstrap payload
 	uint32_t exec_plan_len;
+	const char *root;
+	int root_fd;
 };
 
 // parse_bootstrap decodes the attribute list; strings are copied so that
@@ -213,6 +230,13 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 #else
 			ocirun_bail("nsenter: a plan to finish is for ocirun-exec, not the init binary");
 #endif
+		case ATTR_ROOT:
+			if (n == 0)
+				ocirun_bail("nsenter: bad root attribute");
+			b->root = strndup((const char *)v, n);
+			if (b->root == NULL)
+				ocirun_bail("nsenter: out of memory");
+			break;
 		default:
 			ocirun_bail("nsenter: unknown bootstrap attribute %u", type);
 		}
@@ -253,6 +277,11 @@ static void join_namespaces(struct bootstrap *b)
 		if (b->join[i].fd < 0)
 			ocirun_bail("open %s namespace %s: %s", ns_name(b->join[i].flag), b->join[i].path, strerror(errno));
 	}
+	if (b->root != NULL) {
+		b->root_fd = open(b->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (b->root_fd < 0)
+			ocirun_bail("open the container's root %s: %s", b->root, strerror(errno));
+	}
 	// The user namespace goes first: joining it grants the capabilities
 	// that joining the namespaces it owns requires.
 	for (int pass = 0; pass < 2; pass++) {
@@ -268,6 +297,13 @@ static void join_namespaces(struct bootstrap *b)
 					ocirun_bail("become root in user namespace %s: %s", j->path, strerror(errno));
 			}
 		}
+	}
+	// setns put us at the mount namespace's root, which is not the
+	// container's when its runtime ran in a chroot (see initproto.Bootstrap).
+	if (b->root != NULL) {
+		if (fchdir(b->root_fd) < 0 || chroot(".") < 0)
+			ocirun_bail("enter the container's root %s: %s", b->root, strerror(errno));
+		close(b->root_fd);
 	}
 }
 
@@ -344,10 +380,22 @@ void ocirun_nsenter(void)
 	// New PID and time namespaces, and a joined PID namespace, apply only
 	// to children. The runtime is a child subreaper, so the child is
 	// reparented to it as soon as this process exits.
+	// The child shares the sync socket and may fail at once (an exec plan
+	// whose program is missing); it writes nothing until MsgStage1Pid is
+	// out, which it learns from EOF on this pipe, so the runtime always
+	// reads the pid first and whole.
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		ocirun_bail("nsenter: pipe: %s", strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
 		ocirun_bail("fork into the container's namespaces: %s", strerror(errno));
 	if (pid == 0) {
+		close(gate[1]);
+		char c;
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(gate[0]);
 		if (b.exec_plan == NULL)
 			return; // stage 1: the Go runtime starts now
 #ifdef OCIRUN_EXEC_BINARY
@@ -358,5 +406,6 @@ void ocirun_nsenter(void)
 	}
 	uint8_t p[4] = {pid & 0xff, (pid >> 8) & 0xff, (pid >> 16) & 0xff, (pid >> 24) & 0xff};
 	send_msg(MSG_STAGE1_PID, p, sizeof(p));
+	close(gate[1]);
 	_exit(0);
 }

@@ -4,7 +4,8 @@
 // before it drops any privilege:
 //
 //	Prepare(cfg, opts)   before the createRuntime / createContainer hooks
-//	  1. "/" becomes a recursive slave (or cfg.RootPropagation): from here on
+//	  1. "/" becomes a recursive slave (or cfg.RootPropagation, but private
+//	     for an unbindable one, which step 2 could not bind): from here on
 //	     no mount made for the container propagates back to the host, while
 //	     the host's later mounts may still reach the container.
 //	     If the mount holding the rootfs is still shared (a shared root
@@ -19,7 +20,9 @@
 //	  [the runtime runs createRuntime hooks, the init createContainer hooks:
 //	   they see the finished tree at its host path]
 //	Finish(cfg, noPivot)  after the hooks
-//	  1. pivot_root into the rootfs and detach the old root (made rslave
+//	  1. pivot_root into the rootfs, from the mount namespace's root even
+//	     when the runtime runs in a chroot (else the host's / would stay
+//	     above the container's root), and detach the old root (made rslave
 //	     first, so the detach does not propagate); with noPivot, the host's
 //	     mounts outside the rootfs are detached, the rootfs is moved onto "/"
 //	     and chroot'ed into.

@@ -112,6 +112,10 @@ func (f *fakeKernel) Chdir(path string) error { return f.record("chdir " + f.sho
 
 func (f *fakeKernel) Fchdir(fd int) error { return f.record("fchdir " + f.showAt(fd, "")) }
 
+func (f *fakeKernel) EnterNamespaceRoot(below string) error {
+	return f.record("enter the namespace root below " + f.show(below))
+}
+
 func (f *fakeKernel) Mknodat(dirfd int, name string, mode uint32, dev uint64) error {
 	return f.record(fmt.Sprintf("mknod %s %#o %d:%d", f.showAt(dirfd, name), mode, unix.Major(dev), unix.Minor(dev)))
 }

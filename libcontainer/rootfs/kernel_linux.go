@@ -22,6 +22,10 @@ type kernel interface {
 	Chroot(path string) error
 	Chdir(path string) error
 	Fchdir(fd int) error
+	// EnterNamespaceRoot makes the mount namespace's root this process's
+	// root and working directory, below being a directory under the
+	// current root; a no-op unless the process is in a chroot.
+	EnterNamespaceRoot(below string) error
 	Mknodat(dirfd int, name string, mode uint32, dev uint64) error
 	Fchownat(dirfd int, name string, uid, gid, flags int) error
 	MountSetattr(dirfd int, path string, flags uint, attr *unix.MountAttr) error
@@ -50,6 +54,41 @@ func (realKernel) Chroot(path string) error { return unix.Chroot(path) }
 func (realKernel) Chdir(path string) error { return unix.Chdir(path) }
 
 func (realKernel) Fchdir(fd int) error { return unix.Fchdir(fd) }
+
+// EnterNamespaceRoot chroots to below while the working directory stays at
+// the old root, which is then outside the process's root: ".." climbs from
+// there, across mounts, until it leads nowhere, which is the top of the
+// mount tree.
+func (realKernel) EnterNamespaceRoot(below string) error {
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	if err := unix.Chroot(below); err != nil {
+		return fmt.Errorf("chroot %s: %w", below, err)
+	}
+	for depth := 0; ; depth++ {
+		var here, up unix.Stat_t
+		if err := unix.Stat(".", &here); err != nil {
+			return fmt.Errorf("stat .: %w", err)
+		}
+		if err := unix.Stat("..", &up); err != nil {
+			return fmt.Errorf("stat ..: %w", err)
+		}
+		if here.Dev == up.Dev && here.Ino == up.Ino {
+			break
+		}
+		if depth == 4096 {
+			return fmt.Errorf("no top found after %d levels of ..", depth)
+		}
+		if err := unix.Chdir(".."); err != nil {
+			return fmt.Errorf("chdir ..: %w", err)
+		}
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot to the top: %w", err)
+	}
+	return nil
+}
 
 func (realKernel) Mknodat(dirfd int, name string, mode uint32, dev uint64) error {
 	return unix.Mknodat(dirfd, name, mode, int(dev))

@@ -73,10 +73,7 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if cfg.RootPropagation != 0 {
-		prop = cfg.RootPropagation
-	}
+	prop := firstRootPropagation(cfg.RootPropagation)
 	if err := s.k.Mount("", "/", "", prop, ""); err != nil {
 		return fmt.Errorf("set the propagation of / to %s: %w", flagNames(prop), err)
 	}
@@ -128,6 +125,22 @@ func withMountLabel(m *configs.Mount, label string) *configs.Mount {
 		c.Data += "," + opt
 	}
 	return &c
+}
+
+// firstRootPropagation is the propagation "/" gets before anything is
+// mounted: linux.rootfsPropagation, or slave so that nothing the container
+// mounts reaches the host. An unbindable mount cannot be the source of a
+// bind, and the rootfs is bound on itself next; so for (r)unbindable "/"
+// is made private (what unbindable implies for propagation) and becomes
+// unbindable at the end of Finish, inside the container.
+func firstRootPropagation(want uintptr) uintptr {
+	switch {
+	case want == 0:
+		return unix.MS_SLAVE | unix.MS_REC
+	case want&unix.MS_UNBINDABLE != 0:
+		return want&unix.MS_REC | unix.MS_PRIVATE
+	}
+	return want
 }
 
 func canonicalRootfs(p string) (string, error) {
@@ -216,17 +229,26 @@ func (s *setup) finish(cfg *configs.Config, noPivot bool) error {
 // pivotRoot makes rootfs the root with pivot_root(".", "."), which stacks
 // the old root on the new one and needs no directory for it, then detaches
 // the old root.
+//
+// pivot_root swaps the caller's root mount. When the runtime runs in a
+// chroot, that is the chroot's mount, and the namespace's root (the host's
+// /) would stay above the container's root, in reach of a process that may
+// chroot (chroot into a subdirectory, then ".." from outside it). So the
+// pivot happens from the namespace's root, wherever the runtime runs.
 func (s *setup) pivotRoot(rootfs string) error {
-	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open /: %w", err)
-	}
-	defer unix.Close(oldRoot)
 	newRoot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open the rootfs %s: %w", rootfs, err)
 	}
 	defer unix.Close(newRoot)
+	if err := s.k.EnterNamespaceRoot(rootfs); err != nil {
+		return fmt.Errorf("enter the mount namespace's root: %w", err)
+	}
+	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /: %w", err)
+	}
+	defer unix.Close(oldRoot)
 	if err := s.k.Fchdir(newRoot); err != nil {
 		return fmt.Errorf("chdir to the rootfs %s: %w", rootfs, err)
 	}

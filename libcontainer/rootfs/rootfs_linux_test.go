@@ -190,6 +190,23 @@ func TestPrepareSharedRootPropagation(t *testing.T) {
 	})
 }
 
+// An unbindable "/" would make the rootfs's self-bind fail (EINVAL): it
+// stays private until Finish.
+func TestPrepareUnbindableRootPropagation(t *testing.T) {
+	for prop, first := range map[uintptr]string{
+		unix.MS_UNBINDABLE:               `mount "" / "" MS_PRIVATE ""`,
+		unix.MS_UNBINDABLE | unix.MS_REC: `mount "" / "" MS_REC|MS_PRIVATE ""`,
+	} {
+		w := newWorld(t)
+		cfg := w.config()
+		cfg.RootPropagation = prop
+		if err := w.s.prepare(cfg, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		checkCalls(t, w.k.calls[:2], []string{first, selfBind})
+	}
+}
+
 func TestPrepareHostileDestinations(t *testing.T) {
 	w := newWorld(t)
 	w.mkdir("canary")
@@ -536,6 +553,7 @@ func TestFinishPivot(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkCalls(t, w.k.calls, []string{
+				`enter the namespace root below $T/rootfs`,
 				`fchdir $T/rootfs`,
 				`pivot_root . .`,
 				`fchdir /`,
@@ -583,7 +601,7 @@ func TestFinishMaskedFileNeedsTheNullDevice(t *testing.T) {
 	if err := w.s.finish(cfg, false); err != nil {
 		t.Fatal(err)
 	}
-	checkCalls(t, w.k.calls[6:], []string{
+	checkCalls(t, w.k.calls[7:], []string{
 		`mount $T/rootfs/dev/null $T/rootfs/proc/kcore bind MS_BIND ""`,
 		`mount tmpfs $T/rootfs/sys/firmware tmpfs MS_RDONLY ""`,
 	})

@@ -12,11 +12,30 @@ setup() {
 }
 
 teardown() {
+	stop_hogs
 	teardown_containers
 	if [ -n "${RECV_PID:-}" ]; then
 		kill "$RECV_PID" 2>/dev/null || true
 		wait "$RECV_PID" 2>/dev/null || true
 	fi
+}
+
+# stop_hogs ends the busy loops a test started as CPU load.
+stop_hogs() {
+	local p
+	for p in ${HOG_PIDS[@]+"${HOG_PIDS[@]}"}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	HOG_PIDS=()
+}
+
+# wait_jobs_except PID...: wait for every background job but these.
+wait_jobs_except() {
+	local j
+	for j in $(jobs -p); do
+		[[ " $* " == *" $j "* ]] || wait "$j" || true
+	done
 }
 
 # run_container ID: start the default bundle detached; the init creates
@@ -266,4 +285,125 @@ run_container() {
 	ocirun exec --process "$BATS_TEST_TMPDIR/process.json" ct1
 	expect_failure
 	expect_output_contains 'process\.json: line 3, column [0-9]+'
+}
+
+# The error of a missing program, as the runtime's last line ends.
+MISSING_ERR='exec: "/nosuch": stat /nosuch: no such file or directory'
+
+@test "exec of a missing program: its error arrives whole when stage 0 is slow to report the pid" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	run_container ct1
+	# Every write(2) of the runtime and its init stages returns 20 ms late:
+	# if stage 0 wrote a message in parts, or its child could write while
+	# stage 0 was still reporting the pid, the child's error would land in
+	# the middle of stage 0's message.
+	local i out
+	for i in 1 2 3 4 5; do
+		out=$(timeout 60 strace -f -qq -o /dev/null -e trace=write -e inject=write:delay_exit=20000 \
+			"$OCIRUN" --root "$ROOT" exec ct1 /nosuch 2>&1 </dev/null) && fail "exec of /nosuch succeeded"
+		[[ $(tail -n 1 <<<"$out") == *"$MISSING_ERR" ]] || fail "attempt $i: $out"
+	done
+}
+
+@test "parallel execs of a missing program under CPU load all report its error" {
+	run_container ct1
+	# Everything on one CPU, with a busy loop there too: stage 0, its child
+	# and the runtime then preempt each other at random points. Before
+	# stage 0 sent its pid in one write and held its child back, about one
+	# exec in 300 reported a garbled message here (one in 1400 without the
+	# busy loop). teardown ends the loop if the test fails.
+	local cpu i r out bad=0
+	cpu=$(taskset -pc $$ | sed 's/.*: //; s/[-,].*//')
+	HOG_PIDS=()
+	taskset -c "$cpu" sh -c 'while :; do :; done' &
+	HOG_PIDS+=($!)
+	for r in $(seq 10); do
+		for i in $(seq 15); do
+			taskset -c "$cpu" "$OCIRUN" --root "$ROOT" exec ct1 /nosuch >"$BATS_TEST_TMPDIR/par.$i" 2>&1 </dev/null &
+		done
+		wait_jobs_except "${HOG_PIDS[@]}"
+		for i in $(seq 15); do
+			out=$(tail -n 1 "$BATS_TEST_TMPDIR/par.$i")
+			[[ $out == *"$MISSING_ERR" ]] || { echo "round $r, exec $i: $out"; bad=$((bad + 1)); }
+		done
+	done
+	stop_hogs
+	[ "$bad" -eq 0 ] || fail "$bad of 150 execs reported something else"
+}
+
+@test "a runtime in a chroot: exec'd processes run in the container's root, and nothing climbs out" {
+	# The runtime runs chrooted in a tmpfs (a mount point, as pivot_root
+	# requires of the root) that holds the host's /usr, /proc, /sys and /dev
+	# and, at their own paths, the repository and this test's directory.
+	# The container's mount namespace is then a copy of one whose root is
+	# the host's /, not the chroot.
+	local jail=$BATS_TEST_TMPDIR/jail
+	mkdir -p "$BUNDLE/rootfs/probe" "$jail"
+	echo container >"$BUNDLE/rootfs/probe/where"
+	[ ! -e /probe ] || skip "the host has a /probe, which this test needs to be absent"
+	command -v gcc >/dev/null || skip "gcc is not installed"
+	cat >"$BATS_TEST_TMPDIR/climb.c" <<-'C'
+		#include <stdio.h>
+		#include <unistd.h>
+		#include <sys/stat.h>
+		int main(void)
+		{
+			mkdir("/climb-sub", 0700);
+			if (chroot("/climb-sub") < 0) { perror("chroot /climb-sub"); return 1; }
+			for (int i = 0; i < 256; i++)
+				if (chdir("..") < 0) { perror("chdir .."); return 1; }
+			if (chroot(".") < 0) { perror("chroot ."); return 1; }
+			puts(access("/probe/where", F_OK) == 0 ? "contained" : "escaped");
+			return 0;
+		}
+	C
+	gcc -static -o "$BUNDLE/rootfs/climb" "$BATS_TEST_TMPDIR/climb.c"
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_SYS_CHROOT"] | .value |= unique)'
+	cat >"$BATS_TEST_TMPDIR/in-chroot.sh" <<-'SCRIPT'
+		set -eu
+		jail=$1 dir=$2 repo=$3
+		mount -t tmpfs -o mode=0755 jail "$jail"
+		for d in usr proc sys dev tmp "${dir#/}" "${repo#/}"; do mkdir -p "$jail/$d"; done
+		for l in bin sbin lib lib64; do [ ! -L /$l ] || ln -s "$(readlink /$l)" "$jail/$l"; done
+		mount --rbind /usr "$jail/usr"
+		mount -t proc proc "$jail/proc"
+		mount --rbind /sys "$jail/sys"
+		mount --rbind /dev "$jail/dev"
+		mount --bind "$repo" "$jail$repo"
+		mount --bind "$dir" "$jail$dir"
+		shift 3
+		exec chroot "$jail" "$@"
+	SCRIPT
+	in_chroot() {
+		timeout -k 5 "$OCIRUN_TIMEOUT" unshare -m --propagation private \
+			bash "$BATS_TEST_TMPDIR/in-chroot.sh" "$jail" "$BATS_TEST_TMPDIR" "$REPO" \
+			"$OCIRUN" --root "$ROOT" "$@" </dev/null
+	}
+	in_chroot create --bundle "$BUNDLE" ct1 || fail "create from the chroot failed"
+	in_chroot start ct1 || fail "start from the chroot failed"
+	local out
+	# /probe exists only in the container: run outside it, the process
+	# could neither read nor write there.
+	out=$(in_chroot exec ct1 sh -c 'cat /probe/where && echo exec >/probe/out' 2>&1) ||
+		fail "exec from the chroot failed: $out"
+	[ "$out" = container ] || fail "exec'd process read $out"
+	[ "$(cat "$BUNDLE/rootfs/probe/out")" = exec ] || fail "exec'd process did not write into the container's root"
+	out=$(in_chroot exec --cwd /probe ct1 sh -c 'pwd; ls' 2>&1) || fail "exec --cwd from the chroot failed: $out"
+	[ "$out" = $'/probe\nout\nwhere' ] || fail "exec --cwd /probe: $out"
+	# The same through a process file, with an I/O priority for the finisher.
+	cat >"$BATS_TEST_TMPDIR/process.json" <<-'JSON'
+		{"args": ["sh", "-c", "cat /probe/where && echo stage1 >/probe/out1"], "cwd": "/",
+		 "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 0, "gid": 0},
+		 "ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 4}}
+	JSON
+	out=$(in_chroot exec --process "$BATS_TEST_TMPDIR/process.json" ct1 2>&1) ||
+		fail "exec through stage 1 from the chroot failed: $out"
+	[ "$out" = container ] || fail "exec'd process (stage 1) read $out"
+	[ "$(cat "$BUNDLE/rootfs/probe/out1")" = stage1 ] || fail "exec'd process (stage 1) did not write into the container's root"
+	# The classic chroot escape (chroot into a subdirectory, climb ".."
+	# from the old root, chroot there) must end at the container's root:
+	# the host's / is not in the container's mount namespace.
+	out=$(in_chroot exec ct1 /climb 2>&1) || fail "exec /climb from the chroot failed: $out"
+	[ "$out" = "contained" ] || fail "a process that may chroot climbed out of the container: $out"
+	in_chroot delete --force ct1 || fail "delete from the chroot failed"
 }

@@ -225,3 +225,20 @@ make_traversable() {
 		fail "uptime inside $inside, host $before: boottime offset not applied"
 	[ "${lines[1]}" != "$(ns_of $$ time)" ] || fail "time namespace is the host's"
 }
+
+@test "linux.rootfsPropagation unbindable and runbindable apply to the container's root" {
+	local prop
+	for prop in unbindable runbindable; do
+		update_config ".linux.rootfsPropagation = \"$prop\""
+		# Mount point and optional fields (up to "-") of / and /proc.
+		set_cmd 'awk '\''$5 == "/" || $5 == "/proc" {o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; print $5 o}'\'' /proc/self/mountinfo'
+		ocirun run "ct-$prop"
+		expect_status 0
+		grep -qx '/ unbindable' <<<"$stdout" || fail "$prop: / is not unbindable: $stdout"
+		if [ "$prop" = runbindable ]; then
+			grep -qx '/proc unbindable' <<<"$stdout" || fail "$prop: /proc is not unbindable: $stdout"
+		else
+			grep -q '^/proc .*unbindable' <<<"$stdout" && fail "$prop: /proc is unbindable too: $stdout"
+		fi
+	done
+}

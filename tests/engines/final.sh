@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # Runs last: after every engine cleaned up after its scenarios, nothing the
 # runtime manages may be left: no container state in any runtime root, no
-# process outside the engines' daemons.
+# process outside the engines' daemons; and what the engines keep in
+# /dev/shm (podman's libpod_lock) must be on the suite's own tmpfs, which
+# goes with its mount namespace (run.sh also compares the host's /dev/shm
+# before and after).
 
 final_no_leftovers() {
 	local root left=0 d procs
@@ -27,8 +30,16 @@ final_no_leftovers() {
 	done < <(find /sys/fs/cgroup/pids -mindepth 1 -type d)
 	echo "cgroup directories at the end (engines keep their parents):"
 	find /sys/fs/cgroup/pids -mindepth 1 -type d | sed 's|^/sys/fs/cgroup/pids|  |'
+	# inner.sh mounts it (source "engines-shm") over the host's, so it is the
+	# last /dev/shm in the mount table.
+	if [[ "$(findmnt -n -o SOURCE --mountpoint /dev/shm | tail -n 1)" != engines-shm ]]; then
+		echo "/dev/shm is not the suite's own tmpfs: what the engines leave there ($(ls -A /dev/shm | tr '\n' ' ')) outlives the run" >&2
+		left=1
+	else
+		echo "in the suite's own /dev/shm: $(ls -A /dev/shm | tr '\n' ' ')"
+	fi
 	[[ $left == 0 ]] || fail "leftovers (see above)"
-	echo "ok: no containers, no processes left"
+	echo "ok: no containers, no processes left, /dev/shm private"
 }
 
 if declare -F register >/dev/null; then

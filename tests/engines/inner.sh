@@ -8,9 +8,11 @@ set -euo pipefail
 S=$SCRATCH
 export S
 
-# --- namespaces: private /run, scratch tmpfs, cgroup view, loopback ----------
+# --- namespaces: private /run and /dev/shm, scratch tmpfs, cgroup view, loopback
 mount -t tmpfs -o mode=0755,size=4g engines-scratch "$S"
 mount -t tmpfs -o mode=0755,nosuid,nodev engines-run /run
+# podman keeps its locks in /dev/shm/libpod_lock, which would outlive the run.
+mount -t tmpfs -o mode=1777,nosuid,nodev engines-shm /dev/shm
 mkdir -p /run/lock && chmod 1777 /run/lock
 ln -s /dev/shm /run/shm
 # Host directories engines write to whatever their configuration says.

@@ -189,6 +189,10 @@ while IFS= read -r line; do
 	fi
 done </proc/self/cgroup
 
+# The host's /dev/shm before: anything new there afterwards was left by the
+# run (the inner part has a /dev/shm of its own; see final.sh).
+shm_before=$(ls -A /dev/shm)
+
 # The inner part joins the child cgroups, then gets its namespaces. A global
 # limit keeps a hung engine from hanging CI.
 st=0
@@ -197,4 +201,9 @@ _ENGINES_INNER=1 ENGINES_FILTER="${1:-}" timeout -k 10 "${ENGINES_TIMEOUT:-900}"
 		exec unshare -m -n -C --propagation private bash "'"$here"'/run.sh"' \
 	_ "${cg_dirs[@]}" </dev/null || st=$?
 [[ $st == 124 || $st == 137 ]] && echo "engines: the suite hit its global time limit" >&2
+shm_new=$(comm -13 <(sort <<<"$shm_before") <(ls -A /dev/shm | sort) | tr '\n' ' ')
+if [[ -n "$shm_new" ]]; then
+	echo "engines: new in the host's /dev/shm after the run: $shm_new" >&2
+	[[ $st != 0 ]] || st=1
+fi
 exit "$st"
