@@ -281,6 +281,10 @@ func TestToConfigErrors(t *testing.T) {
 			g.SetHostname("")
 			g.AddLinuxSysctl("kernel.domainname", "x")
 		}, path: `linux.sysctl["kernel.domainname"]`, msg: "UTS namespace"},
+		{name: "user sysctl without userns", mutate: func(g *generate.Generator, _ *spec) {
+			_ = g.RemoveLinuxNamespace("user")
+			g.AddLinuxSysctl("user.max_user_namespaces", "1")
+		}, path: `linux.sysctl["user.max_user_namespaces"]`, msg: "host's user namespace"},
 		{name: "hostname sysctl", mutate: func(g *generate.Generator, _ *spec) { g.AddLinuxSysctl("kernel.hostname", "x") }, path: `linux.sysctl["kernel.hostname"]`, msg: "conflicts with the hostname field"},
 		{name: "host-wide sysctl", mutate: func(g *generate.Generator, _ *spec) { g.AddLinuxSysctl("vm.swappiness", "1") }, path: `linux.sysctl["vm.swappiness"]`, msg: "not in a separate kernel namespace"},
 		{name: "sysctl traversal", mutate: func(g *generate.Generator, _ *spec) { g.AddLinuxSysctl("net/../kernel/core_pattern", "|x") }, path: `linux.sysctl["net/../kernel/core_pattern"]`, msg: `".." component`},

@@ -164,9 +164,9 @@ var ipcSysctls = map[string]bool{
 // the /proc/sys path and a '/' stands for a dot within a component, as in
 // sysctl(8).
 //
-// A network namespace joined by path is accepted for net.*: whether that path
-// is the host's own namespace can only be checked on the host, so the runtime
-// must do it.
+// A network or user namespace joined by path is accepted for net.* or user.*:
+// whether that path is the host's own namespace can only be checked on the
+// host, so the runtime must do it.
 func convertSysctl(sysctl map[string]string, c *configs.Config) (map[string]string, error) {
 	if len(sysctl) == 0 {
 		return nil, nil
@@ -174,6 +174,7 @@ func convertSysctl(sysctl map[string]string, c *configs.Config) (map[string]stri
 	_, hasIPC := c.Namespace(configs.NEWIPC)
 	_, hasNet := c.Namespace(configs.NEWNET)
 	_, hasUTS := c.Namespace(configs.NEWUTS)
+	_, hasUser := c.Namespace(configs.NEWUSER)
 	out := make(map[string]string, len(sysctl))
 	from := map[string]string{}
 	for _, k := range sortedKeys(sysctl) {
@@ -198,6 +199,12 @@ func convertSysctl(sysctl map[string]string, c *configs.Config) (map[string]stri
 		case strings.HasPrefix(name, "net."):
 			if !hasNet {
 				return nil, fieldErr(p, "sysctl %q not allowed in host network namespace (add a network namespace to linux.namespaces)", name)
+			}
+		case strings.HasPrefix(name, "user."):
+			// The limits under /proc/sys/user belong to the user namespace
+			// of the writer: the container's own, if it has one.
+			if !hasUser {
+				return nil, fieldErr(p, "sysctl %q is not allowed in the host's user namespace (add a user namespace to linux.namespaces)", name)
 			}
 		case name == "kernel.domainname":
 			if !hasUTS {

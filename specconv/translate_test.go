@@ -579,9 +579,13 @@ func TestSysctl(t *testing.T) {
 		"kernel/msgmax":                    "8192",
 		"fs.mqueue.queues_max":             "512",
 		"kernel.domainname":                "example.org",
+		"user.max_user_namespaces":         "10",
 	} {
 		g.AddLinuxSysctl(k, v)
 	}
+	_ = g.AddOrReplaceLinuxNamespace("user", "")
+	g.AddLinuxUIDMapping(100000, 0, 65536)
+	g.AddLinuxGIDMapping(100000, 0, 65536)
 	c := mustConvert(t, g.Config, testOpts())
 	want := map[string]string{
 		"net.ipv4.ping_group_range":        "0 0",
@@ -590,6 +594,7 @@ func TestSysctl(t *testing.T) {
 		"kernel.msgmax":                    "8192",
 		"fs.mqueue.queues_max":             "512",
 		"kernel.domainname":                "example.org",
+		"user.max_user_namespaces":         "10",
 	}
 	if !reflect.DeepEqual(c.Sysctl, want) {
 		t.Errorf("sysctl %v\nwant   %v", c.Sysctl, want)

@@ -173,12 +173,14 @@ type Personality struct {
 }
 
 // SysctlNamespace is the namespace that owns a sysctl. specconv admits only
-// these kinds: net.*, the System V IPC and mqueue ones, kernel.hostname and
-// kernel.domainname.
+// these kinds: net.*, user.* (the per-user-namespace limits), the System V
+// IPC and mqueue ones, kernel.hostname and kernel.domainname.
 func SysctlNamespace(name string) NamespaceType {
 	switch {
 	case strings.HasPrefix(name, "net."):
 		return NEWNET
+	case strings.HasPrefix(name, "user."):
+		return NEWUSER
 	case name == "kernel.domainname" || name == "kernel.hostname":
 		return NEWUTS
 	}

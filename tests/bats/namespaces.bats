@@ -24,16 +24,6 @@ add_caps() {
 	update_config ".process.capabilities |= with_entries(.value += [${caps%,}] | .value |= unique)"
 }
 
-# make_traversable DIR: let an unprivileged (user-namespaced) process reach
-# DIR, whose ancestors bats creates with mode 0700.
-make_traversable() {
-	local d=$1
-	while [ "$d" != / ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
-}
-
 @test "each configured namespace is new" {
 	set_cmd 'for t in mnt uts ipc net pid cgroup; do echo "$t $(readlink /proc/self/ns/$t)"; done'
 	ocirun run ct1

@@ -314,6 +314,42 @@ RLIMITS=(
 	[ "$stdout" = "1 1 " ] || fail "sysctls of a.1 and b.1: $stdout"
 }
 
+@test "sysctl: user.* sysctls are set in the container's own user namespace" {
+	local host_userns host_ipcns
+	host_userns=$(cat /proc/sys/user/max_user_namespaces)
+	host_ipcns=$(cat /proc/sys/user/max_ipc_namespaces)
+	add_userns
+	update_config '.linux.sysctl = {"user.max_user_namespaces": "7", "user/max_ipc_namespaces": "3"}'
+	set_cmd 'cat /proc/sys/user/max_user_namespaces /proc/sys/user/max_ipc_namespaces | tr "\n" " "'
+	ocirun run ct1
+	expect_status 0
+	[ "$stdout" = "7 3 " ] || fail "user.* sysctls inside: $stdout"
+	[ "$(cat /proc/sys/user/max_user_namespaces)" = "$host_userns" ] || fail "the host's max_user_namespaces changed"
+	[ "$(cat /proc/sys/user/max_ipc_namespaces)" = "$host_ipcns" ] || fail "the host's max_ipc_namespaces changed"
+}
+
+@test "sysctl: user.* without a user namespace is rejected" {
+	set_cmd true
+	update_config '.linux.sysctl = {"user.max_user_namespaces": "7"}'
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'user\.max_user_namespaces.*user namespace'
+	expect_nothing_left ct1
+}
+
+@test "sysctl: user.* in the host's user namespace joined by path is rejected" {
+	set_cmd true
+	local host_userns
+	host_userns=$(cat /proc/sys/user/max_user_namespaces)
+	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'$$'/ns/user"}]
+		| .linux.sysctl = {"user.max_user_namespaces": "7"}'
+	ocirun run ct1
+	expect_failure
+	expect_output_contains "user\.max_user_namespaces.*runtime's own"
+	[ "$(cat /proc/sys/user/max_user_namespaces)" = "$host_userns" ] || fail "the host's max_user_namespaces changed"
+	expect_nothing_left ct1
+}
+
 @test "sysctl: a sysctl that is not namespaced is rejected" {
 	set_cmd true
 	update_config '.linux.sysctl = {"kernel.panic": "10"}'
