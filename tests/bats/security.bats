@@ -664,6 +664,30 @@ RLIMITS=(
 	[ "$(cat "$BUNDLE/rootfs/secret")" = secret ] || fail "the masked file itself changed"
 }
 
+@test "maskedPaths: 50 masked directories share one empty read-only tmpfs" {
+	local i masked=()
+	for i in $(seq 1 50); do
+		mkdir -p "$BUNDLE/rootfs/cpus/cpu$i"
+		echo secret >"$BUNDLE/rootfs/cpus/cpu$i/file"
+		masked+=("/cpus/cpu$i")
+	done
+	update_config ".linux.maskedPaths += $(printf '%s\n' "${masked[@]}" | jq -R . | jq -s .)"
+	# Per masked directory: its entries, whether a file can be made in it,
+	# its filesystem; then the distinct superblocks (major:minor) of every
+	# tmpfs mounted on a masked directory, /proc's ones included.
+	set_cmd 'for d in /cpus/*; do
+			echo "$d [$(ls -A $d)] $(touch $d/x 2>/dev/null && echo writable || echo ro) $(stat -f -c %T $d)"
+		done
+		awk '\''$5 ~ /^\/cpus\// || $5 == "/proc/acpi" || $5 == "/proc/scsi" || $5 == "/sys/firmware" { for (i = 7; $i != "-"; i++); if ($(i+1) == "tmpfs") print "sb", $3 }'\'' /proc/self/mountinfo | sort -u'
+	ocirun run ct1
+	expect_status 0
+	for i in $(seq 1 50); do
+		grep -qx "/cpus/cpu$i \[\] ro tmpfs" <<<"$stdout" || fail "/cpus/cpu$i is not an empty read-only tmpfs: $(grep "cpu$i " <<<"$stdout")"
+	done
+	[ "$(grep -c '^sb ' <<<"$stdout")" = 1 ] || fail "masked directories are on more than one tmpfs: $(grep '^sb ' <<<"$stdout")"
+	[ "$(cat "$BUNDLE/rootfs/cpus/cpu1/file")" = secret ] || fail "a masked directory's content changed"
+}
+
 @test "readonlyPaths: the path is read-only, the rest is not" {
 	mkdir "$BUNDLE/rootfs/rodir"
 	echo keep >"$BUNDLE/rootfs/rodir/file"
