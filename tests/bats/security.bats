@@ -157,6 +157,24 @@ status_cmd='grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status'
 	expect_nothing_left ct1
 }
 
+@test "caps: ambient capabilities that are not inheritable are dropped with one warning" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc before 1.2 drops them silently"
+	# The capabilities "runc spec" of runc 1.1 writes: an ambient set and no
+	# inheritable one.
+	update_config '.process.capabilities = {
+		"bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		"effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		"permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		"ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]}'
+	set_cmd "$status_cmd"
+	ocirun run ct1
+	expect_status 0
+	expect_field CapAmb 0000000000000000
+	[ "$(grep -c warning <<<"$stderr")" = 1 ] || fail "want one warning, got: $stderr"
+	grep -qF 'process.capabilities.ambient: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE: not in both the permitted and the inheritable set' <<<"$stderr" ||
+		fail "warning: $stderr"
+}
+
 @test "caps: a capability newer than the running kernel is dropped with a warning" {
 	local last
 	last=$(cat /proc/sys/kernel/cap_last_cap)
