@@ -243,7 +243,7 @@ func rejectOtherPlatforms(spec *specs.Spec) error {
 func rejectUnsupportedLinux(l *specs.Linux) error {
 	switch {
 	case l.IntelRdt != nil:
-		return unsupported("linux.intelRdt", "Intel RDT (resctrl) is not implemented")
+		return unsupported("linux.intelRdt", "Intel RDT (resctrl) is not implemented; remove the field")
 	case len(l.NetDevices) > 0:
 		return unsupported("linux.netDevices", "moving network devices into the container is not implemented")
 	case l.MemoryPolicy != nil:

@@ -45,9 +45,10 @@ func runtimeFeatures(sc *seccomp.Support) *features.Features {
 				SupportedFlags: sc.SupportedFlags,
 			},
 			// Applied where the host has the LSM, but not tested on one.
-			Apparmor:        &features.Apparmor{Enabled: &no},
-			Selinux:         &features.Selinux{Enabled: &no},
-			IntelRdt:        &features.IntelRdt{Enabled: &no},
+			Apparmor: &features.Apparmor{Enabled: &no},
+			Selinux:  &features.Selinux{Enabled: &no},
+			// Refused: no resctrl to test with here.
+			IntelRdt:        &features.IntelRdt{Enabled: &no, Schemata: &no, Monitoring: &no},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
 			NetDevices:      &features.NetDevices{Enabled: &no},
 		},

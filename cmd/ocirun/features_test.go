@@ -98,6 +98,12 @@ func TestFeaturesAreHonest(t *testing.T) {
 			t.Errorf("advertised hook %q rejected: %v", h, err)
 		}
 	}
+	// What features calls disabled, specconv refuses.
+	s := base()
+	s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"}
+	if _, err := specconv.ToConfig(s, opts); *f.Linux.IntelRdt.Enabled || err == nil {
+		t.Errorf("intelRdt: features say enabled=%t, ToConfig: %v", *f.Linux.IntelRdt.Enabled, err)
+	}
 	if *f.Linux.Cgroup.Systemd || *f.Linux.Apparmor.Enabled || *f.Linux.Selinux.Enabled || *f.Linux.MountExtensions.IDMap.Enabled {
 		t.Error("features advertise something that is not implemented")
 	}
