@@ -25,7 +25,7 @@
 //
 // Every field of config.json is either translated, or rejected with an error
 // naming it; none is ignored silently. Rejected because ocirun does not
-// implement them: linux.intelRdt, linux.netDevices, linux.memoryPolicy,
+// implement them: linux.intelRdt, linux.memoryPolicy,
 // mounts[].uidMappings/gidMappings and the idmap/ridmap options, the
 // solaris, windows, vm, zos and freebsd sections, the Windows-only
 // process.commandLine and process.user.username, and process.execCPUAffinity

@@ -352,7 +352,37 @@ func TestToConfigErrors(t *testing.T) {
 
 		// Unimplemented Linux features.
 		{name: "intelRdt", mutate: func(_ *generate.Generator, s *spec) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"} }, path: "linux.intelRdt", msg: "not supported"},
-		{name: "netDevices", mutate: func(_ *generate.Generator, s *spec) { s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}} }, path: "linux.netDevices", msg: "not supported"},
+
+		// netDevices.
+		{name: "netDevices without netns", mutate: func(g *generate.Generator, s *spec) {
+			_ = g.RemoveLinuxNamespace("network")
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}}
+		}, path: "linux.netDevices", msg: "needs a new network namespace"},
+		{name: "netDevices with a joined netns", mutate: func(g *generate.Generator, s *spec) {
+			_ = g.AddOrReplaceLinuxNamespace("network", "/run/netns/x")
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}}
+		}, path: "linux.netDevices", msg: "needs a new network namespace"},
+		{name: "netDevices long host name", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"abcdefghijklmnop": {}}
+		}, path: `linux.netDevices["abcdefghijklmnop"]`, msg: "longer than 15 bytes"},
+		{name: "netDevices slash", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "a/b"}}
+		}, path: `linux.netDevices["eth1"].name`, msg: "contains '/'"},
+		{name: "netDevices dotdot", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"..": {}}
+		}, path: `linux.netDevices[".."]`, msg: "not a network device name"},
+		{name: "netDevices template on the host", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth%d": {}}
+		}, path: `linux.netDevices["eth%d"]`, msg: "template"},
+		{name: "netDevices bad template", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "e%s"}}
+		}, path: `linux.netDevices["eth1"].name`, msg: "template"},
+		{name: "netDevices same name twice", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "ctr0"}, "eth2": {Name: "ctr0"}}
+		}, path: `linux.netDevices["eth2"].name`, msg: `"ctr0" is also the name of linux.netDevices["eth1"]`},
+		{name: "netDevices rename onto another's name", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}, "eth2": {Name: "eth1"}}
+		}, path: `linux.netDevices["eth2"].name`, msg: "also the name"},
 		{name: "memoryPolicy", mutate: func(_ *generate.Generator, s *spec) {
 			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind}
 		}, path: "linux.memoryPolicy", msg: "not supported"},

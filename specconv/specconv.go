@@ -191,6 +191,9 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, error) {
 	if c.Sysctl, err = convertSysctl(linux.Sysctl, c); err != nil {
 		return nil, err
 	}
+	if c.NetDevices, err = convertNetDevices(linux.NetDevices, c); err != nil {
+		return nil, err
+	}
 	if c.Seccomp, err = convertSeccomp(linux.Seccomp); err != nil {
 		return nil, err
 	}
@@ -244,8 +247,6 @@ func rejectUnsupportedLinux(l *specs.Linux) error {
 	switch {
 	case l.IntelRdt != nil:
 		return unsupported("linux.intelRdt", "Intel RDT (resctrl) is not implemented; remove the field")
-	case len(l.NetDevices) > 0:
-		return unsupported("linux.netDevices", "moving network devices into the container is not implemented")
 	case l.MemoryPolicy != nil:
 		return unsupported("linux.memoryPolicy", "NUMA memory policy is not implemented")
 	}

@@ -599,6 +599,21 @@ func TestSysctl(t *testing.T) {
 	}
 }
 
+func TestNetDevices(t *testing.T) {
+	g := newGen(t)
+	g.Config.Linux.NetDevices = map[string]specs.LinuxNetDevice{
+		"veth1": {Name: "eth0"}, "enp3s0": {}, "dummy0": {Name: "ctr%d"}, "dummy1": {Name: "ctr%d"},
+	}
+	c := mustConvert(t, g.Config, testOpts())
+	want := []configs.NetDevice{
+		{HostName: "dummy0", Name: "ctr%d"}, {HostName: "dummy1", Name: "ctr%d"},
+		{HostName: "enp3s0", Name: "enp3s0"}, {HostName: "veth1", Name: "eth0"},
+	}
+	if !reflect.DeepEqual(c.NetDevices, want) {
+		t.Errorf("netDevices %+v\nwant %+v", c.NetDevices, want)
+	}
+}
+
 func TestCgroups(t *testing.T) {
 	tests := []struct {
 		name    string

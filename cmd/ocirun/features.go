@@ -50,7 +50,7 @@ func runtimeFeatures(sc *seccomp.Support) *features.Features {
 			// Refused: no resctrl to test with here.
 			IntelRdt:        &features.IntelRdt{Enabled: &no, Schemata: &no, Monitoring: &no},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
-			NetDevices:      &features.NetDevices{Enabled: &no},
+			NetDevices:      &features.NetDevices{Enabled: &yes},
 		},
 		Annotations: map[string]string{
 			"io.github.ocirun.version":                   version,

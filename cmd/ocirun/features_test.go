@@ -98,6 +98,13 @@ func TestFeaturesAreHonest(t *testing.T) {
 			t.Errorf("advertised hook %q rejected: %v", h, err)
 		}
 	}
+	if *f.Linux.NetDevices.Enabled {
+		s := base()
+		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "ctr0"}}
+		if _, err := specconv.ToConfig(s, opts); err != nil {
+			t.Errorf("advertised netDevices rejected: %v", err)
+		}
+	}
 	// What features calls disabled, specconv refuses.
 	s := base()
 	s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"}

@@ -68,6 +68,9 @@ type Config struct {
 	Hostname   string            `json:"hostname,omitempty"`
 	Domainname string            `json:"domainname,omitempty"`
 	Sysctl     map[string]string `json:"sysctl,omitempty"`
+	// NetDevices are the host network devices moved into the container's
+	// new network namespace, in the order of their host names.
+	NetDevices []NetDevice `json:"net_devices,omitempty"`
 
 	Cgroups *Cgroup `json:"cgroups,omitempty"`
 
@@ -185,4 +188,13 @@ func SysctlNamespace(name string) NamespaceType {
 		return NEWUTS
 	}
 	return NEWIPC
+}
+
+// NetDevice is one entry of linux.netDevices.
+type NetDevice struct {
+	// HostName is the device's name in the runtime's network namespace.
+	HostName string `json:"host_name"`
+	// Name is its name in the container: HostName when not given, or a
+	// template with "%d" for the kernel to fill in.
+	Name string `json:"name"`
 }
