@@ -142,6 +142,8 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
+	// process.execCPUAffinity is not the init's: it starts on every CPU.
+	setPlacement(b, cfg.MemoryPolicy, nil)
 	l, err = startStage0(initproto.InitBinary, o.Stdio, preserved, extra)
 	if err != nil {
 		return nil, err

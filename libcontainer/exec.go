@@ -102,6 +102,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	if view.namespace(configs.NEWUSER) {
 		b.BecomeRoot = true
 	}
+	setPlacement(b, view.MemoryPolicy, o.Process.ExecCPUAffinity)
 	var frozenDirs []string
 	if b.CgroupJoin, frozenDirs, err = c.execCgroup(st == Paused, o.SubCgroups); err != nil {
 		return 0, err

@@ -383,9 +383,27 @@ func TestToConfigErrors(t *testing.T) {
 		{name: "netDevices rename onto another's name", mutate: func(_ *generate.Generator, s *spec) {
 			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}, "eth2": {Name: "eth1"}}
 		}, path: `linux.netDevices["eth2"].name`, msg: "also the name"},
-		{name: "memoryPolicy", mutate: func(_ *generate.Generator, s *spec) {
+
+		// memoryPolicy.
+		{name: "memoryPolicy bind without nodes", mutate: func(_ *generate.Generator, s *spec) {
 			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind}
-		}, path: "linux.memoryPolicy", msg: "not supported"},
+		}, path: "linux.memoryPolicy.nodes", msg: "needs at least one node"},
+		{name: "memoryPolicy default with nodes", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolDefault, Nodes: "0"}
+		}, path: "linux.memoryPolicy.nodes", msg: "takes no nodes"},
+		{name: "memoryPolicy unknown mode", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_FAST"}
+		}, path: "linux.memoryPolicy.mode", msg: `unknown mode "MPOL_FAST"`},
+		{name: "memoryPolicy bad nodes", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0-x"}
+		}, path: "linux.memoryPolicy.nodes", msg: "not a list"},
+		{name: "memoryPolicy unknown flag", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{"MPOL_F_X"}}
+		}, path: "linux.memoryPolicy.flags[0]", msg: "unknown flag"},
+		{name: "memoryPolicy static and relative", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0",
+				Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes, specs.MpolFRelativeNodes}}
+		}, path: "linux.memoryPolicy.flags", msg: "exclude each other"},
 
 		// hooks.
 		{name: "hook relative path", mutate: func(g *generate.Generator, _ *spec) { g.AddPostStopHook(specs.Hook{Path: "bin/true"}) }, path: "hooks.poststop[0].path", msg: `"bin/true" is not absolute`},

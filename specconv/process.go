@@ -21,13 +21,13 @@ func ToProcess(p *specs.Process, opts Options) (*configs.Process, error) {
 	if p == nil {
 		return nil, fieldErr("process", "required")
 	}
-	proc, _, err := convertProcess(p, "process", &opts, false)
+	proc, _, err := convertProcess(p, "process", &opts)
 	return proc, err
 }
 
-// convertProcess translates p, found at JSON path path. forInit is true for
-// the container's init (create) and false for exec.
-func convertProcess(p *specs.Process, path string, opts *Options, forInit bool) (*configs.Process, *int, error) {
+// convertProcess translates p, found at JSON path path, for the container's
+// init (create) or for exec.
+func convertProcess(p *specs.Process, path string, opts *Options) (*configs.Process, *int, error) {
 	if len(p.Args) == 0 {
 		return nil, nil, fieldErr(path+".args", "must not be empty")
 	}
@@ -107,14 +107,8 @@ func convertProcess(p *specs.Process, path string, opts *Options, forInit bool) 
 		oom = &v
 	}
 
-	if p.ExecCPUAffinity != nil {
-		if forInit {
-			// The runtime-spec: "This setting is not applicable to the
-			// container's init process."
-			opts.warn("%s.execCPUAffinity: ignored for the container's init process (it applies to exec only)", path)
-		} else {
-			return nil, nil, unsupported(path+".execCPUAffinity", "CPU affinity for exec is not implemented")
-		}
+	if out.ExecCPUAffinity, err = convertExecCPUAffinity(p.ExecCPUAffinity, path+".execCPUAffinity"); err != nil {
+		return nil, nil, err
 	}
 	return out, oom, nil
 }

@@ -435,7 +435,7 @@ func TestToProcessErrorPaths(t *testing.T) {
 		{"nil", nil, "process", "required"},
 		{"args", &specs.Process{Cwd: "/"}, "process.args", "must not be empty"},
 		{"cwd", &specs.Process{Args: []string{"sh"}, Cwd: "x"}, "process.cwd", "not absolute"},
-		{"execCPUAffinity", &specs.Process{Args: []string{"sh"}, Cwd: "/", ExecCPUAffinity: &specs.CPUAffinity{Initial: "0"}}, "process.execCPUAffinity", "not supported"},
+		{"execCPUAffinity", &specs.Process{Args: []string{"sh"}, Cwd: "/", ExecCPUAffinity: &specs.CPUAffinity{Initial: "0", Final: "3-1"}}, "process.execCPUAffinity.final", `"3-1" is not a list`},
 		{"capability", &specs.Process{Args: []string{"sh"}, Cwd: "/", Capabilities: &specs.LinuxCapabilities{Permitted: []string{"CAP_X"}}}, "process.capabilities.permitted[0]", "unknown capability"},
 		{"oom", &specs.Process{Args: []string{"sh"}, Cwd: "/", OOMScoreAdj: ptr(5000)}, "process.oomScoreAdj", "-1000..1000"},
 	}
@@ -447,13 +447,42 @@ func TestToProcessErrorPaths(t *testing.T) {
 	}
 }
 
-func TestExecCPUAffinityForInit(t *testing.T) {
+// Kept in the config's process, which exec without a process file starts
+// from; create never applies it.
+func TestExecCPUAffinity(t *testing.T) {
 	g := newGen(t)
-	g.Config.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "1"}
+	g.Config.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "1,64", Final: "0-2,70-71"}
 	var warnings []string
-	mustConvert(t, g.Config, collectWarnings(&warnings))
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "process.execCPUAffinity: ignored for the container's init") {
-		t.Errorf("warnings %q", warnings)
+	c := mustConvert(t, g.Config, collectWarnings(&warnings))
+	want := &configs.CPUAffinity{Initial: []uint64{2, 1}, Final: []uint64{7, 0xc0}}
+	if !reflect.DeepEqual(c.Process.ExecCPUAffinity, want) || len(warnings) != 0 {
+		t.Errorf("got %+v, warnings %q; want %+v", c.Process.ExecCPUAffinity, warnings, want)
+	}
+	for list, msg := range map[string]string{
+		"": "", "x": "not a list", "1-": "not a list", "-1": "not a list", "1,,2": "not a list", "8192": "above the largest",
+	} {
+		p, err := ToProcess(&specs.Process{Args: []string{"sh"}, Cwd: "/", ExecCPUAffinity: &specs.CPUAffinity{Initial: list}}, testOpts())
+		if msg == "" {
+			if err != nil || p.ExecCPUAffinity != nil {
+				t.Errorf("%q: %+v %v", list, p.ExecCPUAffinity, err)
+			}
+			continue
+		}
+		checkFieldErr(t, err, "process.execCPUAffinity.initial", msg)
+	}
+}
+
+func TestMemoryPolicy(t *testing.T) {
+	g := newGen(t)
+	g.Config.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0,2-3", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}
+	c := mustConvert(t, g.Config, testOpts())
+	want := &configs.MemoryPolicy{Mode: unix.MPOL_INTERLEAVE, Flags: unix.MPOL_F_STATIC_NODES, Nodes: []uint64{0xd}}
+	if !reflect.DeepEqual(c.MemoryPolicy, want) {
+		t.Errorf("got %+v; want %+v", c.MemoryPolicy, want)
+	}
+	g.Config.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolLocal}
+	if c = mustConvert(t, g.Config, testOpts()); !reflect.DeepEqual(c.MemoryPolicy, &configs.MemoryPolicy{Mode: unix.MPOL_LOCAL}) {
+		t.Errorf("local: %+v", c.MemoryPolicy)
 	}
 }
 

@@ -48,7 +48,11 @@ func runtimeFeatures(sc *seccomp.Support) *features.Features {
 			Apparmor: &features.Apparmor{Enabled: &no},
 			Selinux:  &features.Selinux{Enabled: &no},
 			// Refused: no resctrl to test with here.
-			IntelRdt:        &features.IntelRdt{Enabled: &no, Schemata: &no, Monitoring: &no},
+			IntelRdt: &features.IntelRdt{Enabled: &no, Schemata: &no, Monitoring: &no},
+			MemoryPolicy: &features.MemoryPolicy{
+				Modes: specconv.MemoryPolicyModes(),
+				Flags: specconv.MemoryPolicyFlags(),
+			},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
 			NetDevices:      &features.NetDevices{Enabled: &yes},
 		},

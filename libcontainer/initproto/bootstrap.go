@@ -23,6 +23,19 @@ import (
 //	                  user namespace (set when 0 is mapped)
 //	AttrExecPlan      an encoded [ExecPlan]: stage 0's child runs it in C
 //	                  instead of starting stage 1 in Go (exec only)
+//	AttrCPUsInitial   CPU mask (u64 little-endian words, bit n for CPU n) set
+//	                  before the cgroup join; without it, every CPU
+//	AttrCPUsFinal     CPU mask set after the cgroup join
+//	AttrMemPolicy     u32 set_mempolicy(2) mode with its MPOL_F_* flags, then
+//	                  the node mask (u64 little-endian words); set after the
+//	                  cgroup join
+//
+// CPU affinity and memory policy belong to the thread and pass to children
+// across fork(2) and execve(2), so stage 0 sets them for every process of
+// the container or the exec. It resets the affinity to all CPUs before the
+// cgroup join even without AttrCPUsInitial: since Linux 6.2 a cgroup move
+// keeps an affinity the runtime was started with (taskset, systemd's
+// CPUAffinity=), which would pin every container.
 //
 // Stage 0 joins the cgroups first, while it is still single-threaded and in
 // the runtime's namespaces with the runtime's credentials: every process it
@@ -40,6 +53,14 @@ type Bootstrap struct {
 	BecomeRoot  bool
 	// ExecPlan, when set, is run by stage 0's child (see [ExecPlan]).
 	ExecPlan []byte
+	// CPUsInitial and CPUsFinal are CPU masks, bit n of word n/64 for
+	// CPU n.
+	CPUsInitial, CPUsFinal []uint64
+	// MemPolicy is set_mempolicy(2)'s mode with its flags; MemNodes its
+	// node mask. HasMemPolicy says whether to call it at all.
+	HasMemPolicy bool
+	MemPolicy    uint32
+	MemNodes     []uint64
 }
 
 // JoinNamespace is a namespace to enter by path.
@@ -56,7 +77,28 @@ const (
 	AttrBecomeRoot  uint16 = 4
 	AttrExecPlan    uint16 = 5
 	AttrCgroupJoin  uint16 = 6
+	AttrCPUsInitial uint16 = 7
+	AttrCPUsFinal   uint16 = 8
+	AttrMemPolicy   uint16 = 9
 )
+
+func appendMask(out []byte, mask []uint64) []byte {
+	for _, w := range mask {
+		out = binary.LittleEndian.AppendUint64(out, w)
+	}
+	return out
+}
+
+func decodeMask(v []byte) ([]uint64, error) {
+	if len(v)%8 != 0 {
+		return nil, fmt.Errorf("mask of %d bytes is not whole 64-bit words", len(v))
+	}
+	var mask []uint64
+	for ; len(v) > 0; v = v[8:] {
+		mask = append(mask, binary.LittleEndian.Uint64(v))
+	}
+	return mask, nil
+}
 
 // Encode serialises b for MsgBootstrap.
 func (b *Bootstrap) Encode() []byte {
@@ -76,6 +118,15 @@ func (b *Bootstrap) Encode() []byte {
 	}
 	if len(b.ExecPlan) > 0 {
 		out = appendAttr(out, AttrExecPlan, b.ExecPlan)
+	}
+	if len(b.CPUsInitial) > 0 {
+		out = appendAttr(out, AttrCPUsInitial, appendMask(nil, b.CPUsInitial))
+	}
+	if len(b.CPUsFinal) > 0 {
+		out = appendAttr(out, AttrCPUsFinal, appendMask(nil, b.CPUsFinal))
+	}
+	if b.HasMemPolicy {
+		out = appendAttr(out, AttrMemPolicy, appendMask(binary.LittleEndian.AppendUint32(nil, b.MemPolicy), b.MemNodes))
 	}
 	return out
 }
@@ -107,6 +158,25 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 			b.BecomeRoot = len(v) == 1 && v[0] == 1
 		case AttrExecPlan:
 			b.ExecPlan = append([]byte(nil), v...)
+		case AttrCPUsInitial, AttrCPUsFinal:
+			mask, err := decodeMask(v)
+			if err != nil || len(mask) == 0 {
+				return fmt.Errorf("cpu affinity: bad mask of %d bytes", len(v))
+			}
+			if t == AttrCPUsInitial {
+				b.CPUsInitial = mask
+			} else {
+				b.CPUsFinal = mask
+			}
+		case AttrMemPolicy:
+			if len(v) < 4 {
+				return fmt.Errorf("memory policy: bad length %d", len(v))
+			}
+			nodes, err := decodeMask(v[4:])
+			if err != nil {
+				return fmt.Errorf("memory policy: %w", err)
+			}
+			b.HasMemPolicy, b.MemPolicy, b.MemNodes = true, binary.LittleEndian.Uint32(v), nodes
 		default:
 			return fmt.Errorf("unknown attribute %d", t)
 		}

@@ -8,8 +8,9 @@
 //	   ▼
 //	stage 0 — C code in package nsenter, run as a constructor before the Go
 //	   │ runtime exists, so the process is still single-threaded and may
-//	   │ setns(2) into user and mount namespaces. It moves itself into the
-//	   │ container's cgroup (which the runtime created), joins namespaces by
+//	   │ setns(2) into user and mount namespaces. It sets its CPU affinity
+//	   │ and moves itself into the container's cgroup (which the runtime
+//	   │ created), sets the memory policy, joins namespaces by
 //	   │ path, unshares the new ones (user first, so the rest are owned by
 //	   │ it) and forks, so that the child lands in the new PID and time
 //	   │ namespaces; the runtime, a child subreaper, adopts it when stage 0

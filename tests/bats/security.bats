@@ -464,6 +464,74 @@ RLIMITS=(
 	expect_nothing_left ct1
 }
 
+# ---------------------------------------------------------------------------
+# CPU affinity and memory policy
+
+@test "cpu affinity: a runtime pinned by taskset does not pin the container" {
+	command -v taskset >/dev/null || skip "needs taskset (util-linux)"
+	local all
+	all=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/1/status)
+	[ "$all" != 0 ] || skip "one CPU only"
+	local real=$OCIRUN
+	OCIRUN=$BATS_TEST_TMPDIR/ocirun-on-cpu0
+	printf '#!/bin/bash\nexec taskset -c 0 %q "$@"\n' "$real" >"$OCIRUN"
+	chmod +x "$OCIRUN"
+	set_cmd 'grep Cpus_allowed_list /proc/self/status'
+	ocirun run ct1
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = "$all" ] || fail "the init is pinned: $stdout (all: $all)"
+	update_config '.process.args = ["sleep", "1000"]'
+	ocirun run -d ct2
+	expect_status 0
+	ocirun exec ct2 grep Cpus_allowed_list /proc/self/status
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = "$all" ] || fail "the exec is pinned: $stdout (all: $all)"
+}
+
+@test "cpu affinity: exec applies execCPUAffinity initial and final" {
+	[ "$(nproc --all)" -ge 2 ] || skip "needs two CPUs"
+	update_config '.process.args = ["sleep", "1000"]'
+	ocirun run -d ct1
+	expect_status 0
+	jq -n '{args: ["grep", "Cpus_allowed_list", "/proc/self/status"], cwd: "/", user: {uid: 0, gid: 0},
+		execCPUAffinity: {initial: "1", final: "0"}}' >"$BATS_TEST_TMPDIR/final.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/final.json" ct1
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = 0 ] || fail "final affinity: $stdout"
+	# Without final, initial stays after the cgroup join.
+	jq '.execCPUAffinity = {initial: "1"}' "$BATS_TEST_TMPDIR/final.json" >"$BATS_TEST_TMPDIR/initial.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/initial.json" ct1
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = 1 ] || fail "initial affinity: $stdout"
+	jq '.execCPUAffinity = {initial: "0-x"}' "$BATS_TEST_TMPDIR/final.json" >"$BATS_TEST_TMPDIR/bad.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/bad.json" ct1
+	expect_failure
+	expect_output_contains 'process\.execCPUAffinity\.initial: "0-x" is not a list'
+}
+
+@test "memoryPolicy: bind to node 0 is the policy of the init and of execs" {
+	[ -d /sys/devices/system/node/node0 ] || skip "no NUMA node 0"
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}'
+	set_cmd 'grep -c " bind:0 " /proc/self/numa_maps; sleep 1000'
+	ocirun run -d ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'grep " bind:0 " /proc/self/numa_maps | wc -l'
+	expect_status 0
+	[ "$stdout" -gt 0 ] || fail "exec: no mapping bound to node 0: $stdout"
+	[ "$(container_output 1 | head -1)" -gt 0 ] || fail "init: no mapping bound to node 0: $(container_output 1)"
+}
+
+@test "memoryPolicy: a node that does not exist fails naming the field" {
+	local missing
+	missing=$(( $(ls -d /sys/devices/system/node/node* | sed 's/.*node//' | sort -n | tail -1) + 1 ))
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "'$missing'"}'
+	set_cmd true
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'linux\.memoryPolicy: set_mempolicy: Invalid argument'
+	expect_nothing_left ct1
+}
+
 @test "ioPriority: class and priority are the process's" {
 	! runtime_is_runc_before 1.2 || skip "runc before 1.2 does not support it"
 	update_config '.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6}'
