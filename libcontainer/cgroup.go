@@ -97,7 +97,7 @@ func (c *Container) execCgroup(paused bool, sub map[string]string) (files, froze
 		return files, nil, err
 	}
 	freezer := m.Path("freezer")
-	if len(sub) > 0 {
+	if len(sub) > 0 && freezer != "" {
 		// Where the freezer's file went, if a sub-cgroup moved it.
 		f, err := subCgroupFiles(m, []string{filepath.Join(freezer, "cgroup.procs")}, sub)
 		if err != nil {
