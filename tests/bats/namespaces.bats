@@ -264,6 +264,18 @@ add_caps() {
 	! in_netns ip link show vh0 >/dev/null 2>&1 || fail "vh0 came back"
 }
 
+@test "netDevices: a \"%d\" template lets the kernel number the devices" {
+	use_private_netns
+	in_netns ip link add va0 type veth peer name vb0
+	in_netns ip link add va1 type veth peer name vb1
+	update_config '.linux.netDevices = {"va0": {"name": "eth%d"}, "va1": {"name": "eth%d"}}'
+	ocirun run -d ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'ls /sys/class/net | sort | tr "\n" " "'
+	expect_status 0
+	[ "$stdout" = "eth0 eth1 lo " ] || fail "devices in the container: $stdout"
+}
+
 @test "netDevices: a name taken in the container fails the create and leaves the device" {
 	use_private_netns
 	in_netns ip link add vh0 type veth peer name vh1
