@@ -3,14 +3,18 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // cgroupManager returns the manager of the container's cgroup, rebuilt from
@@ -74,31 +78,114 @@ func (c *Container) cgroupPaths() map[string]string {
 	return c.state.CgroupState.Paths
 }
 
-// selfJoinFiles are the files through which stage 0 of an exec moves itself
-// into the container's cgroup. The freezer of a paused container is left
-// out: it would freeze the setup itself, so the runtime moves the process
-// there once it is ready (joinCgroup).
-func (c *Container) selfJoinFiles(paused bool) ([]string, error) {
+// execCgroup says where an exec'd process goes: files are those through
+// which stage 0 moves itself into the container's cgroup, or the sub-cgroups
+// of it that sub names (see ExecOpts.SubCgroups). The freezer of a paused
+// container is left out: it would freeze the setup itself, so the runtime
+// moves the process into frozen, the directories held back, once it is
+// ready (joinCgroupDirs).
+func (c *Container) execCgroup(paused bool, sub map[string]string) (files, frozen []string, err error) {
 	m, err := c.cgroupManager()
 	if err != nil || m == nil {
-		return nil, err
+		if err == nil && len(sub) > 0 {
+			err = fmt.Errorf("container %q has no cgroup to hold sub-cgroups", c.ID())
+		}
+		return nil, nil, err
 	}
-	files := m.SelfJoinFiles()
-	if !paused {
-		return files, nil
+	files, err = subCgroupFiles(m, m.SelfJoinFiles(), sub)
+	if err != nil || !paused {
+		return files, nil, err
 	}
 	freezer := m.Path("freezer")
-	return slices.DeleteFunc(files, func(f string) bool { return filepath.Dir(f) == freezer }), nil
+	if len(sub) > 0 && freezer != "" {
+		// Where the freezer's file went, if a sub-cgroup moved it.
+		f, err := subCgroupFiles(m, []string{filepath.Join(freezer, "cgroup.procs")}, sub)
+		if err != nil {
+			return nil, nil, err
+		}
+		freezer = filepath.Dir(f[0])
+	}
+	files = slices.DeleteFunc(files, func(f string) bool {
+		if filepath.Dir(f) != freezer {
+			return false
+		}
+		frozen = append(frozen, freezer)
+		return true
+	})
+	return files, frozen, nil
 }
 
-// joinCgroup moves pid into the container's existing cgroup (for exec into
-// a paused container).
-func (c *Container) joinCgroup(pid int) error {
-	m, err := c.cgroupManager()
-	if err != nil || m == nil {
-		return err
+// subCgroupFiles moves each of files, a "tasks" or "cgroup.procs" file of
+// one of the container's cgroup directories, to the same file of the
+// sub-cgroup sub names for that directory's hierarchy (sub[""] for every
+// hierarchy). The sub-cgroups must exist and lie below the container's.
+func subCgroupFiles(m cgroups.Manager, files []string, sub map[string]string) ([]string, error) {
+	if len(sub) == 0 {
+		return files, nil
 	}
-	return m.Apply(pid)
+	byDir := map[string]string{}
+	for ctrl, rel := range sub {
+		if ctrl == "" {
+			if len(sub) > 1 {
+				return nil, fmt.Errorf("sub-cgroup %q: a path for every hierarchy cannot be combined with per-controller ones", rel)
+			}
+			continue
+		}
+		if m.State().Mode == cgroups.Unified {
+			return nil, fmt.Errorf("sub-cgroup %s:%s: cgroup v2 has one hierarchy; give the path without a controller", ctrl, rel)
+		}
+		dir := m.Path(ctrl)
+		if dir == "" {
+			return nil, fmt.Errorf("sub-cgroup %s:%s: the container has no cgroup of controller %q", ctrl, rel, ctrl)
+		}
+		if prev, ok := byDir[dir]; ok && prev != rel {
+			return nil, fmt.Errorf("sub-cgroup %s:%s: controller %q shares its hierarchy with another one given %q", ctrl, rel, ctrl, prev)
+		}
+		byDir[dir] = rel
+	}
+	out := make([]string, 0, len(files))
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		rel, ok := byDir[dir]
+		if all, hasAll := sub[""]; hasAll {
+			rel, ok = all, true
+		}
+		if !ok {
+			out = append(out, f)
+			continue
+		}
+		clean := filepath.Clean("/" + rel)
+		if clean == "/" || slices.Contains(strings.Split(rel, "/"), "..") {
+			return nil, fmt.Errorf("sub-cgroup %q: not a path below the container's cgroup", rel)
+		}
+		target := filepath.Join(dir, clean)
+		st, err := os.Stat(target)
+		if err == nil && !st.IsDir() {
+			err = errors.New("not a directory")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sub-cgroup %q of the container's cgroup %s: %w", rel, dir, err)
+		}
+		out = append(out, filepath.Join(target, filepath.Base(f)))
+	}
+	return out, nil
+}
+
+// joinCgroupDirs moves pid into each of dirs (for exec into a paused
+// container: the freezer, joined last).
+func joinCgroupDirs(dirs []string, pid int) error {
+	for _, d := range dirs {
+		f, err := smallfile.Open(filepath.Join(d, "cgroup.procs"), unix.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("join cgroup %s: %w", d, err)
+		}
+		_, err = f.WriteString(strconv.Itoa(pid))
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("join cgroup %s: move pid %d: %w", d, pid, err)
+		}
+	}
+	return nil
 }
 
 // isPaused reports whether the container's cgroup is frozen. The state

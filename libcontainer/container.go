@@ -129,6 +129,8 @@ type execView struct {
 	Namespaces  []configs.Namespace  `json:"namespaces,omitempty"`
 	Personality *configs.Personality `json:"personality,omitempty"`
 	Process     *configs.Process     `json:"process"`
+	// MemoryPolicy applies to execs as to the init.
+	MemoryPolicy *configs.MemoryPolicy `json:"memory_policy,omitempty"`
 	// Seccomp is set when the config has linux.seccomp, whose compiled
 	// program create stored.
 	Seccomp *struct{} `json:"seccomp,omitempty"`

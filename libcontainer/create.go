@@ -133,6 +133,8 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
+	// process.execCPUAffinity is not the init's: it starts on every CPU.
+	setPlacement(b, cfg.MemoryPolicy, nil)
 	l, err = startStage0(initproto.InitBinary, o.Stdio, preserved, extra)
 	if err != nil {
 		return nil, err
@@ -161,6 +163,11 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, fmt.Errorf("read start time of container init %d: %w", l.stage1Pid, err)
 	}
 	c.state.InitStartTime = start
+	// Stage 1 waits for its config: nothing runs in the new network
+	// namespace yet, and the devices are there for the hooks.
+	if err := moveNetDevices(cfg.NetDevices, l.stage1Pid); err != nil {
+		return nil, err
+	}
 
 	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreated))
 	ic.CgroupPaths = c.cgroupPaths()

@@ -25,6 +25,12 @@ type ExecOpts struct {
 	// IgnorePaused allows exec into a paused container (the process
 	// starts frozen).
 	IgnorePaused bool
+	// SubCgroups puts the process in existing sub-cgroups of the
+	// container's cgroup: it maps a v1 controller ("cpu", "name=systemd")
+	// to a path below the container's cgroup in that hierarchy, or ""
+	// to a path used in every hierarchy (the only form on cgroup v2).
+	// Hierarchies not named keep the container's own cgroup.
+	SubCgroups map[string]string
 }
 
 // procNsName is the file name under /proc/<pid>/ns of each namespace type.
@@ -107,7 +113,9 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		b.BecomeRoot = true
 	}
 	b.Root = rootPath
-	if b.CgroupJoin, err = c.selfJoinFiles(st == Paused); err != nil {
+	setPlacement(b, view.MemoryPolicy, o.Process.ExecCPUAffinity)
+	var frozenDirs []string
+	if b.CgroupJoin, frozenDirs, err = c.execCgroup(st == Paused, o.SubCgroups); err != nil {
 		return 0, err
 	}
 	preserved := make([]*os.File, o.PreserveFds)
@@ -175,7 +183,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		return 0, l.diedErr(err)
 	}
 	if st == Paused {
-		if err := c.joinCgroup(l.stage1Pid); err != nil {
+		if err := joinCgroupDirs(frozenDirs, l.stage1Pid); err != nil {
 			return 0, err
 		}
 		// Stage 1 froze as soon as it joined the freezer cgroup, so

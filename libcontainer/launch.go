@@ -55,6 +55,17 @@ var nsFlags = map[configs.NamespaceType]uint32{
 	configs.NEWTIME:   unix.CLONE_NEWTIME,
 }
 
+// setPlacement puts the memory policy of the container and the exec CPU
+// affinity of the process (nil for the init) into b; stage 0 applies both.
+func setPlacement(b *initproto.Bootstrap, mp *configs.MemoryPolicy, aff *configs.CPUAffinity) {
+	if mp != nil {
+		b.HasMemPolicy, b.MemPolicy, b.MemNodes = true, uint32(mp.Mode|mp.Flags), mp.Nodes
+	}
+	if aff != nil {
+		b.CPUsInitial, b.CPUsFinal = aff.Initial, aff.Final
+	}
+}
+
 // bootstrapFor says what stage 0 must join and create for these namespaces.
 func bootstrapFor(namespaces []configs.Namespace, uidMap, gidMap []configs.IDMap, offsets map[string]configs.TimeOffset) (*initproto.Bootstrap, error) {
 	b := &initproto.Bootstrap{}

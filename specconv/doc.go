@@ -25,13 +25,13 @@
 //
 // Every field of config.json is either translated, or rejected with an error
 // naming it; none is ignored silently. Rejected because ocirun does not
-// implement them: linux.intelRdt, linux.netDevices, linux.memoryPolicy,
-// mounts[].uidMappings/gidMappings and the idmap/ridmap options, the
-// solaris, windows, vm, zos and freebsd sections, the Windows-only
-// process.commandLine and process.user.username, and process.execCPUAffinity
-// for exec (for a container's init the runtime-spec says it does not apply,
-// so it is dropped with a warning). A mount namespace, new or joined by
-// path, is required: the root filesystem is never built in the runtime's own.
+// implement them: linux.intelRdt, mounts[].uidMappings/gidMappings and the
+// idmap/ridmap options, the solaris, windows, vm, zos and freebsd sections,
+// and the Windows-only process.commandLine and process.user.username.
+// process.execCPUAffinity is kept in the config's process, which exec
+// starts from, but never applied to the init (the runtime-spec says it does
+// not apply there). A mount namespace, new or joined by path, is required:
+// the root filesystem is never built in the runtime's own.
 //
 // Values that the cgroup code interprets (linux.resources, apart from the
 // device rules and the simple ranges checked here) are copied through for it

@@ -281,6 +281,10 @@ func TestToConfigErrors(t *testing.T) {
 			g.SetHostname("")
 			g.AddLinuxSysctl("kernel.domainname", "x")
 		}, path: `linux.sysctl["kernel.domainname"]`, msg: "UTS namespace"},
+		{name: "user sysctl without userns", mutate: func(g *generate.Generator, _ *spec) {
+			_ = g.RemoveLinuxNamespace("user")
+			g.AddLinuxSysctl("user.max_user_namespaces", "1")
+		}, path: `linux.sysctl["user.max_user_namespaces"]`, msg: "host's user namespace"},
 		{name: "hostname sysctl", mutate: func(g *generate.Generator, _ *spec) { g.AddLinuxSysctl("kernel.hostname", "x") }, path: `linux.sysctl["kernel.hostname"]`, msg: "conflicts with the hostname field"},
 		{name: "host-wide sysctl", mutate: func(g *generate.Generator, _ *spec) { g.AddLinuxSysctl("vm.swappiness", "1") }, path: `linux.sysctl["vm.swappiness"]`, msg: "not in a separate kernel namespace"},
 		{name: "sysctl traversal", mutate: func(g *generate.Generator, _ *spec) { g.AddLinuxSysctl("net/../kernel/core_pattern", "|x") }, path: `linux.sysctl["net/../kernel/core_pattern"]`, msg: `".." component`},
@@ -348,10 +352,58 @@ func TestToConfigErrors(t *testing.T) {
 
 		// Unimplemented Linux features.
 		{name: "intelRdt", mutate: func(_ *generate.Generator, s *spec) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"} }, path: "linux.intelRdt", msg: "not supported"},
-		{name: "netDevices", mutate: func(_ *generate.Generator, s *spec) { s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}} }, path: "linux.netDevices", msg: "not supported"},
-		{name: "memoryPolicy", mutate: func(_ *generate.Generator, s *spec) {
+
+		// netDevices.
+		{name: "netDevices without netns", mutate: func(g *generate.Generator, s *spec) {
+			_ = g.RemoveLinuxNamespace("network")
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}}
+		}, path: "linux.netDevices", msg: "needs a new network namespace"},
+		{name: "netDevices with a joined netns", mutate: func(g *generate.Generator, s *spec) {
+			_ = g.AddOrReplaceLinuxNamespace("network", "/run/netns/x")
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}}
+		}, path: "linux.netDevices", msg: "needs a new network namespace"},
+		{name: "netDevices long host name", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"abcdefghijklmnop": {}}
+		}, path: `linux.netDevices["abcdefghijklmnop"]`, msg: "longer than 15 bytes"},
+		{name: "netDevices slash", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "a/b"}}
+		}, path: `linux.netDevices["eth1"].name`, msg: "contains '/'"},
+		{name: "netDevices dotdot", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"..": {}}
+		}, path: `linux.netDevices[".."]`, msg: "not a network device name"},
+		{name: "netDevices template on the host", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth%d": {}}
+		}, path: `linux.netDevices["eth%d"]`, msg: "template"},
+		{name: "netDevices bad template", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "e%s"}}
+		}, path: `linux.netDevices["eth1"].name`, msg: "template"},
+		{name: "netDevices same name twice", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "ctr0"}, "eth2": {Name: "ctr0"}}
+		}, path: `linux.netDevices["eth2"].name`, msg: `"ctr0" is also the name of linux.netDevices["eth1"]`},
+		{name: "netDevices rename onto another's name", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}, "eth2": {Name: "eth1"}}
+		}, path: `linux.netDevices["eth2"].name`, msg: "also the name"},
+
+		// memoryPolicy.
+		{name: "memoryPolicy bind without nodes", mutate: func(_ *generate.Generator, s *spec) {
 			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind}
-		}, path: "linux.memoryPolicy", msg: "not supported"},
+		}, path: "linux.memoryPolicy.nodes", msg: "needs at least one node"},
+		{name: "memoryPolicy default with nodes", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolDefault, Nodes: "0"}
+		}, path: "linux.memoryPolicy.nodes", msg: "takes no nodes"},
+		{name: "memoryPolicy unknown mode", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_FAST"}
+		}, path: "linux.memoryPolicy.mode", msg: `unknown mode "MPOL_FAST"`},
+		{name: "memoryPolicy bad nodes", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0-x"}
+		}, path: "linux.memoryPolicy.nodes", msg: "not a list"},
+		{name: "memoryPolicy unknown flag", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{"MPOL_F_X"}}
+		}, path: "linux.memoryPolicy.flags[0]", msg: "unknown flag"},
+		{name: "memoryPolicy static and relative", mutate: func(_ *generate.Generator, s *spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0",
+				Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes, specs.MpolFRelativeNodes}}
+		}, path: "linux.memoryPolicy.flags", msg: "exclude each other"},
 
 		// hooks.
 		{name: "hook relative path", mutate: func(g *generate.Generator, _ *spec) { g.AddPostStopHook(specs.Hook{Path: "bin/true"}) }, path: "hooks.poststop[0].path", msg: `"bin/true" is not absolute`},

@@ -164,9 +164,9 @@ var ipcSysctls = map[string]bool{
 // the /proc/sys path and a '/' stands for a dot within a component, as in
 // sysctl(8).
 //
-// A network namespace joined by path is accepted for net.*: whether that path
-// is the host's own namespace can only be checked on the host, so the runtime
-// must do it.
+// A network or user namespace joined by path is accepted for net.* or user.*:
+// whether that path is the host's own namespace can only be checked on the
+// host, so the runtime must do it.
 func convertSysctl(sysctl map[string]string, c *configs.Config) (map[string]string, error) {
 	if len(sysctl) == 0 {
 		return nil, nil
@@ -174,6 +174,7 @@ func convertSysctl(sysctl map[string]string, c *configs.Config) (map[string]stri
 	_, hasIPC := c.Namespace(configs.NEWIPC)
 	_, hasNet := c.Namespace(configs.NEWNET)
 	_, hasUTS := c.Namespace(configs.NEWUTS)
+	_, hasUser := c.Namespace(configs.NEWUSER)
 	out := make(map[string]string, len(sysctl))
 	from := map[string]string{}
 	for _, k := range sortedKeys(sysctl) {
@@ -198,6 +199,12 @@ func convertSysctl(sysctl map[string]string, c *configs.Config) (map[string]stri
 		case strings.HasPrefix(name, "net."):
 			if !hasNet {
 				return nil, fieldErr(p, "sysctl %q not allowed in host network namespace (add a network namespace to linux.namespaces)", name)
+			}
+		case strings.HasPrefix(name, "user."):
+			// The limits under /proc/sys/user belong to the user namespace
+			// of the writer: the container's own, if it has one.
+			if !hasUser {
+				return nil, fieldErr(p, "sysctl %q is not allowed in the host's user namespace (add a user namespace to linux.namespaces)", name)
 			}
 		case name == "kernel.domainname":
 			if !hasUTS {
@@ -246,4 +253,60 @@ func normalizeSysctl(k string) (string, error) {
 		}
 	}
 	return name, nil
+}
+
+// ifNameMax is the longest network interface name (IFNAMSIZ less the NUL).
+const ifNameMax = 15
+
+// convertNetDevices checks linux.netDevices. The devices move into the
+// container's network namespace, which must be a new one: one joined by
+// path belongs to someone else, who can move devices into it themselves.
+func convertNetDevices(devs map[string]specs.LinuxNetDevice, c *configs.Config) ([]configs.NetDevice, error) {
+	if len(devs) == 0 {
+		return nil, nil
+	}
+	if ns, ok := c.Namespace(configs.NEWNET); !ok || ns.Path != "" {
+		return nil, fieldErr("linux.netDevices", "moving devices needs a new network namespace in linux.namespaces (one without a path)")
+	}
+	out := make([]configs.NetDevice, 0, len(devs))
+	from := map[string]string{}
+	for _, host := range sortedKeys(devs) {
+		p := key("linux.netDevices", host)
+		if err := checkIfName(p, host, false); err != nil {
+			return nil, err
+		}
+		name := devs[host].Name
+		if name == "" {
+			name = host
+		}
+		if err := checkIfName(p+".name", name, true); err != nil {
+			return nil, err
+		}
+		if other, dup := from[name]; dup && !strings.Contains(name, "%d") {
+			return nil, fieldErr(p+".name", "%q is also the name of %s in the container", name, key("linux.netDevices", other))
+		}
+		from[name] = host
+		out = append(out, configs.NetDevice{HostName: host, Name: name})
+	}
+	return out, nil
+}
+
+// checkIfName applies the kernel's rules for interface names (dev_valid_name):
+// at most 15 bytes, no '/', ':' or white space, not "." or "..". A name in
+// the container may be a template with one "%d".
+func checkIfName(field, name string, template bool) error {
+	switch {
+	case name == "":
+		return fieldErr(field, "empty network device name")
+	case len(name) > ifNameMax:
+		return fieldErr(field, "network device name %q is longer than %d bytes", name, ifNameMax)
+	case name == "." || name == "..":
+		return fieldErr(field, "%q is not a network device name", name)
+	case strings.ContainsAny(name, "/: \t\n\v\f\r\x00"):
+		return fieldErr(field, "network device name %q contains '/', ':', a NUL or white space", name)
+	}
+	if n := strings.Count(name, "%"); n > 0 && (!template || n > 1 || !strings.Contains(name, "%d")) {
+		return fieldErr(field, "network device name %q: only a name in the container may hold a '%%', as one \"%%d\" template", name)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package specconv
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -20,13 +21,13 @@ func ToProcess(p *specs.Process, opts Options) (*configs.Process, error) {
 	if p == nil {
 		return nil, fieldErr("process", "required")
 	}
-	proc, _, err := convertProcess(p, "process", &opts, false)
+	proc, _, err := convertProcess(p, "process", &opts)
 	return proc, err
 }
 
-// convertProcess translates p, found at JSON path path. forInit is true for
-// the container's init (create) and false for exec.
-func convertProcess(p *specs.Process, path string, opts *Options, forInit bool) (*configs.Process, *int, error) {
+// convertProcess translates p, found at JSON path path, for the container's
+// init (create) or for exec.
+func convertProcess(p *specs.Process, path string, opts *Options) (*configs.Process, *int, error) {
 	if len(p.Args) == 0 {
 		return nil, nil, fieldErr(path+".args", "must not be empty")
 	}
@@ -106,14 +107,8 @@ func convertProcess(p *specs.Process, path string, opts *Options, forInit bool) 
 		oom = &v
 	}
 
-	if p.ExecCPUAffinity != nil {
-		if forInit {
-			// The runtime-spec: "This setting is not applicable to the
-			// container's init process."
-			opts.warn("%s.execCPUAffinity: ignored for the container's init process (it applies to exec only)", path)
-		} else {
-			return nil, nil, unsupported(path+".execCPUAffinity", "CPU affinity for exec is not implemented")
-		}
+	if out.ExecCPUAffinity, err = convertExecCPUAffinity(p.ExecCPUAffinity, path+".execCPUAffinity"); err != nil {
+		return nil, nil, err
 	}
 	return out, oom, nil
 }
@@ -158,16 +153,12 @@ func convertUser(u *specs.User, path string) (configs.User, error) {
 // that the runtime cannot grant (see Grantable) is logged as a warning and
 // reported with ok false, so the caller leaves it out instead of failing.
 func (o *Options) Capability(path, name string) (n int, ok bool, err error) {
-	n, known := capabilities.FromName(name)
-	if !known {
-		return 0, false, fieldErr(path, "unknown capability %q", name)
+	n, why, err := o.capability(path, name)
+	if err != nil {
+		return 0, false, err
 	}
-	if o.LastCap > 0 && n > o.LastCap {
-		o.warn("%s: %s is not supported by the running kernel (cap_last_cap is %d); dropped", path, name, o.LastCap)
-		return n, false, nil
-	}
-	if o.Grantable != nil && !o.Grantable(n) {
-		o.warn("%s: %s is not in the runtime's own bounding set, so it cannot be granted; dropped", path, name)
+	if why != "" {
+		o.warn("%s: %s: %s; dropped", path, name, why)
 		return n, false, nil
 	}
 	return n, true, nil
@@ -198,18 +189,74 @@ func (o *Options) GrantCapabilities(c *configs.Capabilities, names []string, pat
 	return &nc, nil
 }
 
+// capability is Capability without the warning: why says why the
+// capability cannot be had ("" when it can).
+func (o *Options) capability(path, name string) (n int, why string, err error) {
+	n, known := capabilities.FromName(name)
+	if !known {
+		return 0, "", fieldErr(path, "unknown capability %q", name)
+	}
+	if o.LastCap > 0 && n > o.LastCap {
+		return n, fmt.Sprintf("not supported by the running kernel (cap_last_cap is %d)", o.LastCap), nil
+	}
+	if o.Grantable != nil && !o.Grantable(n) {
+		return n, "not in the runtime's own bounding set, so it cannot be granted", nil
+	}
+	return n, "", nil
+}
+
+// capDrops gathers the capabilities a process's sets lose, so that each
+// reason is reported once per process, in one line naming every capability
+// and set it concerns, whichever way the config lists them: a config
+// written for a more capable host would otherwise print a line per set and
+// capability on every run.
+type capDrops struct {
+	reasons []string
+	caps    map[string][]string
+	sets    map[string][]string
+}
+
+func (d *capDrops) add(why, set, name string) {
+	if d.caps == nil {
+		d.caps, d.sets = map[string][]string{}, map[string][]string{}
+	}
+	if _, ok := d.caps[why]; !ok {
+		d.reasons = append(d.reasons, why)
+	}
+	if !slices.Contains(d.caps[why], name) {
+		d.caps[why] = append(d.caps[why], name)
+	}
+	if !slices.Contains(d.sets[why], set) {
+		d.sets[why] = append(d.sets[why], set)
+	}
+}
+
+func (d *capDrops) warn(path string, opts *Options) {
+	for _, why := range d.reasons {
+		caps, sets := d.caps[why], d.sets[why]
+		where := path + "." + sets[0]
+		if len(sets) > 1 {
+			where = path + " (" + strings.Join(sets, ", ") + ")"
+		}
+		opts.warn("%s: %s: %s; dropped", where, strings.Join(caps, ", "), why)
+	}
+}
+
 func convertCapabilities(c *specs.LinuxCapabilities, path string, opts *Options) (*configs.Capabilities, error) {
 	if c == nil {
 		return nil, nil
 	}
+	var drops capDrops
 	resolve := func(set string, names []string) ([]int, error) {
 		var out []int
 		for i, name := range names {
-			n, ok, err := opts.Capability(idx(path+"."+set, i), name)
+			n, why, err := opts.capability(idx(path+"."+set, i), name)
 			if err != nil {
 				return nil, err
 			}
-			if ok && !slices.Contains(out, n) {
+			if why != "" {
+				drops.add(why, set, name)
+			} else if !slices.Contains(out, n) {
 				out = append(out, n)
 			}
 		}
@@ -243,16 +290,17 @@ func convertCapabilities(c *specs.LinuxCapabilities, path string, opts *Options)
 		if slices.Contains(out.Permitted, n) {
 			return false
 		}
-		opts.warn("%s.effective: %s is not in the permitted set, so it cannot be effective; dropped", path, capabilities.Name(n))
+		drops.add("not in the permitted set, so not effective", "effective", capabilities.Name(n))
 		return true
 	})
 	out.Ambient = slices.DeleteFunc(out.Ambient, func(n int) bool {
 		if slices.Contains(out.Permitted, n) && slices.Contains(out.Inheritable, n) {
 			return false
 		}
-		opts.warn("%s.ambient: %s is not in both the permitted and the inheritable set, so it cannot be ambient; dropped", path, capabilities.Name(n))
+		drops.add("not in both the permitted and the inheritable set, so not ambient", "ambient", capabilities.Name(n))
 		return true
 	})
+	drops.warn(path, opts)
 	return &out, nil
 }
 

@@ -168,7 +168,7 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, error) {
 	if spec.Process == nil {
 		return nil, fieldErr("process", "required to create a container")
 	}
-	if c.Process, c.OomScoreAdj, err = convertProcess(spec.Process, "process", &opts, true); err != nil {
+	if c.Process, c.OomScoreAdj, err = convertProcess(spec.Process, "process", &opts); err != nil {
 		return nil, err
 	}
 
@@ -189,6 +189,12 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, error) {
 	}
 	c.Cgroups.Resources = withDefaultDeviceRules(c.Cgroups.Resources, c.Devices)
 	if c.Sysctl, err = convertSysctl(linux.Sysctl, c); err != nil {
+		return nil, err
+	}
+	if c.NetDevices, err = convertNetDevices(linux.NetDevices, c); err != nil {
+		return nil, err
+	}
+	if c.MemoryPolicy, err = convertMemoryPolicy(linux.MemoryPolicy); err != nil {
 		return nil, err
 	}
 	if c.Seccomp, err = convertSeccomp(linux.Seccomp); err != nil {
@@ -243,11 +249,7 @@ func rejectOtherPlatforms(spec *specs.Spec) error {
 func rejectUnsupportedLinux(l *specs.Linux) error {
 	switch {
 	case l.IntelRdt != nil:
-		return unsupported("linux.intelRdt", "Intel RDT (resctrl) is not implemented")
-	case len(l.NetDevices) > 0:
-		return unsupported("linux.netDevices", "moving network devices into the container is not implemented")
-	case l.MemoryPolicy != nil:
-		return unsupported("linux.memoryPolicy", "NUMA memory policy is not implemented")
+		return unsupported("linux.intelRdt", "Intel RDT (resctrl) is not implemented; remove the field")
 	}
 	return nil
 }

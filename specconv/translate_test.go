@@ -296,11 +296,9 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", got.Capabilities, want)
 	}
 	wantWarnings := []string{
-		"process.capabilities.bounding[3]: CAP_CHECKPOINT_RESTORE is not supported by the running kernel (cap_last_cap is 38); dropped",
-		"process.capabilities.bounding[4]: CAP_BPF is not supported by the running kernel (cap_last_cap is 38); dropped",
-		"process.capabilities.permitted[2]: CAP_BPF is not supported by the running kernel (cap_last_cap is 38); dropped",
-		"process.capabilities.effective: CAP_NET_RAW is not in the permitted set, so it cannot be effective; dropped",
-		"process.capabilities.ambient: CAP_CHOWN is not in both the permitted and the inheritable set, so it cannot be ambient; dropped",
+		"process.capabilities (bounding, permitted): CAP_CHECKPOINT_RESTORE, CAP_BPF: not supported by the running kernel (cap_last_cap is 38); dropped",
+		"process.capabilities.effective: CAP_NET_RAW: not in the permitted set, so not effective; dropped",
+		"process.capabilities.ambient: CAP_CHOWN: not in both the permitted and the inheritable set, so not ambient; dropped",
 	}
 	if !reflect.DeepEqual(warnings, wantWarnings) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(wantWarnings, "\n"))
@@ -437,7 +435,7 @@ func TestToProcessErrorPaths(t *testing.T) {
 		{"nil", nil, "process", "required"},
 		{"args", &specs.Process{Cwd: "/"}, "process.args", "must not be empty"},
 		{"cwd", &specs.Process{Args: []string{"sh"}, Cwd: "x"}, "process.cwd", "not absolute"},
-		{"execCPUAffinity", &specs.Process{Args: []string{"sh"}, Cwd: "/", ExecCPUAffinity: &specs.CPUAffinity{Initial: "0"}}, "process.execCPUAffinity", "not supported"},
+		{"execCPUAffinity", &specs.Process{Args: []string{"sh"}, Cwd: "/", ExecCPUAffinity: &specs.CPUAffinity{Initial: "0", Final: "3-1"}}, "process.execCPUAffinity.final", `"3-1" is not a list`},
 		{"capability", &specs.Process{Args: []string{"sh"}, Cwd: "/", Capabilities: &specs.LinuxCapabilities{Permitted: []string{"CAP_X"}}}, "process.capabilities.permitted[0]", "unknown capability"},
 		{"oom", &specs.Process{Args: []string{"sh"}, Cwd: "/", OOMScoreAdj: ptr(5000)}, "process.oomScoreAdj", "-1000..1000"},
 	}
@@ -449,13 +447,42 @@ func TestToProcessErrorPaths(t *testing.T) {
 	}
 }
 
-func TestExecCPUAffinityForInit(t *testing.T) {
+// Kept in the config's process, which exec without a process file starts
+// from; create never applies it.
+func TestExecCPUAffinity(t *testing.T) {
 	g := newGen(t)
-	g.Config.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "1"}
+	g.Config.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "1,64", Final: "0-2,70-71"}
 	var warnings []string
-	mustConvert(t, g.Config, collectWarnings(&warnings))
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "process.execCPUAffinity: ignored for the container's init") {
-		t.Errorf("warnings %q", warnings)
+	c := mustConvert(t, g.Config, collectWarnings(&warnings))
+	want := &configs.CPUAffinity{Initial: []uint64{2, 1}, Final: []uint64{7, 0xc0}}
+	if !reflect.DeepEqual(c.Process.ExecCPUAffinity, want) || len(warnings) != 0 {
+		t.Errorf("got %+v, warnings %q; want %+v", c.Process.ExecCPUAffinity, warnings, want)
+	}
+	for list, msg := range map[string]string{
+		"": "", "x": "not a list", "1-": "not a list", "-1": "not a list", "1,,2": "not a list", "8192": "above the largest",
+	} {
+		p, err := ToProcess(&specs.Process{Args: []string{"sh"}, Cwd: "/", ExecCPUAffinity: &specs.CPUAffinity{Initial: list}}, testOpts())
+		if msg == "" {
+			if err != nil || p.ExecCPUAffinity != nil {
+				t.Errorf("%q: %+v %v", list, p.ExecCPUAffinity, err)
+			}
+			continue
+		}
+		checkFieldErr(t, err, "process.execCPUAffinity.initial", msg)
+	}
+}
+
+func TestMemoryPolicy(t *testing.T) {
+	g := newGen(t)
+	g.Config.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0,2-3", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}
+	c := mustConvert(t, g.Config, testOpts())
+	want := &configs.MemoryPolicy{Mode: unix.MPOL_INTERLEAVE, Flags: unix.MPOL_F_STATIC_NODES, Nodes: []uint64{0xd}}
+	if !reflect.DeepEqual(c.MemoryPolicy, want) {
+		t.Errorf("got %+v; want %+v", c.MemoryPolicy, want)
+	}
+	g.Config.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolLocal}
+	if c = mustConvert(t, g.Config, testOpts()); !reflect.DeepEqual(c.MemoryPolicy, &configs.MemoryPolicy{Mode: unix.MPOL_LOCAL}) {
+		t.Errorf("local: %+v", c.MemoryPolicy)
 	}
 }
 
@@ -579,9 +606,13 @@ func TestSysctl(t *testing.T) {
 		"kernel/msgmax":                    "8192",
 		"fs.mqueue.queues_max":             "512",
 		"kernel.domainname":                "example.org",
+		"user.max_user_namespaces":         "10",
 	} {
 		g.AddLinuxSysctl(k, v)
 	}
+	_ = g.AddOrReplaceLinuxNamespace("user", "")
+	g.AddLinuxUIDMapping(100000, 0, 65536)
+	g.AddLinuxGIDMapping(100000, 0, 65536)
 	c := mustConvert(t, g.Config, testOpts())
 	want := map[string]string{
 		"net.ipv4.ping_group_range":        "0 0",
@@ -590,9 +621,25 @@ func TestSysctl(t *testing.T) {
 		"kernel.msgmax":                    "8192",
 		"fs.mqueue.queues_max":             "512",
 		"kernel.domainname":                "example.org",
+		"user.max_user_namespaces":         "10",
 	}
 	if !reflect.DeepEqual(c.Sysctl, want) {
 		t.Errorf("sysctl %v\nwant   %v", c.Sysctl, want)
+	}
+}
+
+func TestNetDevices(t *testing.T) {
+	g := newGen(t)
+	g.Config.Linux.NetDevices = map[string]specs.LinuxNetDevice{
+		"veth1": {Name: "eth0"}, "enp3s0": {}, "dummy0": {Name: "ctr%d"}, "dummy1": {Name: "ctr%d"},
+	}
+	c := mustConvert(t, g.Config, testOpts())
+	want := []configs.NetDevice{
+		{HostName: "dummy0", Name: "ctr%d"}, {HostName: "dummy1", Name: "ctr%d"},
+		{HostName: "enp3s0", Name: "enp3s0"}, {HostName: "veth1", Name: "eth0"},
+	}
+	if !reflect.DeepEqual(c.NetDevices, want) {
+		t.Errorf("netDevices %+v\nwant %+v", c.NetDevices, want)
 	}
 }
 

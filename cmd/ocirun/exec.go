@@ -37,6 +37,7 @@ var execCommand = &cli.Command{
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N more fds, from 3 up, to the process"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
 		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process "},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup of the container's: PATH, or CONTROLLER[,CONTROLLER]:PATH (cgroup v1, repeatable)"},
 	},
 	Action: func(c *cli.Context) error {
 		libcontainer.PrepareCgroupMove()
@@ -45,6 +46,10 @@ var execCommand = &cli.Command{
 		}
 		if c.Int("preserve-fds") < 0 {
 			return errNegativePreserve
+		}
+		sub, err := parseSubCgroups(c.StringSlice("cgroup"))
+		if err != nil {
+			return err
 		}
 		ctr, err := store(c).Load(c.Args().First())
 		if err != nil {
@@ -68,6 +73,7 @@ var execCommand = &cli.Command{
 			ConsoleSocket: c.String("console-socket"),
 			PreserveFds:   c.Int("preserve-fds"),
 			IgnorePaused:  c.Bool("ignore-paused"),
+			SubCgroups:    sub,
 		}
 		if proc.Terminal && opts.ConsoleSocket == "" {
 			if detach {
@@ -90,6 +96,9 @@ var execCommand = &cli.Command{
 		pid, err := ctr.Exec(opts)
 		ctr.Unlock()
 		if err != nil {
+			if len(sub) > 0 {
+				return fmt.Errorf("--cgroup: %w", err)
+			}
 			return err
 		}
 		if p := c.String("pidfd-socket"); p != "" {
@@ -194,4 +203,35 @@ func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error
 		p.SelinuxLabel = l
 	}
 	return p, nil
+}
+
+// parseSubCgroups reads the --cgroup values: one PATH for every hierarchy,
+// or CONTROLLER[,CONTROLLER...]:PATH values, each controller named once.
+func parseSubCgroups(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(args))
+	for _, a := range args {
+		ctrls, path, ok := strings.Cut(a, ":")
+		if !ok {
+			if len(args) > 1 {
+				return nil, fmt.Errorf("--cgroup %q: with more than one --cgroup, each needs a CONTROLLER: prefix", a)
+			}
+			ctrls, path = "", a
+		}
+		if path == "" {
+			return nil, fmt.Errorf("--cgroup %q: empty path", a)
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if ok && ctrl == "" {
+				return nil, fmt.Errorf("--cgroup %q: empty controller name", a)
+			}
+			if _, dup := out[ctrl]; dup {
+				return nil, fmt.Errorf("--cgroup %q: controller %s given twice", a, ctrl)
+			}
+			out[ctrl] = path
+		}
+	}
+	return out, nil
 }

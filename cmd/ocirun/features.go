@@ -35,11 +35,16 @@ func runtimeFeatures(sec *features.Seccomp, libseccomp string) *features.Feature
 			},
 			Seccomp: sec,
 			// Applied where the host has the LSM, but not tested on one.
-			Apparmor:        &features.Apparmor{Enabled: &no},
-			Selinux:         &features.Selinux{Enabled: &no},
-			IntelRdt:        &features.IntelRdt{Enabled: &no},
+			Apparmor: &features.Apparmor{Enabled: &no},
+			Selinux:  &features.Selinux{Enabled: &no},
+			// Refused: no resctrl to test with here.
+			IntelRdt: &features.IntelRdt{Enabled: &no, Schemata: &no, Monitoring: &no},
+			MemoryPolicy: &features.MemoryPolicy{
+				Modes: specconv.MemoryPolicyModes(),
+				Flags: specconv.MemoryPolicyFlags(),
+			},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
-			NetDevices:      &features.NetDevices{Enabled: &no},
+			NetDevices:      &features.NetDevices{Enabled: &yes},
 		},
 		Annotations: map[string]string{
 			"io.github.ocirun.version":                   version,

@@ -99,6 +99,36 @@ func TestFeaturesAreHonest(t *testing.T) {
 			t.Errorf("advertised hook %q rejected: %v", h, err)
 		}
 	}
+	if *f.Linux.NetDevices.Enabled {
+		s := base()
+		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "ctr0"}}
+		if _, err := specconv.ToConfig(s, opts); err != nil {
+			t.Errorf("advertised netDevices rejected: %v", err)
+		}
+	}
+	for _, m := range f.Linux.MemoryPolicy.Modes {
+		s := base()
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MemoryPolicyModeType(m), Nodes: "0"}
+		if m == string(specs.MpolDefault) || m == string(specs.MpolLocal) {
+			s.Linux.MemoryPolicy.Nodes = ""
+		}
+		if _, err := specconv.ToConfig(s, opts); err != nil {
+			t.Errorf("advertised memory policy mode %q rejected: %v", m, err)
+		}
+	}
+	for _, fl := range f.Linux.MemoryPolicy.Flags {
+		s := base()
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{specs.MemoryPolicyFlagType(fl)}}
+		if _, err := specconv.ToConfig(s, opts); err != nil {
+			t.Errorf("advertised memory policy flag %q rejected: %v", fl, err)
+		}
+	}
+	// What features calls disabled, specconv refuses.
+	s := base()
+	s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"}
+	if _, err := specconv.ToConfig(s, opts); *f.Linux.IntelRdt.Enabled || err == nil {
+		t.Errorf("intelRdt: features say enabled=%t, ToConfig: %v", *f.Linux.IntelRdt.Enabled, err)
+	}
 	if *f.Linux.Cgroup.Systemd || *f.Linux.Apparmor.Enabled || *f.Linux.Selinux.Enabled || *f.Linux.MountExtensions.IDMap.Enabled {
 		t.Error("features advertise something that is not implemented")
 	}

@@ -18,7 +18,22 @@ import (
 var logger struct {
 	file  *os.File
 	json  bool
-	debug bool
+	level logLevel
+}
+
+// logLevel orders the severities --log-level names; errors are always
+// reported.
+type logLevel int
+
+const (
+	levelDebug logLevel = iota
+	levelInfo
+	levelWarning
+	levelError
+)
+
+var logLevels = map[string]logLevel{
+	"debug": levelDebug, "info": levelInfo, "warning": levelWarning, "warn": levelWarning, "error": levelError,
 }
 
 func setupLogging(c *cli.Context) error {
@@ -29,7 +44,14 @@ func setupLogging(c *cli.Context) error {
 	default:
 		return fmt.Errorf("--log-format: unknown format %q (text or json)", f)
 	}
-	logger.debug = c.Bool("debug")
+	level, ok := logLevels[c.String("log-level")]
+	if !ok {
+		return fmt.Errorf("--log-level: unknown level %q (debug, info, warning or error)", c.String("log-level"))
+	}
+	if c.Bool("debug") {
+		level = levelDebug
+	}
+	logger.level = level
 	if p := c.String("log"); p != "" {
 		f, err := smallfile.Open(p, unix.O_CREAT|unix.O_WRONLY|unix.O_APPEND|unix.O_SYNC, 0o644)
 		if err != nil {
@@ -74,12 +96,15 @@ func logError(err error) {
 }
 
 func logWarn(msg string) {
+	if logger.level > levelWarning {
+		return
+	}
 	writeLog("warning", msg)
 	fmt.Fprintln(os.Stderr, "ocirun: warning: "+msg)
 }
 
 func logDebug(format string, args ...any) {
-	if logger.debug {
+	if logger.level == levelDebug {
 		msg := fmt.Sprintf(format, args...)
 		writeLog("debug", msg)
 		if logger.file == nil {

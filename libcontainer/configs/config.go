@@ -68,6 +68,11 @@ type Config struct {
 	Hostname   string            `json:"hostname,omitempty"`
 	Domainname string            `json:"domainname,omitempty"`
 	Sysctl     map[string]string `json:"sysctl,omitempty"`
+	// NetDevices are the host network devices moved into the container's
+	// new network namespace, in the order of their host names.
+	NetDevices []NetDevice `json:"net_devices,omitempty"`
+	// MemoryPolicy is the NUMA memory policy of every container process.
+	MemoryPolicy *MemoryPolicy `json:"memory_policy,omitempty"`
 
 	Cgroups *Cgroup `json:"cgroups,omitempty"`
 
@@ -122,6 +127,25 @@ type Process struct {
 
 	Scheduler  *Scheduler  `json:"scheduler,omitempty"`
 	IOPriority *IOPriority `json:"io_priority,omitempty"`
+	// ExecCPUAffinity is process.execCPUAffinity; only exec applies it.
+	ExecCPUAffinity *CPUAffinity `json:"exec_cpu_affinity,omitempty"`
+}
+
+// CPUAffinity holds CPU masks, bit n of word n/64 for CPU n; nil is unset.
+type CPUAffinity struct {
+	// Initial is the affinity before the process joins the container's
+	// cgroup; without it, every process starts with all CPUs allowed.
+	Initial []uint64 `json:"initial,omitempty"`
+	// Final is set after it has joined.
+	Final []uint64 `json:"final,omitempty"`
+}
+
+// MemoryPolicy is linux.memoryPolicy resolved for set_mempolicy(2).
+type MemoryPolicy struct {
+	Mode  int `json:"mode"`  // MPOL_*
+	Flags int `json:"flags"` // MPOL_F_*, or'ed into the mode
+	// Nodes is the node mask, bit n of word n/64 for node n; nil for none.
+	Nodes []uint64 `json:"nodes,omitempty"`
 }
 
 // User is the identity the process runs as.
@@ -173,14 +197,25 @@ type Personality struct {
 }
 
 // SysctlNamespace is the namespace that owns a sysctl. specconv admits only
-// these kinds: net.*, the System V IPC and mqueue ones, kernel.hostname and
-// kernel.domainname.
+// these kinds: net.*, user.* (the per-user-namespace limits), the System V
+// IPC and mqueue ones, kernel.hostname and kernel.domainname.
 func SysctlNamespace(name string) NamespaceType {
 	switch {
 	case strings.HasPrefix(name, "net."):
 		return NEWNET
+	case strings.HasPrefix(name, "user."):
+		return NEWUSER
 	case name == "kernel.domainname" || name == "kernel.hostname":
 		return NEWUTS
 	}
 	return NEWIPC
+}
+
+// NetDevice is one entry of linux.netDevices.
+type NetDevice struct {
+	// HostName is the device's name in the runtime's network namespace.
+	HostName string `json:"host_name"`
+	// Name is its name in the container: HostName when not given, or a
+	// template with "%d" for the kernel to fill in.
+	Name string `json:"name"`
 }

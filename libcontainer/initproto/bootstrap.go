@@ -26,6 +26,19 @@ import (
 //	AttrRoot          path of the container init's root directory (exec only;
 //	                  /proc/self/fd/N of the runtime's open /proc/<init>/root):
 //	                  stage 0 chroots there once it has joined the namespaces
+//	AttrCPUsInitial   CPU mask (u64 little-endian words, bit n for CPU n) set
+//	                  before the cgroup join; without it, every CPU
+//	AttrCPUsFinal     CPU mask set after the cgroup join
+//	AttrMemPolicy     u32 set_mempolicy(2) mode with its MPOL_F_* flags, then
+//	                  the node mask (u64 little-endian words); set after the
+//	                  cgroup join
+//
+// CPU affinity and memory policy belong to the thread and pass to children
+// across fork(2) and execve(2), so stage 0 sets them for every process of
+// the container or the exec. It resets the affinity to all CPUs before the
+// cgroup join even without AttrCPUsInitial: since Linux 6.2 a cgroup move
+// keeps an affinity the runtime was started with (taskset, systemd's
+// CPUAffinity=), which would pin every container.
 //
 // Stage 0 joins the cgroups first, while it is still single-threaded and in
 // the runtime's namespaces with the runtime's credentials: every process it
@@ -52,12 +65,38 @@ type Bootstrap struct {
 	// Root, when set, is the directory stage 0 chroots to after joining
 	// the namespaces.
 	Root string
+	// CPUsInitial and CPUsFinal are CPU masks, bit n of word n/64 for
+	// CPU n.
+	CPUsInitial, CPUsFinal []uint64
+	// MemPolicy is set_mempolicy(2)'s mode with its flags; MemNodes its
+	// node mask. HasMemPolicy says whether to call it at all.
+	HasMemPolicy bool
+	MemPolicy    uint32
+	MemNodes     []uint64
 }
 
 // JoinNamespace is a namespace to enter by path.
 type JoinNamespace struct {
 	Flag uint32 // CLONE_NEW*
 	Path string
+}
+
+func appendMask(out []byte, mask []uint64) []byte {
+	for _, w := range mask {
+		out = binary.LittleEndian.AppendUint64(out, w)
+	}
+	return out
+}
+
+func decodeMask(v []byte) ([]uint64, error) {
+	if len(v)%8 != 0 {
+		return nil, fmt.Errorf("mask of %d bytes is not whole 64-bit words", len(v))
+	}
+	var mask []uint64
+	for ; len(v) > 0; v = v[8:] {
+		mask = append(mask, binary.LittleEndian.Uint64(v))
+	}
+	return mask, nil
 }
 
 // Encode serialises b for MsgBootstrap.
@@ -81,6 +120,15 @@ func (b *Bootstrap) Encode() []byte {
 	}
 	if b.Root != "" {
 		out = appendAttr(out, AttrRoot, []byte(b.Root))
+	}
+	if len(b.CPUsInitial) > 0 {
+		out = appendAttr(out, AttrCPUsInitial, appendMask(nil, b.CPUsInitial))
+	}
+	if len(b.CPUsFinal) > 0 {
+		out = appendAttr(out, AttrCPUsFinal, appendMask(nil, b.CPUsFinal))
+	}
+	if b.HasMemPolicy {
+		out = appendAttr(out, AttrMemPolicy, appendMask(binary.LittleEndian.AppendUint32(nil, b.MemPolicy), b.MemNodes))
 	}
 	return out
 }
@@ -117,6 +165,25 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 				return fmt.Errorf("root: empty path")
 			}
 			b.Root = string(v)
+		case AttrCPUsInitial, AttrCPUsFinal:
+			mask, err := decodeMask(v)
+			if err != nil || len(mask) == 0 {
+				return fmt.Errorf("cpu affinity: bad mask of %d bytes", len(v))
+			}
+			if t == AttrCPUsInitial {
+				b.CPUsInitial = mask
+			} else {
+				b.CPUsFinal = mask
+			}
+		case AttrMemPolicy:
+			if len(v) < 4 {
+				return fmt.Errorf("memory policy: bad length %d", len(v))
+			}
+			nodes, err := decodeMask(v[4:])
+			if err != nil {
+				return fmt.Errorf("memory policy: %w", err)
+			}
+			b.HasMemPolicy, b.MemPolicy, b.MemNodes = true, binary.LittleEndian.Uint32(v), nodes
 		default:
 			return fmt.Errorf("unknown attribute %d", t)
 		}

@@ -30,8 +30,8 @@
 //	runtime (ocirun create/run/exec, the "parent")
 //	   │ executes the init binary with the sync socket as fd $_OCIRUN_SYNC_FD
 //	   ▼
-//	stage 0 — moves itself into the container's cgroup (which the runtime
-//	   │ created), joins namespaces by path, unshares the new ones (user
+//	stage 0 — sets its CPU affinity, moves itself into the container's cgroup
+//	   │ (which the runtime created), sets the memory policy, joins namespaces by path, unshares the new ones (user
 //	   │ first, so the rest are owned by it) and forks, so that the child
 //	   │ lands in the new PID and time namespaces; the runtime, a child
 //	   │ subreaper, adopts it when stage 0 exits.

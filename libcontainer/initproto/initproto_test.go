@@ -29,6 +29,8 @@ func TestBootstrapRoundTrip(t *testing.T) {
 			CgroupJoin: []string{"/sys/fs/cgroup/memory/a/tasks", "/sys/fs/cgroup/unified/a/cgroup.procs"},
 			CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP,
 		},
+		{CPUsInitial: []uint64{1}, CPUsFinal: []uint64{0, 1 << 63}, HasMemPolicy: true, MemPolicy: unix.MPOL_BIND | unix.MPOL_F_STATIC_NODES, MemNodes: []uint64{1}},
+		{HasMemPolicy: true, MemPolicy: unix.MPOL_LOCAL},
 	}
 	for i, want := range cases {
 		got, err := DecodeBootstrap(want.Encode())

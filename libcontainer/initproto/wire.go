@@ -34,6 +34,9 @@ const (
 	AttrPlan        uint16 = 5
 	AttrCgroupJoin  uint16 = 6
 	AttrRoot        uint16 = 7
+	AttrCPUsInitial uint16 = 8
+	AttrCPUsFinal   uint16 = 9
+	AttrMemPolicy   uint16 = 10
 )
 
 // Attribute types of [Plan].
@@ -101,7 +104,8 @@ var wireNames = []struct {
 
 	{"ATTR_CLONE_FLAGS", AttrCloneFlags}, {"ATTR_JOIN", AttrJoin}, {"ATTR_TIME_OFFSETS", AttrTimeOffsets},
 	{"ATTR_BECOME_ROOT", AttrBecomeRoot}, {"ATTR_PLAN", AttrPlan}, {"ATTR_CGROUP_JOIN", AttrCgroupJoin},
-	{"ATTR_ROOT", AttrRoot},
+	{"ATTR_ROOT", AttrRoot}, {"ATTR_CPUS_INITIAL", AttrCPUsInitial}, {"ATTR_CPUS_FINAL", AttrCPUsFinal},
+	{"ATTR_MEM_POLICY", AttrMemPolicy},
 
 	{"ATTR_PLAN_ARG", AttrPlanArg}, {"ATTR_PLAN_ENV", AttrPlanEnv}, {"ATTR_PLAN_CWD", AttrPlanCwd},
 	{"ATTR_PLAN_USER", AttrPlanUser}, {"ATTR_PLAN_GROUP", AttrPlanGroup}, {"ATTR_PLAN_CAPS", AttrPlanCaps},

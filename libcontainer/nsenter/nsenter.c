@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -44,6 +45,9 @@ enum {
 	ATTR_EXEC_PLAN = OCIRUN_ATTR_PLAN,
 	ATTR_CGROUP_JOIN = OCIRUN_ATTR_CGROUP_JOIN,
 	ATTR_ROOT = OCIRUN_ATTR_ROOT,
+	ATTR_CPUS_INITIAL = OCIRUN_ATTR_CPUS_INITIAL,
+	ATTR_CPUS_FINAL = OCIRUN_ATTR_CPUS_FINAL,
+	ATTR_MEM_POLICY = OCIRUN_ATTR_MEM_POLICY,
 };
 
 #define MAX_JOIN 16
@@ -169,6 +173,11 @@ struct bootstrap {
 	uint32_t exec_plan_len;
 	const char *root;
 	int root_fd;
+	// CPU and node masks point into the payload: u64 little-endian words.
+	const uint8_t *cpus_initial, *cpus_final, *mem_nodes;
+	uint32_t cpus_initial_len, cpus_final_len, mem_nodes_len;
+	int has_mem_policy;
+	uint32_t mem_policy;
 };
 
 // parse_bootstrap decodes the attribute list; strings are copied so that
@@ -237,10 +246,75 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 			if (b->root == NULL)
 				ocirun_bail("nsenter: out of memory");
 			break;
+		case ATTR_CPUS_INITIAL:
+		case ATTR_CPUS_FINAL:
+			if (n == 0 || n % 8 != 0)
+				ocirun_bail("nsenter: bad cpu affinity attribute");
+			if (type == ATTR_CPUS_INITIAL) {
+				b->cpus_initial = v;
+				b->cpus_initial_len = n;
+			} else {
+				b->cpus_final = v;
+				b->cpus_final_len = n;
+			}
+			break;
+		case ATTR_MEM_POLICY:
+			if (n < 4 || (n - 4) % 8 != 0)
+				ocirun_bail("nsenter: bad memory policy attribute");
+			b->has_mem_policy = 1;
+			b->mem_policy = ocirun_u32(v);
+			b->mem_nodes = v + 4;
+			b->mem_nodes_len = n - 4;
+			break;
 		default:
 			ocirun_bail("nsenter: unknown bootstrap attribute %u", type);
 		}
 	}
+}
+
+// mask_bit says whether bit i of a mask of little-endian 64-bit words is set.
+static int mask_bit(const uint8_t *mask, size_t i)
+{
+	return mask[i / 8] >> (i % 8) & 1;
+}
+
+// set_cpu_affinity sets this thread's CPU affinity to mask (len bytes), or to
+// every CPU the kernel may have when mask is NULL: the kernel keeps those
+// the cpuset allows.
+static void set_cpu_affinity(const uint8_t *mask, uint32_t len, const char *what)
+{
+	size_t ncpus = mask != NULL ? (size_t)len * 8 : 8192;
+	size_t size = CPU_ALLOC_SIZE(ncpus);
+	cpu_set_t *set = CPU_ALLOC(ncpus);
+	if (set == NULL)
+		ocirun_bail("nsenter: out of memory");
+	CPU_ZERO_S(size, set);
+	for (size_t i = 0; i < ncpus; i++)
+		if (mask == NULL || mask_bit(mask, i))
+			CPU_SET_S(i, size, set);
+	if (sched_setaffinity(0, size, set) < 0)
+		ocirun_bail("%s: sched_setaffinity: %s", what, strerror(errno));
+	CPU_FREE(set);
+}
+
+// set_mem_policy applies linux.memoryPolicy with set_mempolicy(2), whose
+// node mask is an array of unsigned long of which it reads maxnode - 1 bits.
+static void set_mem_policy(struct bootstrap *b)
+{
+	const size_t long_bits = 8 * sizeof(unsigned long);
+	size_t bits = (size_t)b->mem_nodes_len * 8;
+	unsigned long *nodes = NULL;
+	if (bits > 0) {
+		nodes = calloc((bits + long_bits - 1) / long_bits, sizeof(unsigned long));
+		if (nodes == NULL)
+			ocirun_bail("nsenter: out of memory");
+		for (size_t i = 0; i < bits; i++)
+			if (mask_bit(b->mem_nodes, i))
+				nodes[i / long_bits] |= 1UL << (i % long_bits);
+	}
+	if (syscall(SYS_set_mempolicy, (int)b->mem_policy, nodes, bits > 0 ? bits + 1 : 0) < 0)
+		ocirun_bail("linux.memoryPolicy: set_mempolicy: %s", strerror(errno));
+	free(nodes);
 }
 
 // join_cgroups moves this process into each of the container's cgroups by
@@ -373,7 +447,16 @@ void ocirun_nsenter(void)
 	uint8_t *payload = recv_msg(MSG_BOOTSTRAP, &len);
 	struct bootstrap b;
 	parse_bootstrap(payload, len, &b);
+	// The affinity the process starts with, set before the cgroup join,
+	// where the runtime-spec places execCPUAffinity.initial; without one,
+	// every CPU (see initproto.Bootstrap).
+	set_cpu_affinity(b.cpus_initial, b.cpus_initial_len,
+			 b.cpus_initial != NULL ? "process.execCPUAffinity.initial" : "reset the CPU affinity to all CPUs");
 	join_cgroups(&b);
+	if (b.cpus_final != NULL)
+		set_cpu_affinity(b.cpus_final, b.cpus_final_len, "process.execCPUAffinity.final");
+	if (b.has_mem_policy)
+		set_mem_policy(&b);
 	join_namespaces(&b);
 	create_namespaces(&b);
 

@@ -197,14 +197,10 @@ func (s *setup) finish(cfg *configs.Config, noPivot bool) error {
 		return err
 	}
 	defer t.close()
-	var null *place
-	defer func() {
-		if null != nil {
-			null.close()
-		}
-	}()
+	var m masks
+	defer m.close()
 	for _, p := range cfg.MaskPaths {
-		if err := s.maskPath(t, p, &null); err != nil {
+		if err := s.maskPath(t, p, &m); err != nil {
 			return fmt.Errorf("masked path %s: %w", p, err)
 		}
 	}
@@ -358,9 +354,29 @@ func (s *setup) containerTree() (*tree, error) {
 	return t, nil
 }
 
-// maskPath hides p: /dev/null over a file, an empty read-only tmpfs over a
-// directory. A path the container does not have needs no mask.
-func (s *setup) maskPath(t *tree, p string, null **place) error {
+// masks are what masked paths are hidden with, each made once and bound on
+// every path after the first: the container's /dev/null for files, and one
+// empty read-only tmpfs for directories. One tmpfs per directory would cost
+// a superblock each, and their creation and teardown contend node-wide when
+// a config masks many (one per CPU, say).
+type masks struct {
+	null, dir *place
+}
+
+func (m *masks) close() {
+	for _, p := range []*place{m.null, m.dir} {
+		if p != nil {
+			p.close()
+		}
+	}
+}
+
+// maskPath hides p: /dev/null over a file, the shared empty read-only tmpfs
+// over a directory. A path the container does not have needs no mask. A
+// bind mount keeps its source's read-only flag, and the tmpfs's superblock
+// is read-only too, so no bound copy can be made writable from inside
+// without CAP_SYS_ADMIN.
+func (s *setup) maskPath(t *tree, p string, m *masks) error {
 	pl, err := t.lookup(p)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
@@ -374,16 +390,21 @@ func (s *setup) maskPath(t *tree, p string, null **place) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return s.k.Mount("tmpfs", pl.target, "tmpfs", unix.MS_RDONLY, "")
-	}
-	if *null == nil {
-		n, err := s.nullDevice(t)
-		if err != nil {
+		if m.dir != nil {
+			return s.k.Mount(m.dir.target, pl.target, "bind", unix.MS_BIND, "")
+		}
+		if err := s.k.Mount("tmpfs", pl.target, "tmpfs", unix.MS_RDONLY, ""); err != nil {
 			return err
 		}
-		*null = n
+		m.dir, err = t.reopen(pl)
+		return err
 	}
-	return s.k.Mount((*null).target, pl.target, "bind", unix.MS_BIND, "")
+	if m.null == nil {
+		if m.null, err = s.nullDevice(t); err != nil {
+			return err
+		}
+	}
+	return s.k.Mount(m.null.target, pl.target, "bind", unix.MS_BIND, "")
 }
 
 // nullDevice opens the container's /dev/null and checks that it is the null

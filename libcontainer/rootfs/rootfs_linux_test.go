@@ -572,6 +572,26 @@ func TestFinishPivot(t *testing.T) {
 	}
 }
 
+// Masked directories share one tmpfs: the first gets it, the others a bind
+// mount of it.
+func TestFinishMaskedDirectoriesShareOneTmpfs(t *testing.T) {
+	for _, withProc := range []bool{true, false} {
+		w := finishWorld(t, withProc)
+		w.mkdir("rootfs/sys/devices/system/cpu/cpu0/thermal")
+		w.mkdir("rootfs/sys/devices/system/cpu/cpu1/thermal")
+		cfg := w.config()
+		cfg.MaskPaths = []string{"/sys/firmware", "/missing", "/sys/devices/system/cpu/cpu0/thermal", "/sys/devices/system/cpu/cpu1/thermal"}
+		if err := w.s.finish(cfg, false); err != nil {
+			t.Fatal(err)
+		}
+		checkCalls(t, w.k.calls[6:], []string{
+			`mount tmpfs $T/rootfs/sys/firmware tmpfs MS_RDONLY ""`,
+			`mount $T/rootfs/sys/firmware $T/rootfs/sys/devices/system/cpu/cpu0/thermal bind MS_BIND ""`,
+			`mount $T/rootfs/sys/firmware $T/rootfs/sys/devices/system/cpu/cpu1/thermal bind MS_BIND ""`,
+		})
+	}
+}
+
 func TestFinishMaskedFileNeedsTheNullDevice(t *testing.T) {
 	w := finishWorld(t, true)
 	w.file("rootfs/dev/null", "planted")

@@ -105,6 +105,17 @@ expect_rejected() {
 	expect_rejected ct1 'relative/dir'
 }
 
+@test "linux.intelRdt is refused, and features says it is not supported" {
+	[ -d /sys/fs/resctrl ] && skip "this host has resctrl; the test expects a host without"
+	update_config '.linux.intelRdt = {"closID": "ocirun-test", "l3CacheSchema": "L3:0=f"}'
+	ocirun run ct1
+	expect_rejected ct1 'linux\.intelRdt: not supported by ocirun: .*Intel RDT'
+	ocirun features
+	expect_status 0
+	[ "$(jq -c .linux.intelRdt <<<"$stdout")" = '{"enabled":false,"schemata":false,"monitoring":false}' ] ||
+		fail "features: intelRdt is $(jq -c .linux.intelRdt <<<"$stdout")"
+}
+
 @test "bad container ids" {
 	local id
 	for id in '../x' 'a/b' '..' '.' "$(printf 'a%.0s' $(seq 1024))"; do

@@ -407,3 +407,107 @@ MISSING_ERR='exec: "/nosuch": stat /nosuch: no such file or directory'
 	[ "$out" = "contained" ] || fail "a process that may chroot climbed out of the container: $out"
 	in_chroot delete --force ct1 || fail "delete from the chroot failed"
 }
+
+# cgroup_dirs PID: "CONTROLLERS DIR" for each cgroup hierarchy of PID, DIR
+# being its directory on the host (CONTROLLERS is "-" for cgroup2).
+cgroup_dirs() {
+	local id ctrls rel mnt
+	while IFS=: read -r id ctrls rel; do
+		if [ -z "$ctrls" ]; then
+			mnt=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+		else
+			mnt=$(awk -v c="${ctrls%%,*}" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
+		fi
+		[ -n "$mnt" ] && echo "${ctrls:--} $mnt$rel"
+	done </proc/"$1"/cgroup
+}
+
+# v1_cgroup_dir PID CONTROLLER: the host directory of PID's cgroup in the
+# v1 hierarchy of CONTROLLER; nothing without one.
+v1_cgroup_dir() {
+	cgroup_dirs "$1" | awk -v c="$2" '$1 ~ ("(^|,)" c "(,|$)") {print $2}'
+}
+
+# make_sub_cgroup DIR: an empty child cgroup DIR that can take tasks (a
+# cpuset child starts with no CPUs and no memory nodes).
+make_sub_cgroup() {
+	mkdir "$1"
+	if [ -e "$1/cpuset.cpus" ]; then
+		cat "$(dirname "$1")/cpuset.cpus" >"$1/cpuset.cpus"
+		cat "$(dirname "$1")/cpuset.mems" >"$1/cpuset.mems"
+	fi
+}
+
+@test "exec --cgroup PATH runs the process in that sub-cgroup of every hierarchy" {
+	run_container ct1
+	local pid ctrls dir subs=()
+	pid=$(state_field ct1 pid)
+	while read -r ctrls dir; do
+		make_sub_cgroup "$dir/sub"
+		subs+=("$dir/sub")
+	done < <(cgroup_dirs "$pid")
+	ocirun exec --cgroup sub ct1 cat /proc/self/cgroup
+	local st=$status out=$stdout
+	rmdir "${subs[@]}"
+	[ "$st" = 0 ] || fail "exec --cgroup sub failed: $output"
+	# The container's cgroup namespace shows its own cgroup as "/".
+	[ "$(grep -cv ':/sub$' <<<"$out")" = 0 ] || fail "not in every sub-cgroup: $out"
+}
+
+@test "exec --cgroup CONTROLLER:PATH moves only the controllers named" {
+	run_container ct1
+	local pid mem pids
+	pid=$(state_field ct1 pid)
+	mem=$(v1_cgroup_dir "$pid" memory)
+	pids=$(v1_cgroup_dir "$pid" pids)
+	[ -n "$mem" ] && [ -n "$pids" ] || skip "needs cgroup v1 memory and pids hierarchies"
+	make_sub_cgroup "$mem/a"
+	make_sub_cgroup "$pids/b"
+	make_sub_cgroup "$pids/b/c"
+	ocirun exec --cgroup memory:a --cgroup pids:/b/c ct1 cat /proc/self/cgroup
+	local st=$status out=$stdout
+	rmdir "$mem/a" "$pids/b/c" "$pids/b"
+	[ "$st" = 0 ] || fail "exec failed: $output"
+	grep -qE '^[0-9]+:memory:/a$' <<<"$out" || fail "memory: $out"
+	grep -qE '^[0-9]+:pids:/b/c$' <<<"$out" || fail "pids: $out"
+	[ "$(grep -Ev ':(memory|pids):' <<<"$out" | grep -cv ':/$')" = 0 ] || fail "other controllers moved: $out"
+}
+
+@test "exec --cgroup into a missing or escaping sub-cgroup fails and starts nothing" {
+	run_container ct1
+	ocirun exec --cgroup nope ct1 touch /tmp/ran
+	expect_failure
+	expect_output_contains 'sub-cgroup "nope".*no such file or directory'
+	ocirun exec --cgroup ../.. ct1 touch /tmp/ran
+	expect_failure
+	expect_output_contains 'not a path below the container'
+	ocirun exec --cgroup a --cgroup b ct1 touch /tmp/ran
+	expect_failure
+	expect_output_contains 'CONTROLLER: prefix'
+	ocirun exec ct1 sh -c 'test -e /tmp/ran && echo ran || echo none'
+	[ "$stdout" = none ] || fail "a failed exec ran its process: $output"
+	[ "$(container_status ct1)" = running ] || fail "the container is $(container_status ct1)"
+}
+
+@test "exec --ignore-paused --cgroup: frozen in the container's freezer, in the sub-cgroup named" {
+	run_container ct1
+	local pid mem xpid
+	pid=$(state_field ct1 pid)
+	mem=$(v1_cgroup_dir "$pid" memory)
+	[ -n "$mem" ] || skip "needs a cgroup v1 memory hierarchy"
+	make_sub_cgroup "$mem/a"
+	ocirun pause ct1
+	expect_status 0
+	ocirun exec --ignore-paused --detach --pid-file "$BATS_TEST_TMPDIR/x.pid" --cgroup memory:a ct1 sh -c 'echo done >/tmp/x'
+	expect_status 0
+	xpid=$(cat "$BATS_TEST_TMPDIR/x.pid")
+	grep -qE ":memory:.*/a\$" /proc/$xpid/cgroup || fail "memory: $(cat /proc/$xpid/cgroup)"
+	[ "$(grep :freezer: /proc/$xpid/cgroup | cut -d: -f3)" = "$(grep :freezer: /proc/$pid/cgroup | cut -d: -f3)" ] ||
+		fail "not in the container's freezer: $(cat /proc/$xpid/cgroup)"
+	ocirun resume ct1
+	expect_status 0
+	wait_pid_gone "$xpid" 10
+	rmdir "$mem/a"
+	ocirun exec ct1 cat /tmp/x
+	[ "$stdout" = done ] || fail "the exec'd process did not run after resume: $output"
+}

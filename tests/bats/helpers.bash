@@ -340,3 +340,23 @@ remove_test_cgroups() {
 	done
 	return 0
 }
+
+# make_traversable DIR: let an unprivileged (user-namespaced) process reach
+# DIR, whose ancestors bats creates with mode 0700.
+make_traversable() {
+	local d=$1
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+# add_userns [HOSTID]: give the container a new user namespace mapping
+# 65536 ids from HOSTID (default 100000) and let those ids reach the bundle.
+add_userns() {
+	local host=${1:-100000}
+	make_traversable "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": '"$host"', "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": '"$host"', "size": 65536}]'
+}

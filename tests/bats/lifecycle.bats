@@ -497,3 +497,24 @@ teardown() {
 		fail "last error line: $(cat "$log")"
 	jq -es 'all(has("level") and has("msg") and has("time"))' "$log" >/dev/null || fail "fields: $(cat "$log")"
 }
+
+@test "--log-level: error hides warnings, not errors; an unknown level is refused" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc has no --log-level"
+	# Ambient capabilities that are not inheritable give a warning.
+	update_config '.process.capabilities.ambient = ["CAP_KILL"] | .process.capabilities.inheritable = []'
+	set_cmd true
+	local log=$BATS_TEST_TMPDIR/log
+	ocirun --log "$log" --log-level error run ct1
+	expect_status 0
+	[ -z "$stderr" ] || fail "--log-level error printed: $stderr"
+	! grep -q warning "$log" || fail "--log-level error logged: $(cat "$log")"
+	ocirun --log-level warn run ct2
+	expect_status 0
+	expect_output_contains 'warning: process\.capabilities\.ambient: CAP_KILL'
+	ocirun --log-level error state no-such-ct
+	expect_failure
+	expect_output_contains 'does not exist'
+	ocirun --log-level loud list
+	expect_failure
+	expect_output_contains '--log-level: unknown level "loud"'
+}

@@ -10,6 +10,26 @@ setup() {
 
 teardown() {
 	teardown_containers
+	if [ -n "${NETNS:-}" ]; then
+		umount "$NETNS"
+	fi
+}
+
+# use_private_netns: the runtime runs in a network namespace of this test's
+# own, $NETNS, so that devices the test makes and moves never touch the
+# host's network; in_netns runs a command there.
+use_private_netns() {
+	NETNS=$BATS_TEST_TMPDIR/netns
+	touch "$NETNS"
+	unshare --net="$NETNS" true
+	local real=$OCIRUN
+	OCIRUN=$BATS_TEST_TMPDIR/ocirun-in-netns
+	printf '#!/bin/bash\nexec nsenter --net=%q %q "$@"\n' "$NETNS" "$real" >"$OCIRUN"
+	chmod +x "$OCIRUN"
+}
+
+in_netns() {
+	nsenter --net="$NETNS" "$@"
 }
 
 # ns_of PID TYPE: the namespace link of a process, e.g. net:[4026531840].
@@ -22,16 +42,6 @@ add_caps() {
 	local caps
 	caps=$(printf '"%s",' "$@")
 	update_config ".process.capabilities |= with_entries(.value += [${caps%,}] | .value |= unique)"
-}
-
-# make_traversable DIR: let an unprivileged (user-namespaced) process reach
-# DIR, whose ancestors bats creates with mode 0700.
-make_traversable() {
-	local d=$1
-	while [ "$d" != / ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
 }
 
 @test "each configured namespace is new" {
@@ -241,4 +251,69 @@ make_traversable() {
 			grep -q '^/proc .*unbindable' <<<"$stdout" && fail "$prop: /proc is unbindable too: $stdout"
 		fi
 	done
+}
+
+# ---------------------------------------------------------------------------
+# linux.netDevices
+
+@test "netDevices: a device moves into the container, renamed, with its address, up" {
+	use_private_netns
+	in_netns ip link add vh0 type veth peer name vh1
+	in_netns ip addr add 10.99.0.1/24 dev vh0
+	in_netns ip link set vh1 up
+	update_config '.linux.netDevices = {"vh0": {"name": "ctr0"}}'
+	ocirun run -d ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'ip -o -4 addr show dev ctr0; cat /sys/class/net/ctr0/flags'
+	expect_status 0
+	grep -q 'inet 10\.99\.0\.1/24' <<<"$stdout" || fail "address not kept: $stdout"
+	(( $(tail -1 <<<"$stdout") & 1 )) || fail "ctr0 is not up: $stdout"
+	! in_netns ip link show vh0 >/dev/null 2>&1 || fail "vh0 is still in the runtime's namespace"
+	# A veth does not come back: the kernel destroys it, and its peer, with
+	# the container's network namespace.
+	ocirun delete --force ct1
+	expect_status 0
+	local deadline=$((SECONDS + 20))
+	while in_netns ip link show vh1 >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || fail "the peer vh1 outlived the container's network namespace"
+		sleep 0.2
+	done
+	! in_netns ip link show vh0 >/dev/null 2>&1 || fail "vh0 came back"
+}
+
+@test "netDevices: a \"%d\" template lets the kernel number the devices" {
+	use_private_netns
+	in_netns ip link add va0 type veth peer name vb0
+	in_netns ip link add va1 type veth peer name vb1
+	update_config '.linux.netDevices = {"va0": {"name": "eth%d"}, "va1": {"name": "eth%d"}}'
+	ocirun run -d ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'ls /sys/class/net | sort | tr "\n" " "'
+	expect_status 0
+	[ "$stdout" = "eth0 eth1 lo " ] || fail "devices in the container: $stdout"
+}
+
+@test "netDevices: a name taken in the container fails the create and leaves the device" {
+	use_private_netns
+	in_netns ip link add vh0 type veth peer name vh1
+	update_config '.linux.netDevices = {"vh0": {"name": "lo"}}'
+	ocirun run -d ct1
+	expect_failure
+	expect_output_contains 'linux\.netDevices\["vh0"\]: .*the container already has a device named "lo"'
+	expect_nothing_left ct1
+	in_netns ip link show vh0 >/dev/null || fail "vh0 is gone from the runtime's namespace"
+}
+
+@test "netDevices: a missing device or no new network namespace is refused" {
+	use_private_netns
+	update_config '.linux.netDevices = {"nosuch0": {}}'
+	ocirun run -d ct1
+	expect_failure
+	expect_output_contains 'linux\.netDevices\["nosuch0"\]: find the device: no such device'
+	expect_nothing_left ct1
+	update_config '.linux.namespaces |= map(select(.type != "network"))'
+	ocirun run -d ct2
+	expect_failure
+	expect_output_contains 'linux\.netDevices: .*needs a new network namespace'
+	expect_nothing_left ct2
 }

@@ -157,6 +157,24 @@ status_cmd='grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status'
 	expect_nothing_left ct1
 }
 
+@test "caps: ambient capabilities that are not inheritable are dropped with one warning" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc before 1.2 drops them silently"
+	# The capabilities "runc spec" of runc 1.1 writes: an ambient set and no
+	# inheritable one.
+	update_config '.process.capabilities = {
+		"bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		"effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		"permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		"ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]}'
+	set_cmd "$status_cmd"
+	ocirun run ct1
+	expect_status 0
+	expect_field CapAmb 0000000000000000
+	[ "$(grep -c warning <<<"$stderr")" = 1 ] || fail "want one warning, got: $stderr"
+	grep -qF 'process.capabilities.ambient: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE: not in both the permitted and the inheritable set' <<<"$stderr" ||
+		fail "warning: $stderr"
+}
+
 @test "caps: a capability newer than the running kernel is dropped with a warning" {
 	local last
 	last=$(cat /proc/sys/kernel/cap_last_cap)
@@ -314,6 +332,42 @@ RLIMITS=(
 	[ "$stdout" = "1 1 " ] || fail "sysctls of a.1 and b.1: $stdout"
 }
 
+@test "sysctl: user.* sysctls are set in the container's own user namespace" {
+	local host_userns host_ipcns
+	host_userns=$(cat /proc/sys/user/max_user_namespaces)
+	host_ipcns=$(cat /proc/sys/user/max_ipc_namespaces)
+	add_userns
+	update_config '.linux.sysctl = {"user.max_user_namespaces": "7", "user/max_ipc_namespaces": "3"}'
+	set_cmd 'cat /proc/sys/user/max_user_namespaces /proc/sys/user/max_ipc_namespaces | tr "\n" " "'
+	ocirun run ct1
+	expect_status 0
+	[ "$stdout" = "7 3 " ] || fail "user.* sysctls inside: $stdout"
+	[ "$(cat /proc/sys/user/max_user_namespaces)" = "$host_userns" ] || fail "the host's max_user_namespaces changed"
+	[ "$(cat /proc/sys/user/max_ipc_namespaces)" = "$host_ipcns" ] || fail "the host's max_ipc_namespaces changed"
+}
+
+@test "sysctl: user.* without a user namespace is rejected" {
+	set_cmd true
+	update_config '.linux.sysctl = {"user.max_user_namespaces": "7"}'
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'user\.max_user_namespaces.*user namespace'
+	expect_nothing_left ct1
+}
+
+@test "sysctl: user.* in the host's user namespace joined by path is rejected" {
+	set_cmd true
+	local host_userns
+	host_userns=$(cat /proc/sys/user/max_user_namespaces)
+	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'$$'/ns/user"}]
+		| .linux.sysctl = {"user.max_user_namespaces": "7"}'
+	ocirun run ct1
+	expect_failure
+	expect_output_contains "user\.max_user_namespaces.*runtime's own"
+	[ "$(cat /proc/sys/user/max_user_namespaces)" = "$host_userns" ] || fail "the host's max_user_namespaces changed"
+	expect_nothing_left ct1
+}
+
 @test "sysctl: a sysctl that is not namespaced is rejected" {
 	set_cmd true
 	update_config '.linux.sysctl = {"kernel.panic": "10"}'
@@ -407,6 +461,74 @@ RLIMITS=(
 	ocirun run ct1
 	expect_failure
 	expect_output_contains 'SCHED_NOT_A_THING'
+	expect_nothing_left ct1
+}
+
+# ---------------------------------------------------------------------------
+# CPU affinity and memory policy
+
+@test "cpu affinity: a runtime pinned by taskset does not pin the container" {
+	command -v taskset >/dev/null || skip "needs taskset (util-linux)"
+	local all
+	all=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/1/status)
+	[ "$all" != 0 ] || skip "one CPU only"
+	local real=$OCIRUN
+	OCIRUN=$BATS_TEST_TMPDIR/ocirun-on-cpu0
+	printf '#!/bin/bash\nexec taskset -c 0 %q "$@"\n' "$real" >"$OCIRUN"
+	chmod +x "$OCIRUN"
+	set_cmd 'grep Cpus_allowed_list /proc/self/status'
+	ocirun run ct1
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = "$all" ] || fail "the init is pinned: $stdout (all: $all)"
+	update_config '.process.args = ["sleep", "1000"]'
+	ocirun run -d ct2
+	expect_status 0
+	ocirun exec ct2 grep Cpus_allowed_list /proc/self/status
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = "$all" ] || fail "the exec is pinned: $stdout (all: $all)"
+}
+
+@test "cpu affinity: exec applies execCPUAffinity initial and final" {
+	[ "$(nproc --all)" -ge 2 ] || skip "needs two CPUs"
+	update_config '.process.args = ["sleep", "1000"]'
+	ocirun run -d ct1
+	expect_status 0
+	jq -n '{args: ["grep", "Cpus_allowed_list", "/proc/self/status"], cwd: "/", user: {uid: 0, gid: 0},
+		execCPUAffinity: {initial: "1", final: "0"}}' >"$BATS_TEST_TMPDIR/final.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/final.json" ct1
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = 0 ] || fail "final affinity: $stdout"
+	# Without final, initial stays after the cgroup join.
+	jq '.execCPUAffinity = {initial: "1"}' "$BATS_TEST_TMPDIR/final.json" >"$BATS_TEST_TMPDIR/initial.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/initial.json" ct1
+	expect_status 0
+	[ "$(awk '{print $2}' <<<"$stdout")" = 1 ] || fail "initial affinity: $stdout"
+	jq '.execCPUAffinity = {initial: "0-x"}' "$BATS_TEST_TMPDIR/final.json" >"$BATS_TEST_TMPDIR/bad.json"
+	ocirun exec --process "$BATS_TEST_TMPDIR/bad.json" ct1
+	expect_failure
+	expect_output_contains 'process\.execCPUAffinity\.initial: "0-x" is not a list'
+}
+
+@test "memoryPolicy: bind to node 0 is the policy of the init and of execs" {
+	[ -d /sys/devices/system/node/node0 ] || skip "no NUMA node 0"
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}'
+	set_cmd 'grep -c " bind:0 " /proc/self/numa_maps; sleep 1000'
+	ocirun run -d ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'grep " bind:0 " /proc/self/numa_maps | wc -l'
+	expect_status 0
+	[ "$stdout" -gt 0 ] || fail "exec: no mapping bound to node 0: $stdout"
+	[ "$(container_output 1 | head -1)" -gt 0 ] || fail "init: no mapping bound to node 0: $(container_output 1)"
+}
+
+@test "memoryPolicy: a node that does not exist fails naming the field" {
+	local missing
+	missing=$(( $(ls -d /sys/devices/system/node/node* | sed 's/.*node//' | sort -n | tail -1) + 1 ))
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "'$missing'"}'
+	set_cmd true
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'linux\.memoryPolicy: set_mempolicy: Invalid argument'
 	expect_nothing_left ct1
 }
 
@@ -657,6 +779,30 @@ RLIMITS=(
 	grep -qx '/secretdir tmpfs' <<<"$stdout" || fail "masked dir is not a tmpfs: $output"
 	expect_output_contains "touch: /secretdir/x: Read-only file system"
 	[ "$(cat "$BUNDLE/rootfs/secret")" = secret ] || fail "the masked file itself changed"
+}
+
+@test "maskedPaths: 50 masked directories share one empty read-only tmpfs" {
+	local i masked=()
+	for i in $(seq 1 50); do
+		mkdir -p "$BUNDLE/rootfs/cpus/cpu$i"
+		echo secret >"$BUNDLE/rootfs/cpus/cpu$i/file"
+		masked+=("/cpus/cpu$i")
+	done
+	update_config ".linux.maskedPaths += $(printf '%s\n' "${masked[@]}" | jq -R . | jq -s .)"
+	# Per masked directory: its entries, whether a file can be made in it,
+	# its filesystem; then the distinct superblocks (major:minor) of every
+	# tmpfs mounted on a masked directory, /proc's ones included.
+	set_cmd 'for d in /cpus/*; do
+			echo "$d [$(ls -A $d)] $(touch $d/x 2>/dev/null && echo writable || echo ro) $(stat -f -c %T $d)"
+		done
+		awk '\''$5 ~ /^\/cpus\// || $5 == "/proc/acpi" || $5 == "/proc/scsi" || $5 == "/sys/firmware" { for (i = 7; $i != "-"; i++); if ($(i+1) == "tmpfs") print "sb", $3 }'\'' /proc/self/mountinfo | sort -u'
+	ocirun run ct1
+	expect_status 0
+	for i in $(seq 1 50); do
+		grep -qx "/cpus/cpu$i \[\] ro tmpfs" <<<"$stdout" || fail "/cpus/cpu$i is not an empty read-only tmpfs: $(grep "cpu$i " <<<"$stdout")"
+	done
+	[ "$(grep -c '^sb ' <<<"$stdout")" = 1 ] || fail "masked directories are on more than one tmpfs: $(grep '^sb ' <<<"$stdout")"
+	[ "$(cat "$BUNDLE/rootfs/cpus/cpu1/file")" = secret ] || fail "a masked directory's content changed"
 }
 
 @test "readonlyPaths: the path is read-only, the rest is not" {
