@@ -51,7 +51,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if cfg == nil || cfg.Process == nil {
 		return nil, errors.New("create: the config has no process")
 	}
-	if err := refuseHostSysctls(cfg); err != nil {
+	if err := CheckHost(cfg); err != nil {
 		return nil, err
 	}
 	d, err := s.newDir(o.ID)

@@ -131,7 +131,7 @@ var execCommand = &cli.Command{
 // execProcess builds the process to run: from --process, or from the
 // container's own process (base) with the command line and flags applied.
 func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error) {
-	lastCap, grantable, err := hostCapabilities()
+	lastCap, grantable, err := libcontainer.HostCapabilities()
 	if err != nil {
 		return nil, err
 	}

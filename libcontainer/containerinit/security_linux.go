@@ -2,15 +2,14 @@ package containerinit
 
 import (
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/lsm"
 )
 
 var rlimitNames = map[int]string{
@@ -56,30 +55,17 @@ func applyScheduling(proc *configs.Process) error {
 	return nil
 }
 
-// apparmorEnabled and selinuxEnabled tell whether the host has the LSM.
-// They read /sys, so for a container's init they are asked before
-// pivot_root, while /sys is the host's.
-func apparmorEnabled() bool {
-	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
-	return err == nil && strings.TrimSpace(string(b)) == "Y"
-}
-
-func selinuxEnabled() bool {
-	_, err := os.Stat("/sys/fs/selinux/enforce")
-	return err == nil
-}
-
 // checkLSMs refuses labels and profiles the host cannot apply: running the
 // container without the confinement it asked for would be a silent
 // downgrade.
 func checkLSMs(cfg *configs.Config, proc *configs.Process) error {
-	if proc.ApparmorProfile != "" && !apparmorEnabled() {
+	if proc.ApparmorProfile != "" && !lsm.AppArmorEnabled() {
 		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", proc.ApparmorProfile)
 	}
-	if proc.SelinuxLabel != "" && !selinuxEnabled() {
+	if proc.SelinuxLabel != "" && !lsm.SELinuxEnabled() {
 		return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", proc.SelinuxLabel)
 	}
-	if cfg.MountLabel != "" && !selinuxEnabled() {
+	if cfg.MountLabel != "" && !lsm.SELinuxEnabled() {
 		return fmt.Errorf("linux.mountLabel %q: SELinux is not enabled on this host", cfg.MountLabel)
 	}
 	return nil
@@ -93,7 +79,7 @@ func checkLSMs(cfg *configs.Config, proc *configs.Process) error {
 func applyLSM(proc *configs.Process) error {
 	if proc.ApparmorProfile != "" {
 		if err := writeAttr("apparmor/exec", "exec "+proc.ApparmorProfile); err != nil {
-			if !apparmorEnabled() {
+			if !lsm.AppArmorEnabled() {
 				return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host (%w)", proc.ApparmorProfile, err)
 			}
 			return fmt.Errorf("process.apparmorProfile %q: %w", proc.ApparmorProfile, err)
@@ -101,7 +87,7 @@ func applyLSM(proc *configs.Process) error {
 	}
 	if proc.SelinuxLabel != "" {
 		if err := writeAttr("exec", proc.SelinuxLabel); err != nil {
-			if !selinuxEnabled() {
+			if !lsm.SELinuxEnabled() {
 				return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host (%w)", proc.SelinuxLabel, err)
 			}
 			return fmt.Errorf("process.selinuxLabel %q: %w", proc.SelinuxLabel, err)
