@@ -22,6 +22,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocirun/ocirun/libcontainer"
+	"github.com/ocirun/ocirun/libcontainer/hostcheck"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.gitCommit=...".
@@ -31,6 +32,7 @@ var (
 )
 
 func main() {
+	hostcheck.RunProbeIfAsked()
 	libcontainer.Warn = logWarn
 	// Before anything of ours is opened: a missing fd would otherwise be
 	// filled by one of the runtime's own (a lock on the state directory,
@@ -87,6 +89,7 @@ func newApp() *cli.App {
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
 			deleteCommand, listCommand, specCommand, execCommand, featuresCommand,
 			pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand,
+			checkCommand,
 		},
 		// Errors are printed once by main, as the last line of output.
 		ExitErrHandler: func(*cli.Context, error) {},
