@@ -89,7 +89,7 @@ func newApp() *cli.App {
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
 			deleteCommand, listCommand, specCommand, execCommand, featuresCommand,
 			pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand,
-			checkCommand,
+			checkCommand, nsCommand,
 		},
 		// Errors are printed once by main, as the last line of output.
 		ExitErrHandler: func(*cli.Context, error) {},
