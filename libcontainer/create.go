@@ -74,6 +74,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		if l != nil {
 			l.kill()
 		}
+		retErr = explainRootDir(retErr, o.NoPivot)
 		if err := c.destroy(); err != nil {
 			retErr = fmt.Errorf("%w (cleanup: %v)", retErr, err)
 		}

@@ -68,6 +68,7 @@ func writeLog(level, msg string) {
 
 // logError reports the command's failure: one line, the real cause last.
 func logError(err error) {
+	err = withFlagHint(err)
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
 	writeLog("error", msg)
 	fmt.Fprintln(os.Stderr, "ocirun: "+msg)
