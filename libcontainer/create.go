@@ -187,11 +187,13 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		if err != nil {
 			return nil, l.diedErr(err)
 		}
+		Timer.initMessage(t)
 		switch t {
 		case initproto.MsgRuntimeHooks:
 			if err := c.runRuntimeHooks(); err != nil {
 				return nil, err
 			}
+			Timer.Mark("hooks")
 			if err := l.conn.Send(initproto.MsgHooksDone, nil); err != nil {
 				return nil, l.diedErr(err)
 			}
@@ -233,6 +235,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, l.diedErr(err)
 	}
 	l.conn.Close()
+	Timer.Mark("commit")
 	return c, nil
 }
 

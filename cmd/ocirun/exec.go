@@ -63,6 +63,7 @@ var execCommand = &cli.Command{
 			ctr.Unlock()
 			return err
 		}
+		libcontainer.Timer.Mark("config load")
 		detach := c.Bool("detach")
 		var console *os.File
 		opts := &libcontainer.ExecOpts{
@@ -92,6 +93,7 @@ var execCommand = &cli.Command{
 		}
 		pid, err := ctr.Exec(opts)
 		ctr.Unlock()
+		logTimings()
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
@@ -32,6 +33,7 @@ var (
 )
 
 func main() {
+	started = time.Now()
 	hostcheck.RunProbeIfAsked()
 	libcontainer.Warn = logWarn
 	// Before anything of ours is opened: a missing fd would otherwise be
@@ -42,7 +44,9 @@ func main() {
 		os.Exit(1)
 	}
 	app := newApp()
-	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
+	err := app.Run(reorderArgs(app, os.Args))
+	logTimings()
+	if err != nil {
 		var ec exitCode
 		if errors.As(err, &ec) {
 			os.Exit(int(ec))
@@ -81,6 +85,7 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath is slice:prefix:name)"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+			&cli.BoolFlag{Name: "timings", EnvVars: []string{timingsEnv}, Usage: "log the duration of each phase of create, start, run and exec at debug level"},
 		},
 		Before:                 setupLogging,
 		HideHelpCommand:        false,
