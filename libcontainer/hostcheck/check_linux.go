@@ -206,10 +206,14 @@ func subIDCount(file, name string, uid int) (uint64, error) {
 	return n, sc.Err()
 }
 
-var modeNames = map[cgroups.Mode]string{
-	cgroups.Legacy:  "v1 (one hierarchy per controller)",
-	cgroups.Hybrid:  "hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified)",
-	cgroups.Unified: "v2 (unified)",
+func modeName(m cgroups.Mode) string {
+	switch m {
+	case cgroups.Legacy:
+		return "v1 (one hierarchy per controller)"
+	case cgroups.Hybrid:
+		return "hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified)"
+	}
+	return "v2 (unified)"
 }
 
 // checkCgroups creates a cgroup where a container's would go, sets the
@@ -221,7 +225,7 @@ func checkCgroups(r *Report, o Options, cfg *configs.Config) {
 		r.missing(g, "layout", "no cgroup filesystem at /sys/fs/cgroup", "mount cgroup2 on /sys/fs/cgroup")
 		return
 	}
-	r.ok(g, "layout", modeNames[mode])
+	r.ok(g, "layout", modeName(mode))
 	cg := &configs.Cgroup{}
 	name := "ocirun-check-" + strconv.Itoa(os.Getpid())
 	cg.Path = name
@@ -433,16 +437,36 @@ func tryIDMap(p string, pid int) error {
 	return nil
 }
 
-var fsNames = map[int64]string{
-	unix.EXT4_SUPER_MAGIC: "ext4", unix.XFS_SUPER_MAGIC: "xfs", unix.BTRFS_SUPER_MAGIC: "btrfs",
-	unix.TMPFS_MAGIC: "tmpfs", unix.RAMFS_MAGIC: "ramfs", unix.OVERLAYFS_SUPER_MAGIC: "overlay",
-	unix.NFS_SUPER_MAGIC: "nfs", 0x65735546: "fuse", unix.SQUASHFS_MAGIC: "squashfs",
-	unix.V9FS_MAGIC: "9p", unix.F2FS_SUPER_MAGIC: "f2fs", 0x2011BAB0: "exfat", unix.MSDOS_SUPER_MAGIC: "vfat",
-}
-
+// fsName names the filesystem types containers are usually kept on. A
+// switch, not a map: a map would be built when any ocirun command starts.
 func fsName(t int64) string {
-	if n, ok := fsNames[t]; ok {
-		return n
+	switch t {
+	case unix.EXT4_SUPER_MAGIC:
+		return "ext4"
+	case unix.XFS_SUPER_MAGIC:
+		return "xfs"
+	case unix.BTRFS_SUPER_MAGIC:
+		return "btrfs"
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.RAMFS_MAGIC:
+		return "ramfs"
+	case unix.OVERLAYFS_SUPER_MAGIC:
+		return "overlay"
+	case unix.NFS_SUPER_MAGIC:
+		return "nfs"
+	case unix.FUSE_SUPER_MAGIC:
+		return "fuse"
+	case unix.SQUASHFS_MAGIC:
+		return "squashfs"
+	case unix.V9FS_MAGIC:
+		return "9p"
+	case unix.F2FS_SUPER_MAGIC:
+		return "f2fs"
+	case unix.EXFAT_SUPER_MAGIC:
+		return "exfat"
+	case unix.MSDOS_SUPER_MAGIC:
+		return "vfat"
 	}
 	return fmt.Sprintf("fs type %#x", t)
 }
