@@ -29,17 +29,15 @@ expected:  $1"
 @test "error: a read-only state root names --root" {
 	local ro=$BATS_TEST_TMPDIR/ro
 	mkdir -p "$ro"
-	OCIRUN=$BATS_TEST_TMPDIR/ocirun-wrapped
-	printf '#!/bin/bash\nexec unshare -m --propagation private bash -ec %q ocirun %q "$@"\n' \
-		"mount -t tmpfs -o ro tmpfs $ro"$'\nexec "$@"' "$REAL_OCIRUN" >"$OCIRUN"
-	chmod +x "$OCIRUN"
+	wrap_runtime_in_mountns "mount -t tmpfs -o ro tmpfs $ro"
 	"$OCIRUN" --root "$ro/state" create ct1 >/dev/null 2>"$BATS_TEST_TMPDIR/err" && status=0 || status=$?
 	stderr=$(cat "$BATS_TEST_TMPDIR/err")
 	expect_last_line "ocirun: create state root $ro/state: mkdir $ro/state: read-only file system: the state root $ro/state is on a read-only filesystem; use a state root on a writable one (--root DIR)"
 }
 
 @test "error: an rlimit above the runtime's hard limit" {
-	capsh --has-p=cap_sys_resource 2>/dev/null && skip "the runtime has CAP_SYS_RESOURCE here"
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	without_cap_sys_resource
 	local hard
 	hard=$(ulimit -Hn)
 	update_config ".process.rlimits = [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": $((hard + 1))}]"
@@ -56,10 +54,7 @@ expected:  $1"
 }
 
 @test "error: limits on a cgroup that is not writable" {
-	OCIRUN=$BATS_TEST_TMPDIR/ocirun-wrapped
-	printf '#!/bin/bash\nexec unshare -m --propagation private bash -ec %q ocirun %q "$@"\n' \
-		'for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do mount -o remount,bind,ro "$m"; done'$'\nexec "$@"' "$REAL_OCIRUN" >"$OCIRUN"
-	chmod +x "$OCIRUN"
+	wrap_runtime_in_mountns 'for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do mount -o remount,bind,ro "$m"; done'
 	update_config ".linux.resources.pids = {\"limit\": 100} | .linux.cgroupsPath = \"ocirun-ro-$(test_tag)\""
 	ocirun create ct1
 	# The directory create makes: below the caller's
