@@ -199,9 +199,20 @@ func All(s *libcontainer.Store) ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	host := hostInodes()
+	ids := make([]string, len(views))
+	inodes := make([]map[configs.NamespaceType]uint64, len(views))
+	for i, v := range views {
+		ids[i], inodes[i] = v.ctr.ID(), v.inodes
+	}
+	return group(ids, inodes, hostInodes()), nil
+}
+
+// group ties containers (ids, with the inodes of their namespaces) that
+// share a namespace other than the runtime's own (host) into groups,
+// sorted by their first container.
+func group(ids []string, inodes []map[configs.NamespaceType]uint64, host map[configs.NamespaceType]uint64) []Group {
 	// Union-find over containers, joined by each shared namespace.
-	parent := make([]int, len(views))
+	parent := make([]int, len(ids))
 	for i := range parent {
 		parent[i] = i
 	}
@@ -213,12 +224,12 @@ func All(s *libcontainer.Store) ([]Group, error) {
 		return parent[i]
 	}
 	owners := map[string][]int{} // "type:[inode]" -> containers
-	for i, v := range views {
+	for i := range ids {
 		for _, t := range libcontainer.NamespaceTypes {
-			if v.inodes[t] == host[t] {
+			if inodes[i][t] == host[t] {
 				continue
 			}
-			k := fmt.Sprintf("%s:[%d]", t, v.inodes[t])
+			k := fmt.Sprintf("%s:[%d]", t, inodes[i][t])
 			owners[k] = append(owners[k], i)
 		}
 	}
@@ -229,7 +240,7 @@ func All(s *libcontainer.Store) ([]Group, error) {
 	}
 	byRoot := map[int]*Group{}
 	var order []int
-	for i, v := range views {
+	for i, id := range ids {
 		r := find(i)
 		g, ok := byRoot[r]
 		if !ok {
@@ -237,7 +248,7 @@ func All(s *libcontainer.Store) ([]Group, error) {
 			byRoot[r] = g
 			order = append(order, r)
 		}
-		g.Containers = append(g.Containers, v.ctr.ID())
+		g.Containers = append(g.Containers, id)
 	}
 	for k, members := range owners {
 		if len(members) > 1 {
@@ -253,7 +264,7 @@ func All(s *libcontainer.Store) ([]Group, error) {
 		groups = append(groups, *g)
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Containers[0] < groups[j].Containers[0] })
-	return groups, nil
+	return groups
 }
 
 func readLines(p string) []string {
