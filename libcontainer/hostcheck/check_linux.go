@@ -256,7 +256,11 @@ func checkCgroups(r *Report, o Options, cfg *configs.Config) {
 		}
 	}
 	if err != nil {
-		r.missing(g, "create", oneLine(err.Error()), "let the runtime write the cgroup it runs in: delegate it (systemd Delegate=yes) or mount the hierarchy read-write")
+		fix := "let the runtime write the cgroup it runs in: delegate it (systemd Delegate=yes) or mount the hierarchy read-write"
+		if cg.Systemd {
+			fix = "the systemd cgroup driver needs systemd as PID 1, answering on its bus (next item)"
+		}
+		r.missing(g, "create", oneLine(err.Error()), fix)
 		return
 	}
 	st := m.State()
