@@ -64,9 +64,10 @@ func (c *Container) applyCgroup() error {
 		return err
 	}
 	if cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
-		return m.Set(cfg.Cgroups.Resources)
+		err = m.Set(cfg.Cgroups.Resources)
 	}
-	return nil
+	Timer.Mark("cgroup")
+	return err
 }
 
 // cgroupPaths maps each controller (v1) or "" (cgroup2) to the container's

@@ -341,6 +341,7 @@ func (c *Container) awaitExec(conn *initproto.Conn, pid int) error {
 		t, payload, err := conn.Recv()
 		switch {
 		case errors.Is(err, initproto.ErrPeerClosed):
+			Timer.Mark("handoff")
 			return nil
 		case err != nil:
 			return fmt.Errorf("container %q: %w", c.ID(), err)

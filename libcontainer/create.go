@@ -46,7 +46,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if cfg == nil || cfg.Process == nil {
 		return nil, errors.New("create: the config has no process")
 	}
-	if err := refuseHostSysctls(cfg); err != nil {
+	if err := CheckHost(cfg); err != nil {
 		return nil, err
 	}
 	d, err := s.newDir(o.ID)
@@ -69,6 +69,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		if l != nil {
 			l.kill()
 		}
+		retErr = explainRootDir(retErr, o.NoPivot)
 		if err := c.destroy(); err != nil {
 			retErr = fmt.Errorf("%w (cleanup: %v)", retErr, err)
 		}
@@ -184,11 +185,13 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		if err != nil {
 			return nil, l.diedErr(err)
 		}
+		Timer.initMessage(t)
 		switch t {
 		case initproto.MsgRuntimeHooks:
 			if err := c.runRuntimeHooks(); err != nil {
 				return nil, err
 			}
+			Timer.Mark("hooks")
 			if err := l.conn.Send(initproto.MsgHooksDone, nil); err != nil {
 				return nil, l.diedErr(err)
 			}
@@ -230,6 +233,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, l.diedErr(err)
 	}
 	l.conn.Close()
+	Timer.Mark("commit")
 	return c, nil
 }
 

@@ -182,6 +182,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	if _, err := l.conn.Expect(initproto.MsgReady); err != nil {
 		return 0, l.diedErr(err)
 	}
+	Timer.Mark("stage 1")
 	if st == Paused {
 		if err := joinCgroupDirs(frozenDirs, l.stage1Pid); err != nil {
 			return 0, err

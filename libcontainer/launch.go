@@ -159,6 +159,7 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 		parentEnd.Close()
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
+	Timer.Mark("prepare")
 	return &launch{stage0Pid: pid, conn: initproto.NewConn(parentEnd)}, nil
 }
 
@@ -211,6 +212,7 @@ func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMa
 			if err := l.waitStage0(); err != nil {
 				return fmt.Errorf("container init stage 0: %w", err)
 			}
+			Timer.Mark("stage 0")
 			return nil
 		case initproto.MsgError:
 			return &initproto.RemoteError{Msg: string(payload)}

@@ -160,14 +160,14 @@ func (s *Store) newDir(id string) (*lockedDir, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(s.Root, 0o700); err != nil {
-		return nil, fmt.Errorf("create state root %s: %w", s.Root, err)
+		return nil, stateRootErr(s.Root, fmt.Errorf("create state root %s: %w", s.Root, err))
 	}
 	p := s.dir(id)
 	if err := os.Mkdir(p, 0o700); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("container with id %q already exists", id)
 		}
-		return nil, fmt.Errorf("create state directory %s: %w", p, err)
+		return nil, stateRootErr(s.Root, fmt.Errorf("create state directory %s: %w", p, err))
 	}
 	d, err := lockDir(p)
 	if err != nil {

@@ -1,6 +1,10 @@
 package specconv
 
-import "golang.org/x/sys/unix"
+import (
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
 
 // Kernel numbers the spec's names resolve to. They come from x/sys rather than
 // being written out because some (the rlimits) differ between architectures.
@@ -157,3 +161,13 @@ var personalityDomains = map[string]uint64{
 const sFmt = unix.S_IFMT
 
 const msBind = unix.MS_BIND
+
+// RlimitName is the RLIMIT_* name of a getrlimit(2) resource number.
+func RlimitName(t int) string {
+	for n, v := range rlimitTypes {
+		if v == t {
+			return n
+		}
+	}
+	return "rlimit " + strconv.Itoa(t)
+}

@@ -150,7 +150,7 @@ func convertSeccomp(s *specs.LinuxSeccomp) (*configs.Seccomp, error) {
 		}
 	}
 	if usesNotify && s.ListenerPath == "" {
-		return nil, fieldErr(path+".listenerPath", "required when a rule uses %s", specs.ActNotify)
+		return nil, fieldErr(path+".listenerPath", "required when a rule uses %s: set it to the unix socket of the seccomp agent that will handle those system calls", specs.ActNotify)
 	}
 	return copySeccomp(s), nil
 }

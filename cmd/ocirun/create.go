@@ -47,6 +47,7 @@ func createContainer(c *cli.Context, id string, modify func(*libcontainer.Create
 	if c.Int("preserve-fds") < 0 {
 		return nil, errNegativePreserve
 	}
+	libcontainer.Timer.Mark("config load")
 	opts := &libcontainer.CreateOpts{
 		ID:            id,
 		Bundle:        bundle,

@@ -25,6 +25,16 @@ var flagHints = []struct {
 
 // withFlagHint appends the flag hint that fits err, if any.
 func withFlagHint(err error) error {
+	var (
+		pivot *libcontainer.PivotRootError
+		root  *libcontainer.StateRootError
+	)
+	switch {
+	case errors.As(err, &pivot):
+		return fmt.Errorf("%w (--no-pivot)", err)
+	case errors.As(err, &root):
+		return fmt.Errorf("%w (--root DIR)", err)
+	}
 	for _, h := range flagHints {
 		if errors.Is(err, h.err) {
 			return fmt.Errorf("%w (%s)", err, h.hint)

@@ -65,6 +65,7 @@ var execCommand = &cli.Command{
 			ctr.Unlock()
 			return err
 		}
+		libcontainer.Timer.Mark("config load")
 		detach := c.Bool("detach")
 		var console *os.File
 		opts := &libcontainer.ExecOpts{
@@ -95,6 +96,7 @@ var execCommand = &cli.Command{
 		}
 		pid, err := ctr.Exec(opts)
 		ctr.Unlock()
+		logTimings()
 		if err != nil {
 			if len(sub) > 0 {
 				return fmt.Errorf("--cgroup: %w", err)
@@ -137,7 +139,7 @@ var execCommand = &cli.Command{
 // execProcess builds the process to run: from --process, or from the
 // container's own process (base) with the command line and flags applied.
 func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error) {
-	lastCap, grantable, err := hostCapabilities()
+	lastCap, grantable, err := libcontainer.HostCapabilities()
 	if err != nil {
 		return nil, err
 	}

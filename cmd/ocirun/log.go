@@ -10,15 +10,17 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // The log channel engines read: containerd shows the last "error" line of
 // the --log file, conmon its msg; podman without JSON support reads stderr.
 var logger struct {
-	file  *os.File
-	json  bool
-	level logLevel
+	file    *os.File
+	json    bool
+	level   logLevel
+	command string // for the timings line
 }
 
 // logLevel orders the severities --log-level names; errors are always
@@ -34,6 +36,27 @@ const (
 
 var logLevels = map[string]logLevel{
 	"debug": levelDebug, "info": levelInfo, "warning": levelWarning, "warn": levelWarning, "error": levelError,
+}
+
+// timingsEnv turns --timings on for engines, which do not pass the flag.
+const timingsEnv = "OCIRUN_TIMINGS"
+
+// started is when main began: the timings count from it.
+var started time.Time
+
+// logTimings writes the phases timed so far as one debug line, once,
+// whether or not --debug is set: asking for timings is asking for it.
+func logTimings() {
+	t := libcontainer.Timer
+	if t == nil {
+		return
+	}
+	libcontainer.Timer = nil
+	msg := "timings " + logger.command + ": " + t.String()
+	writeLog("debug", msg)
+	if logger.file == nil {
+		fmt.Fprintln(os.Stderr, "ocirun: debug: "+msg)
+	}
 }
 
 func setupLogging(c *cli.Context) error {
@@ -52,6 +75,10 @@ func setupLogging(c *cli.Context) error {
 		level = levelDebug
 	}
 	logger.level = level
+	if c.Bool("timings") {
+		libcontainer.Timer = libcontainer.NewTimings(started)
+		logger.command = c.Args().First()
+	}
 	if p := c.String("log"); p != "" {
 		f, err := smallfile.Open(p, unix.O_CREAT|unix.O_WRONLY|unix.O_APPEND|unix.O_SYNC, 0o644)
 		if err != nil {
@@ -90,6 +117,7 @@ func writeLog(level, msg string) {
 
 // logError reports the command's failure: one line, the real cause last.
 func logError(err error) {
+	err = withFlagHint(err)
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
 	writeLog("error", msg)
 	fmt.Fprintln(os.Stderr, "ocirun: "+msg)

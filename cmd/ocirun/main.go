@@ -17,11 +17,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocirun/ocirun/libcontainer"
+	"github.com/ocirun/ocirun/libcontainer/hostcheck"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.gitCommit=...".
@@ -31,6 +33,8 @@ var (
 )
 
 func main() {
+	started = time.Now()
+	hostcheck.RunProbeIfAsked()
 	libcontainer.Warn = logWarn
 	// Before anything of ours is opened: a missing fd would otherwise be
 	// filled by one of the runtime's own (a lock on the state directory,
@@ -40,7 +44,9 @@ func main() {
 		os.Exit(1)
 	}
 	app := newApp()
-	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
+	err := app.Run(reorderArgs(app, os.Args))
+	logTimings()
+	if err != nil {
 		var ec exitCode
 		if errors.As(err, &ec) {
 			os.Exit(int(ec))
@@ -80,6 +86,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "warning", Usage: "least severe messages logged: debug, info, warning (or warn) or error"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath is slice:prefix:name)"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+			&cli.BoolFlag{Name: "timings", EnvVars: []string{timingsEnv}, Usage: "log the duration of each phase of create, start, run and exec at debug level"},
 		},
 		Before:                 setupLogging,
 		HideHelpCommand:        false,
@@ -88,6 +95,7 @@ func newApp() *cli.App {
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
 			deleteCommand, listCommand, specCommand, execCommand, featuresCommand,
 			pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand,
+			checkCommand, nsCommand,
 		},
 		// Errors are printed once by main, as the last line of output.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -71,6 +71,7 @@ var runCommand = &cli.Command{
 		}
 		// Let kill, state and exec work on the container while we wait.
 		ctr.Unlock()
+		logTimings()
 		if detach {
 			return nil
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -11,9 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer"
-	"github.com/ocirun/ocirun/libcontainer/capabilities"
 	"github.com/ocirun/ocirun/libcontainer/configs"
-	"github.com/ocirun/ocirun/specconv"
 )
 
 func store(c *cli.Context) *libcontainer.Store {
@@ -48,48 +45,7 @@ func onContainer(c *cli.Context, fn func(*libcontainer.Container) error) error {
 
 // loadBundle reads <bundle>/config.json and translates it.
 func loadBundle(c *cli.Context, bundle string) (string, *configs.Config, error) {
-	if bundle == "" {
-		bundle = "."
-	}
-	abs, err := filepath.Abs(bundle)
-	if err != nil {
-		return "", nil, fmt.Errorf("bundle %s: %w", bundle, err)
-	}
-	spec, err := specconv.LoadSpec(filepath.Join(abs, "config.json"))
-	if err != nil {
-		return "", nil, err
-	}
-	lastCap, grantable, err := hostCapabilities()
-	if err != nil {
-		return "", nil, err
-	}
-	cfg, err := specconv.ToConfig(spec, specconv.Options{
-		Bundle:         abs,
-		CgroupsSystemd: c.Bool("systemd-cgroup"),
-		LastCap:        lastCap,
-		Grantable:      grantable,
-		Warn:           logWarn,
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", filepath.Join(abs, "config.json"), err)
-	}
-	return abs, cfg, nil
-}
-
-// hostCapabilities returns the kernel's last capability and which
-// capabilities this runtime can grant: those in its own bounding set, which
-// the container's init inherits and can only shrink. specconv drops the rest
-// with a warning instead of letting capset fail with EPERM in the init.
-func hostCapabilities() (int, func(int) bool, error) {
-	lastCap, err := capabilities.LastCap()
-	if err != nil {
-		return 0, nil, err
-	}
-	bounding, err := capabilities.Bounding()
-	if err != nil {
-		return 0, nil, err
-	}
-	return lastCap, func(n int) bool { return n >= 0 && n < 64 && bounding&(1<<uint(n)) != 0 }, nil
+	return libcontainer.LoadBundle(bundle, libcontainer.BundleOptions{Systemd: c.Bool("systemd-cgroup"), Warn: logWarn})
 }
 
 // addListenFds passes socket-activation fds (LISTEN_FDS, systemd's

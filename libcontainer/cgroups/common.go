@@ -251,7 +251,7 @@ func (b *base) mkdirAll(dir string) ([]string, error) {
 			continue
 		}
 		if err != nil {
-			return made, fmt.Errorf("create cgroup %s: %w", d, err)
+			return made, mkdirError(d, err)
 		}
 		made = append(made, d)
 		if !slices.Contains(b.created, d) {

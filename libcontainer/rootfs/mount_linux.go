@@ -24,6 +24,13 @@ var userNSFallback = map[string]string{
 	"mqueue": "/dev/mqueue",
 }
 
+// userNSFix says what lets the container mount the filesystem itself when
+// the fallback bind fails too.
+var userNSFix = map[string]string{
+	"sysfs":  `give the container its own network namespace (a "network" entry in linux.namespaces without a path), in which a user namespace may mount sysfs`,
+	"mqueue": `give the container its own IPC namespace (an "ipc" entry in linux.namespaces without a path), in which a user namespace may mount mqueue`,
+}
+
 // mountError names the mount in err.
 func mountError(m *configs.Mount, err error) error {
 	if m.IsBind() {
@@ -142,7 +149,7 @@ func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options) error {
 			b.Flags |= unix.MS_BIND | unix.MS_REC
 			b.Data = ""
 			if berr := s.bindMount(t, &b); berr != nil {
-				return fmt.Errorf("%w; binding the host's %s instead: %w", err, host, berr)
+				return fmt.Errorf("%w; binding the host's %s instead: %w; %s", err, host, berr, userNSFix[m.Device])
 			}
 			return nil
 		}

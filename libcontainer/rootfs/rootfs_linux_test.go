@@ -415,9 +415,21 @@ func TestPrepareSysfsInUserNSFallsBackToBind(t *testing.T) {
 		`mount "" $T/rootfs/sys "" MS_RDONLY|MS_NOSUID|MS_REMOUNT|MS_BIND ""`,
 	})
 
+	// When the bind fails too, the error says what would let the
+	// container mount sysfs itself.
 	w = newWorld(t)
 	w.k.fail["mount sysfs"] = unix.EPERM
-	err := w.s.prepare(w.config(&configs.Mount{Source: "sysfs", Destination: "/sys", Device: "sysfs"}), Options{})
+	w.k.fail["mount /sys"] = unix.EACCES
+	err := w.s.prepare(w.config(&configs.Mount{Source: "sysfs", Destination: "/sys", Device: "sysfs"}), Options{InUserNS: true})
+	want := `mount "sysfs" on /sys: operation not permitted; binding the host's /sys instead: permission denied; ` +
+		`give the container its own network namespace (a "network" entry in linux.namespaces without a path), in which a user namespace may mount sysfs`
+	if err == nil || err.Error() != want {
+		t.Fatalf("bind fallback failing:\n got %v\nwant %s", err, want)
+	}
+
+	w = newWorld(t)
+	w.k.fail["mount sysfs"] = unix.EPERM
+	err = w.s.prepare(w.config(&configs.Mount{Source: "sysfs", Destination: "/sys", Device: "sysfs"}), Options{})
 	if err == nil || err.Error() != `mount "sysfs" on /sys: operation not permitted` {
 		t.Fatalf("without a user namespace: %v", err)
 	}

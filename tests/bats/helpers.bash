@@ -360,3 +360,26 @@ add_userns() {
 		| .linux.uidMappings = [{"containerID": 0, "hostID": '"$host"', "size": 65536}]
 		| .linux.gidMappings = [{"containerID": 0, "hostID": '"$host"', "size": 65536}]'
 }
+
+# wrap_runtime_in_mountns 'shell commands': later calls of the runtime first
+# enter a mount namespace of their own and run these commands there (to make
+# a filesystem read-only, hide a file, ...), so the change reaches the
+# runtime and nothing else. The real runtime stays in $REAL_OCIRUN; a
+# teardown that sets OCIRUN=$REAL_OCIRUN cleans up with it.
+wrap_runtime_in_mountns() {
+	REAL_OCIRUN=${REAL_OCIRUN:-$OCIRUN}
+	OCIRUN=$BATS_TEST_TMPDIR/ocirun-in-mountns
+	printf '#!/bin/bash\nexec unshare -m --propagation private bash -ec %q ocirun %q "$@"\n' \
+		"$1"$'\nexec "$@"' "$REAL_OCIRUN" >"$OCIRUN"
+	chmod +x "$OCIRUN"
+}
+
+# without_cap_sys_resource: later calls of the runtime run without
+# CAP_SYS_RESOURCE (dropped from the bounding set, so root's capabilities
+# after exec lack it), as on hosts that do not grant it.
+without_cap_sys_resource() {
+	REAL_OCIRUN=${REAL_OCIRUN:-$OCIRUN}
+	OCIRUN=$BATS_TEST_TMPDIR/ocirun-without-sys-resource
+	printf '#!/bin/bash\nexec setpriv --bounding-set -sys_resource %q "$@"\n' "$REAL_OCIRUN" >"$OCIRUN"
+	chmod +x "$OCIRUN"
+}

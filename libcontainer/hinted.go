@@ -1,0 +1,105 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
+)
+
+// Errors that users meet often end with their cause and the fix, in one
+// line (engines show only the last). Where the fix is a command-line
+// option, the error has a type of its own and the command line names the
+// option; the library does not know its flags.
+
+// StateRootError is a state root the runtime cannot write to.
+type StateRootError struct {
+	Root string
+	Err  error
+}
+
+func (e *StateRootError) Error() string {
+	return fmt.Sprintf("%v: the state root %s is on a read-only filesystem; use a state root on a writable one", e.Err, e.Root)
+}
+
+func (e *StateRootError) Unwrap() error { return e.Err }
+
+// stateRootErr gives err the StateRootError type when the state root is
+// read-only.
+func stateRootErr(root string, err error) error {
+	if errors.Is(err, unix.EROFS) {
+		return &StateRootError{Root: root, Err: err}
+	}
+	return err
+}
+
+// PivotRootError is a create that failed because pivot_root cannot work
+// from the runtime's root directory: the initial ramfs can never be moved.
+// Only building the rootfs without pivot_root works there.
+type PivotRootError struct {
+	Err    error
+	Reason string
+}
+
+func (e *PivotRootError) Error() string {
+	return fmt.Sprintf("%v: %s, and pivot_root cannot move it; create the container without pivot_root", e.Err, e.Reason)
+}
+
+func (e *PivotRootError) Unwrap() error { return e.Err }
+
+// explainRootDir explains an init's failure that comes from the runtime's
+// root directory: pivot_root cannot leave the initial ramfs (PivotRootError),
+// and nothing can change the propagation of a root that is not a mount
+// point (a chroot). It looks only once the init failed, so a successful
+// create pays nothing. The init's errors arrive as text; these two are
+// recognised by the operation they name.
+func explainRootDir(err error, noPivot bool) error {
+	var remote *initproto.RemoteError
+	if !errors.As(err, &remote) {
+		return err
+	}
+	switch {
+	case !noPivot && strings.Contains(remote.Msg, "pivot_root"):
+		if rootDirKind(readMountinfo()) == rootRamfs {
+			return &PivotRootError{Err: err, Reason: "the runtime's root directory is the initial ramfs"}
+		}
+	case strings.Contains(remote.Msg, "propagation of /"):
+		if rootDirKind(readMountinfo()) == rootNotMounted {
+			return fmt.Errorf("%w: the runtime's root directory is not a mount point (a chroot); bind-mount that directory on itself before entering it", err)
+		}
+	}
+	return err
+}
+
+func readMountinfo() string {
+	b, _ := smallfile.Read("/proc/self/mountinfo")
+	return string(b)
+}
+
+const (
+	rootMounted    = iota // a mount point other than the initial ramfs
+	rootRamfs             // the initial ramfs, which pivot_root cannot move
+	rootNotMounted        // a plain directory: the runtime is in a chroot
+)
+
+// rootDirKind tells from mountinfo what the root directory is: every mount
+// on it is listed with mount point "/", the one on top last.
+func rootDirKind(mountinfo string) int {
+	kind := rootNotMounted
+	for _, line := range strings.Split(mountinfo, "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		f := strings.Fields(pre)
+		if !ok || len(f) < 5 || f[4] != "/" {
+			continue
+		}
+		kind = rootMounted
+		if g := strings.Fields(post); len(g) > 0 && (g[0] == "rootfs" || g[0] == "ramfs") {
+			kind = rootRamfs
+		}
+	}
+	return kind
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# Errors users meet most: the last line (the one engines show) names the
+# cause and the fix. Each test asserts that exact line and that nothing is
+# left behind.
+
+load helpers
+
+setup() {
+	[ "$OCIRUN_NAME" != runc ] || skip "the messages are ocirun's"
+	setup_bundle
+	REAL_OCIRUN=$OCIRUN
+}
+
+teardown() {
+	OCIRUN=$REAL_OCIRUN
+	teardown_containers
+}
+
+last_line() {
+	grep -v '^[[:space:]]*$' <<<"$stderr" | tail -1
+}
+
+expect_last_line() {
+	expect_failure
+	[ "$(last_line)" = "$1" ] || fail "last line: $(last_line)
+expected:  $1"
+}
+
+@test "error: a read-only state root names --root" {
+	local ro=$BATS_TEST_TMPDIR/ro
+	mkdir -p "$ro"
+	wrap_runtime_in_mountns "mount -t tmpfs -o ro tmpfs $ro"
+	"$OCIRUN" --root "$ro/state" create ct1 >/dev/null 2>"$BATS_TEST_TMPDIR/err" && status=0 || status=$?
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	expect_last_line "ocirun: create state root $ro/state: mkdir $ro/state: read-only file system: the state root $ro/state is on a read-only filesystem; use a state root on a writable one (--root DIR)"
+}
+
+@test "error: an rlimit above the runtime's hard limit" {
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	without_cap_sys_resource
+	local hard
+	hard=$(ulimit -Hn)
+	update_config ".process.rlimits = [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": $((hard + 1))}]"
+	ocirun create ct1
+	expect_last_line "ocirun: process.rlimits[0]: RLIMIT_NOFILE hard limit $((hard + 1)) is above the runtime's own hard limit $hard and the runtime lacks CAP_SYS_RESOURCE to raise it; lower it in config.json to at most that, or start the runtime with a higher hard limit"
+	expect_nothing_left ct1
+}
+
+@test "error: seccomp notify without a listener path" {
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mknod"], "action": "SCMP_ACT_NOTIFY"}]}'
+	ocirun create ct1
+	expect_last_line "ocirun: $BUNDLE/config.json: linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY: set it to the unix socket of the seccomp agent that will handle those system calls"
+	expect_nothing_left ct1
+}
+
+@test "error: limits on a cgroup that is not writable" {
+	wrap_runtime_in_mountns 'for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do mount -o remount,bind,ro "$m"; done'
+	update_config ".linux.resources.pids = {\"limit\": 100} | .linux.cgroupsPath = \"ocirun-ro-$(test_tag)\""
+	ocirun create ct1
+	# The directory create makes: below the caller's
+	# cgroup in the first v1 hierarchy (blkio), or below its parent on v2.
+	local own dir
+	own=$(sed -n 's/^[0-9]*:blkio://p' /proc/self/cgroup)
+	if [ -n "$own" ]; then
+		dir=/sys/fs/cgroup/blkio${own%/}/ocirun-ro-$(test_tag)
+	else
+		own=$(dirname "$(sed -n 's/^0:://p' /proc/self/cgroup)")
+		dir=/sys/fs/cgroup${own%/}/ocirun-ro-$(test_tag)
+	fi
+	expect_last_line "ocirun: create cgroup $dir: mkdir $dir: read-only file system: $(dirname "$dir") is not delegated to the runtime; delegate it to the runtime's user (systemd: Delegate=yes) or mount the cgroup hierarchy read-write"
+	expect_nothing_left ct1
+}
+
+@test "error: a runtime chrooted into a plain directory" {
+	# Nothing can change the propagation of a root directory that is not a
+	# mount point, so create fails before it gets to pivot_root. (The
+	# initial ramfs, where only pivot_root fails and --no-pivot is the fix,
+	# needs a machine booted without a root filesystem: see the unit test
+	# of rootDirKind.)
+	local new=$BATS_TEST_TMPDIR/newroot bin
+	bin=$(dirname "$REAL_OCIRUN")
+	mkdir -p "$new/bin" "$new/proc" "$new/sys" "$new/dev" "$new/tmp" "$new/state"
+	cp "$REAL_OCIRUN" "$bin/ocirun-init" "$bin/ocirun-exec" "$new/bin/"
+	cp -a "$BUNDLE" "$new/bundle"
+	OCIRUN=$BATS_TEST_TMPDIR/ocirun-chrooted
+	printf '#!/bin/bash\nexec unshare -m --propagation private bash -ec %q ocirun "$@"\n' \
+		"mount --rbind /proc $new/proc; mount --rbind /sys $new/sys; mount --rbind /dev $new/dev"$'\nexec chroot '"$new"' /bin/ocirun --root /state "$@"' >"$OCIRUN"
+	chmod +x "$OCIRUN"
+	"$OCIRUN" create --bundle /bundle ct1 >/dev/null 2>"$BATS_TEST_TMPDIR/err" && status=0 || status=$?
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	expect_last_line "ocirun: set the propagation of / to MS_REC|MS_SLAVE: invalid argument: the runtime's root directory is not a mount point (a chroot); bind-mount that directory on itself before entering it"
+	[ -z "$(ls -A "$new/state")" ] || fail "state left: $(ls -A "$new/state")"
+}
