@@ -98,8 +98,8 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		return 0, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
 	defer root.Close()
+	rootPath := "/proc/self/fd/" + strconv.Itoa(fds.Extra(len(extra)))
 	extra = append(extra, root)
-	rootPath := "/proc/self/fd/" + strconv.Itoa(3+o.PreserveFds+len(extra))
 	// Only if the init is still the same process do the files name its
 	// namespaces and root.
 	if !c.initAlive() {
