@@ -32,7 +32,9 @@ func runtimeFeatures(sc *seccomp.Support) *features.Features {
 			Capabilities: capabilities.Names(),
 			Cgroup: &features.Cgroup{
 				V1: &yes, V2: &yes,
-				Systemd: &no, SystemdUser: &no,
+				// The systemd driver as root; rootless (user
+				// instance) is not implemented.
+				Systemd: &yes, SystemdUser: &no,
 				// The rdma controller is written but no host here has it.
 				Rdma: &no,
 			},

@@ -1,10 +1,8 @@
 package cgroups
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 
@@ -261,7 +259,7 @@ func cpuQuotaPerSec(quota int64, period uint64) uint64 {
 // listToBitmask turns a cpuset list ("0-3,7") into the byte array systemd
 // takes for AllowedCPUs/AllowedMemoryNodes: bit n of byte n/8 is CPU n.
 func listToBitmask(list string) ([]byte, error) {
-	var bits big.Int
+	var out []byte
 	for _, part := range strings.Split(list, ",") {
 		lo, hi, isRange := strings.Cut(part, "-")
 		a, err := strconv.ParseUint(lo, 10, 16)
@@ -278,15 +276,11 @@ func listToBitmask(list string) ([]byte, error) {
 			}
 		}
 		for i := a; i <= b; i++ {
-			bits.SetBit(&bits, int(i), 1)
+			for uint64(len(out)) <= i/8 {
+				out = append(out, 0)
+			}
+			out[i/8] |= 1 << (i % 8)
 		}
-	}
-	out := bits.Bytes() // big-endian
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no CPU or node in the list")
 	}
 	return out, nil
 }
