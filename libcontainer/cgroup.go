@@ -44,7 +44,11 @@ func loadCgroupManager(s cgroups.State) (cgroups.Manager, error) {
 	if s.Unit == "" {
 		return cgroups.Load(s)
 	}
-	m, err := systemd.Load(s)
+	helper, err := helperPath(systemd.HelperBinary)
+	if err != nil {
+		return nil, err
+	}
+	m, err := systemd.Load(s, helper)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +69,11 @@ func (c *Container) applyCgroup(pid int) error {
 	cfg := c.state.Config
 	var m cgroups.Manager
 	if cfg.Cgroups != nil && cfg.Cgroups.Systemd {
-		sm, err := systemd.New(cfg.Cgroups, c.ID(), cfg.Labels)
+		helper, err := helperPath(systemd.HelperBinary)
+		if err != nil {
+			return err
+		}
+		sm, err := systemd.New(cfg.Cgroups, c.ID(), cfg.Labels, helper)
 		if err != nil {
 			return err
 		}
