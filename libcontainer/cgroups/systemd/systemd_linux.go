@@ -46,6 +46,11 @@ const (
 	OpStop = "stop"
 )
 
+// AnnotationPrefix marks an annotation that sets a property of the
+// container's unit: "org.systemd.property.TimeoutStopSec": "30" (the value
+// in GVariant text form, as busctl takes it: 'text', uint64 1, true, ...).
+const AnnotationPrefix = "org.systemd.property."
+
 // Request is what the runtime asks of the helper.
 type Request struct {
 	Op    string       `json:"op"`

@@ -8,29 +8,25 @@ import (
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	godbus "github.com/godbus/dbus/v5"
+
+	"github.com/ocirun/ocirun/libcontainer/cgroups/systemd"
 )
 
-// AnnotationPrefix marks an annotation that sets a property of the
-// container's unit: "org.systemd.property.TimeoutStopSec": "30" (the value
-// in GVariant text form, as busctl and systemd-run take it: 'x', uint64 1,
-// true, ...).
-const AnnotationPrefix = "org.systemd.property."
-
-// AnnotationProperties reads the org.systemd.property.* annotations, in
-// key order. As systemd-run does, a property documented in seconds
-// ("...Sec", after a lower-case letter) is sent as the microseconds one
-// ("...USec") that the D-Bus API has.
+// AnnotationProperties reads the org.systemd.property.* annotations
+// (systemd.AnnotationPrefix), in key order. As systemd-run does, a
+// property documented in seconds ("...Sec", after a lower-case letter) is
+// sent as the microseconds one ("...USec") that the D-Bus API has.
 func AnnotationProperties(annotations map[string]string) ([]sd.Property, error) {
 	var keys []string
 	for k := range annotations {
-		if strings.HasPrefix(k, AnnotationPrefix) {
+		if strings.HasPrefix(k, systemd.AnnotationPrefix) {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
 	var out []sd.Property
 	for _, k := range keys {
-		name := strings.TrimPrefix(k, AnnotationPrefix)
+		name := strings.TrimPrefix(k, systemd.AnnotationPrefix)
 		if err := checkPropertyName(name); err != nil {
 			return nil, fmt.Errorf("annotation %s: property name: %w", k, err)
 		}
