@@ -76,7 +76,8 @@ unit_gone() {
 	[ "$(cat "$dir/pids.max")" = 42 ] || fail "pids.max $(cat "$dir/pids.max")"
 	[ "$(cat "$dir/cpu.max")" = "25000 100000" ] || fail "cpu.max $(cat "$dir/cpu.max")"
 	[ "$(prop "$UNIT" CPUWeight)" = "$(cat "$dir/cpu.weight")" ] || fail "CPUWeight $(prop "$UNIT" CPUWeight) but cpu.weight $(cat "$dir/cpu.weight")"
-	if [ -e "$dir/io.weight" ]; then
+	# runc (1.1) leaves the IO weight to the cgroup file.
+	if [ -e "$dir/io.weight" ] && [ "$OCIRUN_NAME" != runc ]; then
 		[ "$(prop "$UNIT" IOWeight)" = "$(awk '$1 == "default" {print $2}' "$dir/io.weight")" ] ||
 			fail "IOWeight $(prop "$UNIT" IOWeight) but io.weight $(cat "$dir/io.weight")"
 	fi
@@ -92,7 +93,8 @@ unit_gone() {
 	set_cmd 'sh -c "for i in \$(seq 1 60); do sleep 30 & done" 2>/dev/null; set -- /proc/[0-9]*; echo $#'
 	ocirun --systemd-cgroup run ct1
 	expect_status 0
-	local n=${lines[-1]}
+	local n
+	n=$(tail -n 1 <<<"$stdout")
 	[ "$n" -le 20 ] || fail "$n processes ran under TasksMax=20"
 	[ "$n" -ge 15 ] || fail "only $n processes: the limit, not the test, should stop forking"
 	unit_gone "$UNIT"
