@@ -12,10 +12,12 @@ BINDIR ?= $(PREFIX)/sbin
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.1.0-dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
-# Three binaries, installed side by side: ocirun, the command line, is pure
+# Four binaries, installed side by side: ocirun, the command line, is pure
 # Go (no cgo), so no command pays for the C library's start-up; ocirun-init,
 # the container init, holds what needs C (stage 0, libseccomp); ocirun-exec
-# finishes every process (see below).
+# finishes every process (see below); ocirun-systemd makes the D-Bus calls
+# of the systemd cgroup driver, so that only containers of that driver pay
+# for the D-Bus packages' initialisation.
 # STATIC=1 links the init as one self-contained file (glibc, libseccomp.a),
 # which is what a binary executed inside a container wants; the netgo and
 # osusergo tags keep glibc's NSS (which cannot work statically) out of it.
@@ -49,6 +51,7 @@ BATS_FLAGS ?=
 build: ocirun-exec
 	$(GOBUILD) -o ocirun ./cmd/ocirun
 	$(GOBUILD_INIT) -o ocirun-init ./cmd/ocirun-init
+	$(GOBUILD) -o ocirun-systemd ./cmd/ocirun-systemd
 
 # ocirun-exec, the finisher of every process and stage 0 of an exec that
 # needs no Go, is plain C linked statically against musl (package initproto
@@ -73,6 +76,7 @@ install: build
 	install -D -m 0755 ocirun $(DESTDIR)$(BINDIR)/ocirun
 	install -D -m 0755 ocirun-init $(DESTDIR)$(BINDIR)/ocirun-init
 	install -D -m 0755 ocirun-exec $(DESTDIR)$(BINDIR)/ocirun-exec
+	install -D -m 0755 ocirun-systemd $(DESTDIR)$(BINDIR)/ocirun-systemd
 
 rootfs:
 	tests/rootfs.sh $(ROOTFS)
@@ -155,4 +159,4 @@ clean:
 		exit 1; \
 	fi
 	rm -rf $(BUILD_DIR) tests/engines/build tests/engines/results
-	rm -f ocirun ocirun-init ocirun-exec $(RECVTTY)
+	rm -f ocirun ocirun-init ocirun-exec ocirun-systemd $(RECVTTY)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
+	"github.com/ocirun/ocirun/libcontainer/cgroups/systemd"
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
@@ -33,11 +34,28 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 		}
 		c.state.CgroupState = &st
 	}
-	m, err := cgroups.Load(*c.state.CgroupState)
+	m, err := loadCgroupManager(*c.state.CgroupState)
 	if err != nil {
 		return nil, fmt.Errorf("container %q: %w", c.ID(), err)
 	}
 	c.cgm = m
+	return m, nil
+}
+
+// loadCgroupManager picks the driver the container was created with: a
+// recorded systemd unit means the systemd driver.
+func loadCgroupManager(s cgroups.State) (cgroups.Manager, error) {
+	if s.Unit == "" {
+		return cgroups.Load(s)
+	}
+	helper, err := helperPath(systemd.HelperBinary)
+	if err != nil {
+		return nil, err
+	}
+	m, err := systemd.Load(s, helper)
+	if err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -47,16 +65,32 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 func PrepareCgroupMove() { go cgroups.PrimeMigration() }
 
 // applyCgroup creates the container's cgroup and sets the configured
-// limits; the init moves itself in (cgroups.Manager.SelfJoinFiles). What it
-// created is recorded even on failure, so destroy removes it.
-func (c *Container) applyCgroup() error {
+// limits; the init (stage 0, pid) moves itself in
+// (cgroups.Manager.SelfJoinFiles). With the systemd driver, pid is the
+// first process of the container's scope unit, which systemd moves in.
+// What was created is recorded even on failure, so destroy removes it.
+func (c *Container) applyCgroup(pid int) error {
 	cfg := c.state.Config
-	m, err := cgroups.New(cfg.Cgroups, c.ID())
-	if err != nil {
-		return err
+	var m cgroups.Manager
+	if cfg.Cgroups != nil && cfg.Cgroups.Systemd {
+		helper, err := helperPath(systemd.HelperBinary)
+		if err != nil {
+			return err
+		}
+		sm, err := systemd.New(cfg.Cgroups, c.ID(), cfg.Labels, helper)
+		if err != nil {
+			return err
+		}
+		m = sm
+	} else {
+		fm, err := cgroups.New(cfg.Cgroups, c.ID())
+		if err != nil {
+			return err
+		}
+		m, pid = fm, 0
 	}
 	c.cgm = m
-	err = m.Apply(0)
+	err := m.Apply(pid)
 	st := m.State()
 	fr := st.Freezer()
 	c.state.CgroupState, c.state.Freezer = &st, &fr

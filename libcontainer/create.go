@@ -150,8 +150,9 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		}
 	}
 	// The cgroup is made and limited while stage 0 starts; stage 0 moves
-	// itself in before it creates or joins any namespace.
-	if err := c.applyCgroup(); err != nil {
+	// itself in before it creates or joins any namespace (systemd moves it
+	// into a scope unit it creates).
+	if err := c.applyCgroup(stage0); err != nil {
 		return nil, err
 	}
 	b.CgroupJoin = c.cgm.SelfJoinFiles()

@@ -29,7 +29,9 @@ func runtimeFeatures(sec *features.Seccomp, libseccomp string) *features.Feature
 			Capabilities: capabilities.Names(),
 			Cgroup: &features.Cgroup{
 				V1: &yes, V2: &yes,
-				Systemd: &no, SystemdUser: &no,
+				// The systemd driver as root; rootless (user
+				// instance) is not implemented.
+				Systemd: &yes, SystemdUser: &no,
 				// The rdma controller is written but no host here has it.
 				Rdma: &no,
 			},

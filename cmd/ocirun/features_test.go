@@ -129,7 +129,10 @@ func TestFeaturesAreHonest(t *testing.T) {
 	if _, err := specconv.ToConfig(s, opts); *f.Linux.IntelRdt.Enabled || err == nil {
 		t.Errorf("intelRdt: features say enabled=%t, ToConfig: %v", *f.Linux.IntelRdt.Enabled, err)
 	}
-	if *f.Linux.Cgroup.Systemd || *f.Linux.Apparmor.Enabled || *f.Linux.Selinux.Enabled || *f.Linux.MountExtensions.IDMap.Enabled {
+	if !*f.Linux.Cgroup.Systemd || *f.Linux.Cgroup.SystemdUser {
+		t.Error("features must advertise the systemd cgroup driver, and not the user instance's")
+	}
+	if *f.Linux.Apparmor.Enabled || *f.Linux.Selinux.Enabled || *f.Linux.MountExtensions.IDMap.Enabled {
 		t.Error("features advertise something that is not implemented")
 	}
 }

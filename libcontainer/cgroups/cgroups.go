@@ -20,8 +20,9 @@
 //	cgroupsPath ""      as the relative path "<container id>"
 //
 // Paths are cleaned as if rooted ("../../x" is "x"), so they never leave the
-// hierarchy. The systemd driver ("slice:prefix:name" with --systemd-cgroup)
-// is not implemented: New says so.
+// hierarchy. With the systemd driver ("slice:prefix:name" with
+// --systemd-cgroup, package cgroups/systemd) systemd creates the cgroup, and
+// the managers here work on the directories of its unit (unit.go).
 //
 // Resources are written the way the kernel needs them (limits raised or
 // lowered in an order the kernel accepts) and errors name the file, the
@@ -178,6 +179,9 @@ type State struct {
 	// Mountpoint is the cgroup2 mount (v2 only): Apply enables controllers
 	// from there down.
 	Mountpoint string `json:"mountpoint,omitempty"`
+	// Unit is the systemd scope unit of the container's cgroup (the
+	// systemd driver, package cgroups/systemd); empty with cgroupfs.
+	Unit string `json:"unit,omitempty"`
 }
 
 // String is a compact JSON rendering, for logs.
@@ -189,9 +193,10 @@ func (s State) String() string {
 	return string(b)
 }
 
-// ErrSystemdDriver is returned (wrapped) when the systemd cgroup driver is
-// requested.
-var ErrSystemdDriver = errors.New("the systemd cgroup driver is not implemented (it needs systemd's D-Bus API); run without --systemd-cgroup")
+// ErrSystemdDriver is returned by New for a config of the systemd cgroup
+// driver, which package cgroups/systemd implements (only that package
+// talks to D-Bus).
+var ErrSystemdDriver = errors.New("the systemd cgroup driver is package cgroups/systemd, not cgroups.New")
 
 // New resolves where the container's cgroup goes on this host. Nothing is
 // created until Apply. cg may be nil (no cgroupsPath, no resources).
@@ -332,8 +337,6 @@ type host struct {
 	unified mount
 	// own is /proc/self/cgroup: controller -> cgroup path; "" is cgroup2.
 	own map[string]string
-	// systemd is whether systemd runs as init (/run/systemd/system exists).
-	systemd bool
 }
 
 // v1Controllers are the hierarchies a container joins on cgroup v1, in the
@@ -350,7 +353,7 @@ func newManager(h *host, cg *configs.Cgroup, id string) (Manager, error) {
 		cg = &configs.Cgroup{}
 	}
 	if cg.Systemd {
-		return nil, systemdError(cg.Path, h.systemd)
+		return nil, ErrSystemdDriver
 	}
 	inner, err := cleanCgroupsPath(cg.Path, id)
 	if err != nil {
@@ -403,16 +406,6 @@ func newManager(h *host, cg *configs.Cgroup, id string) (Manager, error) {
 	default:
 		return nil, errors.New("no cgroup filesystem is mounted at /sys/fs/cgroup")
 	}
-}
-
-func systemdError(path string, running bool) error {
-	if path != "" && strings.Count(path, ":") != 2 {
-		return fmt.Errorf("linux.cgroupsPath %q: the systemd cgroup driver expects \"slice:prefix:name\"", path)
-	}
-	if !running {
-		return fmt.Errorf("systemd cgroup driver requested but systemd is not running (/run/systemd/system does not exist); besides, %w", ErrSystemdDriver)
-	}
-	return ErrSystemdDriver
 }
 
 // cleanCgroupsPath turns linux.cgroupsPath into a clean path that cannot

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -80,11 +78,6 @@ func discoverHost() (*host, error) {
 	h.own, err = parseProcCgroup(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("parse /proc/self/cgroup: %w", err)
-	}
-	if _, err := os.Lstat("/run/systemd/system"); err == nil {
-		h.systemd = true
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("check whether systemd runs: %w", err)
 	}
 	return h, nil
 }
