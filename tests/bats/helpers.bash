@@ -324,6 +324,14 @@ teardown_containers() {
 	remove_test_cgroups
 }
 
+# cgroup_dir CONTROLLER PID: the host directory of PID's v1 cgroup.
+cgroup_dir() {
+	local rel mnt
+	rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' /proc/$2/cgroup)
+	mnt=$(awk -v c="$1" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
+	echo "$mnt$rel"
+}
+
 # remove_test_cgroups: rmdir this test's (empty) cgroups under every
 # hierarchy, then the shared ocirun-test parent when it is empty.
 remove_test_cgroups() {

@@ -14,14 +14,6 @@ teardown() {
 	teardown_containers
 }
 
-# cgroup_dir CONTROLLER PID: the host directory of PID's v1 cgroup.
-cgroup_dir() {
-	local rel mnt
-	rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' /proc/$2/cgroup)
-	mnt=$(awk -v c="$1" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
-	echo "$mnt$rel"
-}
-
 # start_sleepers ID: a container whose init runs five sleep processes;
 # prints their host pids (the init included).
 start_sleepers() {
