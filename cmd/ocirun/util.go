@@ -123,8 +123,9 @@ func parseSignal(s string) (unix.Signal, error) {
 
 // reorderArgs lets flags follow positional arguments, as runc accepts
 // ("update ID --memory 1M"): flags of the subcommand found after its first
-// positional argument are moved in front of it. exec keeps its order after
-// the id, where the container's own command line starts.
+// positional argument are moved in front of it. exec and ps keep their
+// order after the id, where the container's command line or ps's own
+// options start (`ps ID -e -x`).
 func reorderArgs(app *cli.App, args []string) []string {
 	i := 1
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
@@ -137,7 +138,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil || cmd.Name == "exec" {
+	if cmd == nil || cmd.Name == "exec" || cmd.Name == "ps" {
 		return args
 	}
 	var flags, positional []string

@@ -32,6 +32,9 @@ func TestReorderArgs(t *testing.T) {
 		{[]string{"ocirun", "create", "c1", "--bundle", "/b", "--pid-file=/p"}, []string{"ocirun", "create", "--bundle", "/b", "--pid-file=/p", "c1"}},
 		// exec keeps the container's command line as it is.
 		{[]string{"ocirun", "exec", "c1", "ls", "-l"}, []string{"ocirun", "exec", "c1", "ls", "-l"}},
+		// ps passes what follows the id on to ps.
+		{[]string{"ocirun", "ps", "c1", "-e", "-x"}, []string{"ocirun", "ps", "c1", "-e", "-x"}},
+		{[]string{"ocirun", "ps", "--format", "json", "c1"}, []string{"ocirun", "ps", "--format", "json", "c1"}},
 		{[]string{"ocirun", "list", "-q"}, []string{"ocirun", "list", "-q"}},
 		{[]string{"ocirun", "kill", "c1", "--", "-9"}, []string{"ocirun", "kill", "c1", "--", "-9"}},
 	}
