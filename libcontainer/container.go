@@ -244,6 +244,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		return c.killLeftovers(true)
 	}
 	if c.Status() == Stopped {
+		if all {
+			return nil // nothing left to signal, which runc does not count as an error
+		}
 		return fmt.Errorf("cannot signal container %q: %w", c.ID(), ErrNotRunning)
 	}
 	if all {

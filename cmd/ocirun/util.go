@@ -103,10 +103,11 @@ func addListenFds(cfg *configs.Config, preserve int) int {
 	return preserve + n
 }
 
-// parseSignal accepts "9", "KILL", "SIGKILL" and "kill".
+// parseSignal accepts "9", "KILL", "SIGKILL" and "kill"; 0 checks that
+// the container runs, as kill(2)'s signal 0 does.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %q", s)
 		}
 		return unix.Signal(n), nil
