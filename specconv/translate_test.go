@@ -794,3 +794,22 @@ func TestJoinedMountNamespaceAndFifoNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestProcessEnv(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{nil, nil},
+		{[]string{}, []string{}},
+		{[]string{"A=1", "B=2"}, []string{"A=1", "B=2"}},
+		// The last value wins, in the place of the last occurrence.
+		{[]string{"A=1", "B=2", "A=3"}, []string{"B=2", "A=3"}},
+		{[]string{"A=", "A=x"}, []string{"A=x"}},
+		// An empty HOME is left out, so that /etc/passwd supplies it.
+		{[]string{"HOME=", "PATH=/bin"}, []string{"PATH=/bin"}},
+		{[]string{"HOME=/h", "HOME="}, []string{}},
+		{[]string{"HOME=", "HOME=/h"}, []string{"HOME=/h"}},
+	} {
+		if got := ProcessEnv(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ProcessEnv(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
