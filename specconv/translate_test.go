@@ -752,12 +752,17 @@ func TestHooks(t *testing.T) {
 		Prestart:        []specs.Hook{{Path: "/usr/bin/prestart"}},
 		CreateRuntime:   []specs.Hook{{Path: "/usr/bin/netns", Args: []string{"netns", "add"}, Env: []string{"A=b"}, Timeout: ptr(10)}},
 		CreateContainer: []specs.Hook{{Path: "/a"}},
-		StartContainer:  []specs.Hook{{Path: "/b"}},
+		StartContainer:  []specs.Hook{{Path: "/b"}, {Path: "/b2", Env: []string{"X=1"}}},
 		Poststart:       []specs.Hook{{Path: "/c"}},
 		Poststop:        []specs.Hook{{Path: "/d"}, {Path: "/e"}},
 	}
 	g.Config.Hooks = h
 	c := mustConvert(t, g.Config, testOpts())
+	// A startContainer hook without an env gets the process's.
+	if !reflect.DeepEqual(c.Hooks.StartContainer[0].Env, c.Process.Env) || len(c.Process.Env) == 0 {
+		t.Errorf("startContainer hook env %q, process env %q", c.Hooks.StartContainer[0].Env, c.Process.Env)
+	}
+	h.StartContainer[0].Env = c.Process.Env
 	if !reflect.DeepEqual(c.Hooks, h) {
 		t.Errorf("hooks %+v\nwant  %+v", c.Hooks, h)
 	}
