@@ -95,6 +95,7 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		logDebug("exec in container %s: pid %d", ctr.ID(), pid)
 		if p := c.String("pidfd-socket"); p != "" {
 			if err := libcontainer.SendPidfd(p, pid); err != nil {
 				unix.Kill(pid, unix.SIGKILL)

@@ -38,3 +38,33 @@ teardown() {
 	expect_status 0
 	[ "$(jq length <<<"$stdout")" -eq 3 ] || fail "ps --format json: $stdout"
 }
+
+# debug_run ARGS...: `run` of a short container with global ARGS.
+debug_run() {
+	set_args "$BUNDLE" echo hello
+	ocirun "$@" run ct1
+	expect_status 0
+	grep -qx hello <<<"$stdout" || fail "the container's output is missing: $output"
+}
+
+@test "--debug prints debug lines on stderr" {
+	debug_run --debug
+	grep -qi 'debug' <<<"$stderr" || fail "no debug line on stderr: $stderr"
+}
+
+@test "--debug with --log writes debug lines to the log, in text and JSON" {
+	local log=$BATS_TEST_TMPDIR/log.text
+	debug_run --debug --log "$log"
+	! grep -qi debug <<<"$stderr" || fail "debug lines on stderr with --log: $stderr"
+	grep -q 'level=debug msg=' "$log" || fail "text log: $(cat "$log")"
+	# Without --debug, no debug line.
+	: >"$log"
+	debug_run --log "$log" --log-format text
+	! grep -q 'level=debug' "$log" || fail "debug lines without --debug: $(cat "$log")"
+
+	log=$BATS_TEST_TMPDIR/log.json
+	debug_run --debug --log "$log" --log-format json
+	! grep -qi debug <<<"$stderr" || fail "debug lines on stderr with --log: $stderr"
+	jq -e . "$log" >/dev/null || fail "log is not JSON lines: $(cat "$log")"
+	jq -es 'any(.level == "debug" and (.msg | length) > 0)' "$log" >/dev/null || fail "no debug line: $(cat "$log")"
+}
