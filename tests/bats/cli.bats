@@ -68,3 +68,28 @@ debug_run() {
 	jq -e . "$log" >/dev/null || fail "log is not JSON lines: $(cat "$log")"
 	jq -es 'any(.level == "debug" and (.msg | length) > 0)' "$log" >/dev/null || fail "no debug line: $(cat "$log")"
 }
+
+@test "-h and --help, globally and for each command, print usage on stdout" {
+	local h cmd
+	for h in -h --help help; do
+		ocirun $h
+		expect_status 0
+		grep -q '^USAGE:' <<<"$stdout" || fail "$h: no usage: $output"
+		for cmd in create start run exec kill delete state list ps; do
+			grep -qE "^ +$cmd\b" <<<"$stdout" || fail "$h: command $cmd not listed: $stdout"
+		done
+	done
+	for cmd in create start run state kill delete list spec exec pause resume ps update events features; do
+		for h in -h --help; do
+			ocirun "$cmd" $h
+			expect_status 0
+			grep -q '^USAGE:' <<<"$stdout" && grep -qE "\b$cmd\b" <<<"$stdout" || fail "$cmd $h: $output"
+		done
+		ocirun help "$cmd"
+		expect_status 0
+		grep -q '^USAGE:' <<<"$stdout" || fail "help $cmd: $output"
+	done
+	# exec's options are listed, so that users find --env and --cap.
+	ocirun exec --help
+	grep -q -- '--env' <<<"$stdout" && grep -q -- '--cap' <<<"$stdout" || fail "exec --help: $stdout"
+}
