@@ -61,6 +61,11 @@ func (c *Container) applyCgroup() error {
 	if err != nil {
 		return err
 	}
+	// The init would freeze on entering it and create would hang; runc
+	// refuses such a cgroup too.
+	if fs, err := fr.State(); err == nil && fs == cgroups.Frozen {
+		return fmt.Errorf("container's cgroup %s is unexpectedly frozen: thaw it, or use another linux.cgroupsPath", m.Path("freezer"))
+	}
 	if cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
 		return m.Set(cfg.Cgroups.Resources)
 	}
