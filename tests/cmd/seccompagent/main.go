@@ -3,7 +3,8 @@
 // "Container process state"), writes the JSON it received to STATEFILE, and
 // answers every notification on the seccomp fd that came with it by failing
 // the syscall with ERRNO (default ENOMEDIUM, an errno no real mkdir returns,
-// so a test sees that the agent answered).
+// so a test sees that the agent answered); with --errno 0 it lets every
+// notified syscall continue, as an agent that only watches does.
 //
 //	seccompagent [--errno N] SOCKET STATEFILE
 //
@@ -44,7 +45,7 @@ type seccompNotifResp struct {
 }
 
 func main() {
-	errno := flag.Int("errno", int(unix.ENOMEDIUM), "errno every notified syscall fails with")
+	errno := flag.Int("errno", int(unix.ENOMEDIUM), "errno every notified syscall fails with; 0 lets it continue")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--errno N] SOCKET STATEFILE\n", os.Args[0])
 		flag.PrintDefaults()
@@ -140,6 +141,9 @@ func serve(fd, errno int) error {
 			return fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %w", err)
 		}
 		resp := seccompNotifResp{ID: req.ID, Error: -int32(errno)}
+		if errno == 0 {
+			resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		}
 		if err := ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp)); err != nil && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %w", err)
 		}
