@@ -324,6 +324,18 @@ teardown_containers() {
 	remove_test_cgroups
 }
 
+# build_seccomp_agent: $SECCOMP_AGENT, the SCMP_ACT_NOTIFY listener of
+# tests/cmd/seccompagent, built once per run (call it from setup_file).
+build_seccomp_agent() {
+	local go
+	go=$(command -v go || echo /usr/local/go/bin/go)
+	SECCOMP_AGENT=$BATS_RUN_TMPDIR/seccompagent
+	if [ ! -x "$SECCOMP_AGENT" ]; then
+		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$SECCOMP_AGENT" ./tests/cmd/seccompagent) || return 1
+	fi
+	export SECCOMP_AGENT
+}
+
 # cgroup_dir CONTROLLER PID: the host directory of PID's v1 cgroup.
 cgroup_dir() {
 	local rel mnt
