@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,92 +42,96 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
 		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process "},
 	},
-	Action: func(c *cli.Context) error {
-		libcontainer.PrepareCgroupMove()
-		if c.NArg() < 1 {
-			return errors.New("exec: a container id is required")
-		}
-		if c.Int("preserve-fds") < 0 {
-			return errNegativePreserve
-		}
-		ctr, err := store(c).Load(c.Args().First())
-		if err != nil {
-			return err
-		}
-		base, err := ctr.ProcessTemplate()
-		if err != nil {
-			ctr.Unlock()
-			return err
-		}
-		proc, err := execProcess(c, base)
-		if err != nil {
-			ctr.Unlock()
-			return err
-		}
-		detach := c.Bool("detach")
-		var console *os.File
-		opts := &libcontainer.ExecOpts{
-			Process:       proc,
-			PidFile:       c.String("pid-file"),
-			ConsoleSocket: c.String("console-socket"),
-			PreserveFds:   c.Int("preserve-fds"),
-			IgnorePaused:  c.Bool("ignore-paused"),
-		}
-		if proc.Terminal && opts.ConsoleSocket == "" {
-			if detach {
-				ctr.Unlock()
-				return errors.New("exec --detach with a terminal needs --console-socket")
-			}
-			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				ctr.Unlock()
-				return fmt.Errorf("create console socket pair: %w", err)
-			}
-			console = os.NewFile(uintptr(fds[0]), "console")
-			opts.ConsoleConn = os.NewFile(uintptr(fds[1]), "console-exec")
-		}
-		sigs := make(chan os.Signal, 64)
-		var sigsReady <-chan struct{}
-		if !detach {
-			sigsReady = notifyForwarded(sigs)
-		}
-		pid, err := ctr.Exec(opts)
+	// A failed exec exits 255, as runc's does: the process's own exit
+	// codes, which exec passes on, can be anything from 0 to 255.
+	Action: func(c *cli.Context) error { return withStatus(255, execAction(c)) },
+}
+
+func execAction(c *cli.Context) error {
+	libcontainer.PrepareCgroupMove()
+	if c.NArg() < 1 {
+		return errors.New("exec: a container id is required")
+	}
+	if c.Int("preserve-fds") < 0 {
+		return errNegativePreserve
+	}
+	ctr, err := store(c).Load(c.Args().First())
+	if err != nil {
+		return err
+	}
+	base, err := ctr.ProcessTemplate()
+	if err != nil {
 		ctr.Unlock()
+		return err
+	}
+	proc, err := execProcess(c, base)
+	if err != nil {
+		ctr.Unlock()
+		return err
+	}
+	detach := c.Bool("detach")
+	var console *os.File
+	opts := &libcontainer.ExecOpts{
+		Process:       proc,
+		PidFile:       c.String("pid-file"),
+		ConsoleSocket: c.String("console-socket"),
+		PreserveFds:   c.Int("preserve-fds"),
+		IgnorePaused:  c.Bool("ignore-paused"),
+	}
+	if proc.Terminal && opts.ConsoleSocket == "" {
+		if detach {
+			ctr.Unlock()
+			return errors.New("exec --detach with a terminal needs --console-socket")
+		}
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
+			ctr.Unlock()
+			return fmt.Errorf("create console socket pair: %w", err)
+		}
+		console = os.NewFile(uintptr(fds[0]), "console")
+		opts.ConsoleConn = os.NewFile(uintptr(fds[1]), "console-exec")
+	}
+	sigs := make(chan os.Signal, 64)
+	var sigsReady <-chan struct{}
+	if !detach {
+		sigsReady = notifyForwarded(sigs)
+	}
+	pid, err := ctr.Exec(opts)
+	ctr.Unlock()
+	if err != nil {
+		return err
+	}
+	logDebug("exec in container %s: pid %d", ctr.ID(), pid)
+	if p := c.String("pidfd-socket"); p != "" {
+		if err := libcontainer.SendPidfd(p, pid); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
 			return err
 		}
-		logDebug("exec in container %s: pid %d", ctr.ID(), pid)
-		if p := c.String("pidfd-socket"); p != "" {
-			if err := libcontainer.SendPidfd(p, pid); err != nil {
-				unix.Kill(pid, unix.SIGKILL)
-				return err
-			}
+	}
+	if detach {
+		return nil
+	}
+	var restore func()
+	var outputDone <-chan struct{}
+	var master *os.File
+	if console != nil {
+		if master, err = receiveMaster(console); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			return err
 		}
-		if detach {
-			return nil
+		restore, outputDone = relayTerminal(master)
+	}
+	ws := waitContainer(pid, sigs, sigsReady, master)
+	if outputDone != nil {
+		select {
+		case <-outputDone:
+		case <-time.After(time.Second):
 		}
-		var restore func()
-		var outputDone <-chan struct{}
-		var master *os.File
-		if console != nil {
-			if master, err = receiveMaster(console); err != nil {
-				unix.Kill(pid, unix.SIGKILL)
-				return err
-			}
-			restore, outputDone = relayTerminal(master)
-		}
-		ws := waitContainer(pid, sigs, sigsReady, master)
-		if outputDone != nil {
-			select {
-			case <-outputDone:
-			case <-time.After(time.Second):
-			}
-		}
-		if restore != nil {
-			restore()
-		}
-		return exitCode(libcontainer.ExitCode(ws))
-	},
+	}
+	if restore != nil {
+		restore()
+	}
+	return exitCode(libcontainer.ExitCode(ws))
 }
 
 // execProcess builds the process to run: from --process, or from the
@@ -187,9 +192,11 @@ func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(gid))
 	}
 	if caps := c.StringSlice("cap"); len(caps) > 0 {
-		// Added to bounding, effective and permitted only: never to the
-		// inheritable or ambient sets, which would let them survive into
-		// programs the process execs (CVE-2022-29162).
+		// Added to bounding, effective and permitted; never to the
+		// inheritable set, which would let them survive into programs
+		// the process execs (CVE-2022-29162). As in runc 1.2 and later,
+		// a capability the process already has in its inheritable set
+		// goes to the ambient set too: the config let it be inherited.
 		nc := configs.Capabilities{}
 		if p.Capabilities != nil {
 			nc = *p.Capabilities
@@ -205,6 +212,9 @@ func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error
 			nc.Bounding = append(append([]int{}, nc.Bounding...), n)
 			nc.Effective = append(append([]int{}, nc.Effective...), n)
 			nc.Permitted = append(append([]int{}, nc.Permitted...), n)
+			if slices.Contains(nc.Inheritable, n) && !slices.Contains(nc.Ambient, n) {
+				nc.Ambient = append(append([]int{}, nc.Ambient...), n)
+			}
 		}
 		p.Capabilities = &nc
 	}
