@@ -56,10 +56,9 @@ bad_executables() {
 	done
 }
 
-@test "process: exec returns the process's exit code for every code 0..255" {
+@test "process: exec returns the process's exit code, from 0 to 255" {
 	ocirun run -d ct1
 	expect_status 0
-	local script='i=0; while [ $i -le 255 ]; do echo $i; i=$((i+1)); done'
 	local n
 	for n in 0 1 2 42 125 126 127 128 129 200 254 255; do
 		ocirun exec ct1 sh -c "exit $n"
