@@ -3,11 +3,13 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -96,6 +98,11 @@ func (c *Container) applyCgroup(pid int) error {
 	c.state.CgroupState, c.state.Freezer = &st, &fr
 	if err != nil {
 		return err
+	}
+	// The init would freeze on entering it and create would hang; runc
+	// refuses such a cgroup too.
+	if fs, err := fr.State(); err == nil && fs == cgroups.Frozen {
+		return fmt.Errorf("container's cgroup %s is unexpectedly frozen: thaw it, or use another linux.cgroupsPath", m.Path("freezer"))
 	}
 	if cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
 		err = m.Set(cfg.Cgroups.Resources)
@@ -268,6 +275,69 @@ func (c *Container) signalAll(sig unix.Signal) error {
 		}
 	}
 	return err
+}
+
+// sharesPidNamespace reports whether the container has no PID namespace of
+// its own (none, or one joined by path, as pods with hostPID): then the
+// init's death does not end its other processes, and only the cgroup
+// finds them. A config that cannot be read counts as shared, so that a
+// delete still looks in the cgroup.
+func (c *Container) sharesPidNamespace() bool {
+	v, err := c.execConfig()
+	if err != nil {
+		return true
+	}
+	i := slices.IndexFunc(v.Namespaces, func(ns configs.Namespace) bool { return ns.Type == configs.NEWPID })
+	return i < 0 || v.Namespaces[i].Path != ""
+}
+
+// killLeftovers SIGKILLs every process in the container's cgroup, whether
+// or not its init still runs, and waits until the cgroup is empty, so that
+// it can be removed. With mustRun, a container with neither an init nor a
+// process in its cgroup is an error (ErrNotRunning), as for a signal.
+func (c *Container) killLeftovers(mustRun bool) error {
+	notRunning := fmt.Errorf("cannot signal container %q: %w", c.ID(), ErrNotRunning)
+	m, err := c.cgroupManager()
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		// No cgroup: the init is all there is to find.
+		if !c.initAlive() {
+			if mustRun {
+				return notRunning
+			}
+			return nil
+		}
+		return c.signalAll(unix.SIGKILL)
+	}
+	pids, err := m.GetPids()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil // the cgroup is gone, and every process with it
+		}
+		pids = nil
+	}
+	if len(pids) == 0 {
+		if mustRun && err == nil && !c.initAlive() {
+			return notRunning
+		}
+		return err
+	}
+	if err := c.signalAll(unix.SIGKILL); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		pids, err := m.GetPids()
+		if err != nil || len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v of container %q survived SIGKILL for 10s", pids, c.ID())
+		}
+		time.Sleep(delay)
+	}
 }
 
 // destroyCgroup removes the cgroup directories the container created.

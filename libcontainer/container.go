@@ -221,7 +221,15 @@ func dialStartSocket(d *lockedDir) (*os.File, error) {
 // Signal sends sig to the container's init, or with all to every process of
 // the container.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if sig == unix.SIGKILL && c.sharesPidNamespace() {
+		// Killing the init does not end the others: kill them all,
+		// also those that outlived an init already gone.
+		return c.killLeftovers(true)
+	}
 	if c.Status() == Stopped {
+		if all {
+			return nil // nothing left to signal, which runc does not count as an error
+		}
 		return fmt.Errorf("cannot signal container %q: %w", c.ID(), ErrNotRunning)
 	}
 	if all {
@@ -324,6 +332,11 @@ func (c *Container) destroy() error {
 		defer c.runPoststop(Warn)
 	}
 	var errs []error
+	if c.sharesPidNamespace() {
+		if err := c.killLeftovers(false); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := c.destroyCgroup(); err != nil {
 		errs = append(errs, err)
 	}

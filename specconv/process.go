@@ -25,6 +25,32 @@ func ToProcess(p *specs.Process, opts Options) (*configs.Process, error) {
 	return proc, err
 }
 
+// ProcessEnv is the environment a process gets from its env entries
+// (checked NAME=value strings): a name given more than once is set once,
+// to its last value, in the place of its last occurrence; an empty HOME is
+// dropped, so that HOME comes from the container's /etc/passwd as for an
+// unset one. runc does both, and engines rely on the second ("HOME=" in an
+// image's config).
+func ProcessEnv(env []string) []string {
+	if env == nil {
+		return nil
+	}
+	out := make([]string, 0, len(env))
+	seen := make(map[string]bool, len(env))
+	for i := len(env) - 1; i >= 0; i-- {
+		name, _, _ := strings.Cut(env[i], "=")
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if env[i] != "HOME=" {
+			out = append(out, env[i])
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
 // convertProcess translates p, found at JSON path path, for the container's
 // init (create) or for exec.
 func convertProcess(p *specs.Process, path string, opts *Options) (*configs.Process, *int, error) {
@@ -55,7 +81,7 @@ func convertProcess(p *specs.Process, path string, opts *Options) (*configs.Proc
 
 	out := &configs.Process{
 		Args:            cloneStrings(p.Args),
-		Env:             cloneStrings(p.Env),
+		Env:             ProcessEnv(p.Env),
 		Cwd:             p.Cwd,
 		Terminal:        p.Terminal,
 		NoNewPrivileges: p.NoNewPrivileges,

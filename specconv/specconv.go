@@ -209,6 +209,16 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, error) {
 	if c.Hooks, err = convertHooks(spec.Hooks); err != nil {
 		return nil, err
 	}
+	if c.Hooks != nil {
+		// startContainer hooks run where the process is about to run,
+		// and one without an env of its own gets the process's, as in
+		// runc, where hooks written for it expect that.
+		for i := range c.Hooks.StartContainer {
+			if len(c.Hooks.StartContainer[i].Env) == 0 {
+				c.Hooks.StartContainer[i].Env = cloneStrings(c.Process.Env)
+			}
+		}
+	}
 	if c.Labels, err = convertAnnotations(spec.Annotations); err != nil {
 		return nil, err
 	}

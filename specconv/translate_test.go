@@ -799,12 +799,17 @@ func TestHooks(t *testing.T) {
 		Prestart:        []specs.Hook{{Path: "/usr/bin/prestart"}},
 		CreateRuntime:   []specs.Hook{{Path: "/usr/bin/netns", Args: []string{"netns", "add"}, Env: []string{"A=b"}, Timeout: ptr(10)}},
 		CreateContainer: []specs.Hook{{Path: "/a"}},
-		StartContainer:  []specs.Hook{{Path: "/b"}},
+		StartContainer:  []specs.Hook{{Path: "/b"}, {Path: "/b2", Env: []string{"X=1"}}},
 		Poststart:       []specs.Hook{{Path: "/c"}},
 		Poststop:        []specs.Hook{{Path: "/d"}, {Path: "/e"}},
 	}
 	g.Config.Hooks = h
 	c := mustConvert(t, g.Config, testOpts())
+	// A startContainer hook without an env gets the process's.
+	if !reflect.DeepEqual(c.Hooks.StartContainer[0].Env, c.Process.Env) || len(c.Process.Env) == 0 {
+		t.Errorf("startContainer hook env %q, process env %q", c.Hooks.StartContainer[0].Env, c.Process.Env)
+	}
+	h.StartContainer[0].Env = c.Process.Env
 	if !reflect.DeepEqual(c.Hooks, h) {
 		t.Errorf("hooks %+v\nwant  %+v", c.Hooks, h)
 	}
@@ -838,6 +843,25 @@ func TestJoinedMountNamespaceAndFifoNumbers(t *testing.T) {
 	for _, d := range c.Devices {
 		if d.Path == "/dev/fifo" && (d.Type != 'p' || d.Major != 0 || d.Minor != 0) {
 			t.Errorf("fifo %+v", d)
+		}
+	}
+}
+
+func TestProcessEnv(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{nil, nil},
+		{[]string{}, []string{}},
+		{[]string{"A=1", "B=2"}, []string{"A=1", "B=2"}},
+		// The last value wins, in the place of the last occurrence.
+		{[]string{"A=1", "B=2", "A=3"}, []string{"B=2", "A=3"}},
+		{[]string{"A=", "A=x"}, []string{"A=x"}},
+		// An empty HOME is left out, so that /etc/passwd supplies it.
+		{[]string{"HOME=", "PATH=/bin"}, []string{"PATH=/bin"}},
+		{[]string{"HOME=/h", "HOME="}, []string{}},
+		{[]string{"HOME=", "HOME=/h"}, []string{"HOME=/h"}},
+	} {
+		if got := ProcessEnv(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ProcessEnv(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

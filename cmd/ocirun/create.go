@@ -67,6 +67,7 @@ func createContainer(c *cli.Context, id string, modify func(*libcontainer.Create
 	if err != nil {
 		return nil, err
 	}
+	logDebug("container %s created from bundle %s: init pid %d", id, bundle, ctr.State().InitPid)
 	if p := c.String("pidfd-socket"); p != "" {
 		if err := libcontainer.SendPidfd(p, ctr.State().InitPid); err != nil {
 			ctr.Delete(true)

@@ -39,101 +39,106 @@ var execCommand = &cli.Command{
 		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process "},
 		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup of the container's: PATH, or CONTROLLER[,CONTROLLER]:PATH (cgroup v1, repeatable)"},
 	},
-	Action: func(c *cli.Context) error {
-		libcontainer.PrepareCgroupMove()
-		if c.NArg() < 1 {
-			return errors.New("exec: a container id is required")
-		}
-		if c.Int("preserve-fds") < 0 {
-			return errNegativePreserve
-		}
-		sub, err := parseSubCgroups(c.StringSlice("cgroup"))
-		if err != nil {
-			return err
-		}
-		ctr, err := store(c).Load(c.Args().First())
-		if err != nil {
-			return err
-		}
-		base, err := ctr.ProcessTemplate()
-		if err != nil {
-			ctr.Unlock()
-			return err
-		}
-		proc, err := execProcess(c, base)
-		if err != nil {
-			ctr.Unlock()
-			return err
-		}
-		libcontainer.Timer.Mark("config load")
-		detach := c.Bool("detach")
-		var console *os.File
-		opts := &libcontainer.ExecOpts{
-			Process:       proc,
-			PidFile:       c.String("pid-file"),
-			ConsoleSocket: c.String("console-socket"),
-			PreserveFds:   c.Int("preserve-fds"),
-			IgnorePaused:  c.Bool("ignore-paused"),
-			SubCgroups:    sub,
-		}
-		if proc.Terminal && opts.ConsoleSocket == "" {
-			if detach {
-				ctr.Unlock()
-				return errors.New("exec --detach with a terminal needs --console-socket")
-			}
-			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				ctr.Unlock()
-				return fmt.Errorf("create console socket pair: %w", err)
-			}
-			console = os.NewFile(uintptr(fds[0]), "console")
-			opts.ConsoleConn = os.NewFile(uintptr(fds[1]), "console-exec")
-		}
-		sigs := make(chan os.Signal, 64)
-		var sigsReady <-chan struct{}
-		if !detach {
-			sigsReady = notifyForwarded(sigs)
-		}
-		pid, err := ctr.Exec(opts)
+	// A failed exec exits 255, as runc's does: the process's own exit
+	// codes, which exec passes on, can be anything from 0 to 255.
+	Action: func(c *cli.Context) error { return withStatus(255, execAction(c)) },
+}
+
+func execAction(c *cli.Context) error {
+	libcontainer.PrepareCgroupMove()
+	if c.NArg() < 1 {
+		return errors.New("exec: a container id is required")
+	}
+	if c.Int("preserve-fds") < 0 {
+		return errNegativePreserve
+	}
+	sub, err := parseSubCgroups(c.StringSlice("cgroup"))
+	if err != nil {
+		return err
+	}
+	ctr, err := store(c).Load(c.Args().First())
+	if err != nil {
+		return err
+	}
+	base, err := ctr.ProcessTemplate()
+	if err != nil {
 		ctr.Unlock()
-		logTimings()
+		return err
+	}
+	proc, err := execProcess(c, base)
+	if err != nil {
+		ctr.Unlock()
+		return err
+	}
+	libcontainer.Timer.Mark("config load")
+	detach := c.Bool("detach")
+	var console *os.File
+	opts := &libcontainer.ExecOpts{
+		Process:       proc,
+		PidFile:       c.String("pid-file"),
+		ConsoleSocket: c.String("console-socket"),
+		PreserveFds:   c.Int("preserve-fds"),
+		IgnorePaused:  c.Bool("ignore-paused"),
+		SubCgroups:    sub,
+	}
+	if proc.Terminal && opts.ConsoleSocket == "" {
+		if detach {
+			ctr.Unlock()
+			return errors.New("exec --detach with a terminal needs --console-socket")
+		}
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
-			if len(sub) > 0 {
-				return fmt.Errorf("--cgroup: %w", err)
-			}
+			ctr.Unlock()
+			return fmt.Errorf("create console socket pair: %w", err)
+		}
+		console = os.NewFile(uintptr(fds[0]), "console")
+		opts.ConsoleConn = os.NewFile(uintptr(fds[1]), "console-exec")
+	}
+	sigs := make(chan os.Signal, 64)
+	var sigsReady <-chan struct{}
+	if !detach {
+		sigsReady = notifyForwarded(sigs)
+	}
+	pid, err := ctr.Exec(opts)
+	ctr.Unlock()
+	logTimings()
+	if err != nil {
+		if len(sub) > 0 {
+			return fmt.Errorf("--cgroup: %w", err)
+		}
+		return err
+	}
+	logDebug("exec in container %s: pid %d", ctr.ID(), pid)
+	if p := c.String("pidfd-socket"); p != "" {
+		if err := libcontainer.SendPidfd(p, pid); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
 			return err
 		}
-		if p := c.String("pidfd-socket"); p != "" {
-			if err := libcontainer.SendPidfd(p, pid); err != nil {
-				unix.Kill(pid, unix.SIGKILL)
-				return err
-			}
+	}
+	if detach {
+		return nil
+	}
+	var restore func()
+	var outputDone <-chan struct{}
+	var master *os.File
+	if console != nil {
+		if master, err = receiveMaster(console); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			return err
 		}
-		if detach {
-			return nil
+		restore, outputDone = relayTerminal(master)
+	}
+	ws := waitContainer(pid, sigs, sigsReady, master)
+	if outputDone != nil {
+		select {
+		case <-outputDone:
+		case <-time.After(time.Second):
 		}
-		var restore func()
-		var outputDone <-chan struct{}
-		var master *os.File
-		if console != nil {
-			if master, err = receiveMaster(console); err != nil {
-				unix.Kill(pid, unix.SIGKILL)
-				return err
-			}
-			restore, outputDone = relayTerminal(master)
-		}
-		ws := waitContainer(pid, sigs, sigsReady, master)
-		if outputDone != nil {
-			select {
-			case <-outputDone:
-			case <-time.After(time.Second):
-			}
-		}
-		if restore != nil {
-			restore()
-		}
-		return exitCode(libcontainer.ExitCode(ws))
-	},
+	}
+	if restore != nil {
+		restore()
+	}
+	return exitCode(libcontainer.ExitCode(ws))
 }
 
 // execProcess builds the process to run: from --process, or from the

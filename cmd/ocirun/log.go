@@ -86,6 +86,9 @@ func setupLogging(c *cli.Context) error {
 		}
 		logger.file = f
 	}
+	if logger.level == levelDebug {
+		logDebug("%s %s, version %s: %s", c.App.Name, strings.Join(os.Args[1:], " "), version, c.String("root"))
+	}
 	switch r := c.String("rootless"); r {
 	case "auto", "false":
 	case "true":
@@ -112,7 +115,9 @@ func writeLog(level, msg string) {
 		logger.file.Write(append(b, '\n'))
 		return
 	}
-	fmt.Fprintf(logger.file, "%s %s %s\n", time.Now().Format(time.RFC3339Nano), level, msg)
+	// The key=value lines of runc's text log, which tools that read it
+	// split the same way.
+	fmt.Fprintf(logger.file, "time=%q level=%s msg=%q\n", time.Now().Format(time.RFC3339Nano), level, msg)
 }
 
 // logError reports the command's failure: one line, the real cause last.
@@ -131,6 +136,8 @@ func logWarn(msg string) {
 	fmt.Fprintln(os.Stderr, "ocirun: warning: "+msg)
 }
 
+// logDebug writes a debug line with --debug: to the --log file when there
+// is one, otherwise to stderr, as runc does.
 func logDebug(format string, args ...any) {
 	if logger.level == levelDebug {
 		msg := fmt.Sprintf(format, args...)

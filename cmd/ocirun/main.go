@@ -51,7 +51,11 @@ func main() {
 		if errors.As(err, &ec) {
 			os.Exit(int(ec))
 		}
-		logError(withFlagHint(err))
+		logError(err)
+		var se *statusError
+		if errors.As(err, &se) {
+			os.Exit(se.code)
+		}
 		os.Exit(1)
 	}
 }
@@ -61,6 +65,26 @@ func main() {
 type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// statusError is a failure that ends the program with its own status
+// rather than 1; its message is printed as any error's.
+type statusError struct {
+	err  error
+	code int
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// withStatus gives err (unless nil or a process's exit code) the exit
+// status code.
+func withStatus(code int, err error) error {
+	var ec exitCode
+	if err == nil || errors.As(err, &ec) {
+		return err
+	}
+	return &statusError{err, code}
+}
 
 func newApp() *cli.App {
 	name := filepath.Base(os.Args[0])

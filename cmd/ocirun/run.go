@@ -81,6 +81,7 @@ var runCommand = &cli.Command{
 			restore, outputDone = relayTerminal(master)
 		}
 		ws := waitContainer(pid, sigs, sigsReady, master)
+		logDebug("container %s: process %d ended with exit code %d", id, pid, libcontainer.ExitCode(ws))
 		if outputDone != nil {
 			select { // drain what the container wrote before it exited
 			case <-outputDone:

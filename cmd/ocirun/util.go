@@ -59,10 +59,11 @@ func addListenFds(cfg *configs.Config, preserve int) int {
 	return preserve + n
 }
 
-// parseSignal accepts "9", "KILL", "SIGKILL" and "kill".
+// parseSignal accepts "9", "KILL", "SIGKILL" and "kill"; 0 checks that
+// the container runs, as kill(2)'s signal 0 does.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %q", s)
 		}
 		return unix.Signal(n), nil
@@ -79,8 +80,9 @@ func parseSignal(s string) (unix.Signal, error) {
 
 // reorderArgs lets flags follow positional arguments, as runc accepts
 // ("update ID --memory 1M"): flags of the subcommand found after its first
-// positional argument are moved in front of it. exec keeps its order after
-// the id, where the container's own command line starts.
+// positional argument are moved in front of it. exec and ps keep their
+// order after the id, where the container's command line or ps's own
+// options start (`ps ID -e -x`).
 func reorderArgs(app *cli.App, args []string) []string {
 	i := 1
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
@@ -93,7 +95,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil || cmd.Name == "exec" {
+	if cmd == nil || cmd.Name == "exec" || cmd.Name == "ps" {
 		return args
 	}
 	var flags, positional []string

@@ -10,14 +10,14 @@ import (
 func TestParseSignal(t *testing.T) {
 	for in, want := range map[string]unix.Signal{
 		"9": unix.SIGKILL, "KILL": unix.SIGKILL, "SIGKILL": unix.SIGKILL, "kill": unix.SIGKILL,
-		"TERM": unix.SIGTERM, "15": unix.SIGTERM, "sigusr1": unix.SIGUSR1, "HUP": unix.SIGHUP,
+		"TERM": unix.SIGTERM, "15": unix.SIGTERM, "sigusr1": unix.SIGUSR1, "HUP": unix.SIGHUP, "0": 0,
 	} {
 		got, err := parseSignal(in)
 		if err != nil || got != want {
 			t.Errorf("parseSignal(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "0", "-1", "65", "SIGFOO", "NOPE"} {
+	for _, in := range []string{"", "-1", "65", "SIGFOO", "NOPE"} {
 		if _, err := parseSignal(in); err == nil {
 			t.Errorf("parseSignal(%q) succeeded", in)
 		}
@@ -32,6 +32,9 @@ func TestReorderArgs(t *testing.T) {
 		{[]string{"ocirun", "create", "c1", "--bundle", "/b", "--pid-file=/p"}, []string{"ocirun", "create", "--bundle", "/b", "--pid-file=/p", "c1"}},
 		// exec keeps the container's command line as it is.
 		{[]string{"ocirun", "exec", "c1", "ls", "-l"}, []string{"ocirun", "exec", "c1", "ls", "-l"}},
+		// ps passes what follows the id on to ps.
+		{[]string{"ocirun", "ps", "c1", "-e", "-x"}, []string{"ocirun", "ps", "c1", "-e", "-x"}},
+		{[]string{"ocirun", "ps", "--format", "json", "c1"}, []string{"ocirun", "ps", "--format", "json", "c1"}},
 		{[]string{"ocirun", "list", "-q"}, []string{"ocirun", "list", "-q"}},
 		{[]string{"ocirun", "kill", "c1", "--", "-9"}, []string{"ocirun", "kill", "c1", "--", "-9"}},
 	}

@@ -319,11 +319,10 @@ func TestV1SetOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.Join([]string{
-		"devices/ctr/devices.deny=a",
+		// devices.list cannot be read: reset, then the allowed exceptions.
 		"devices/ctr/devices.deny=a",
 		"devices/ctr/devices.allow=c 1:3 rwm",
 		"devices/ctr/devices.allow=c 136:* rw",
-		"devices/ctr/devices.deny=b *:0 m",
 		"pids/ctr/pids.max=64",
 		"blkio/ctr/blkio.bfq.weight=300",
 		"blkio/ctr/blkio.bfq.weight_device=8:0 200",
@@ -593,3 +592,47 @@ func removeFile(root, name string) error {
 // errSkip makes the recorder's write a silent no-op (the refuse hook has
 // already changed the file as the kernel would).
 var errSkip = errors.New("skip")
+
+func TestV1DevicesTransition(t *testing.T) {
+	allow := func(typ string, maj, min int64, acc string) specs.LinuxDeviceCgroup {
+		return specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &maj, Minor: &min, Access: acc}
+	}
+	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
+	for _, tc := range []struct {
+		name string
+		list string // devices.list now
+		devs []specs.LinuxDeviceCgroup
+		want []string
+	}{
+		{"same rules: nothing to write", "c 1:3 rwm\nc 1:5 rwm\n",
+			[]specs.LinuxDeviceCgroup{denyAll, allow("c", 1, 3, "rwm"), allow("c", 1, 5, "rwm")}, nil},
+		{"one more device, one less access", "c 1:3 rwm\nc 1:5 rwm\n",
+			[]specs.LinuxDeviceCgroup{denyAll, allow("c", 1, 3, "rwm"), allow("c", 1, 5, "r"), allow("c", 1, 7, "rw")},
+			[]string{"devices.deny=c 1:5 wm", "devices.allow=c 1:7 rw"}},
+		{"allowing everything now: reset to the new default", "a *:* rwm\n",
+			[]specs.LinuxDeviceCgroup{denyAll, allow("c", 1, 3, "rwm")},
+			[]string{"devices.deny=a", "devices.allow=c 1:3 rwm"}},
+		{"a later deny takes an access away", "",
+			[]specs.LinuxDeviceCgroup{denyAll, allow("c", -1, -1, "m"), allow("c", 1, 3, "rw"), {Allow: false, Type: "c", Major: i64(1), Minor: i64(3), Access: "w"}},
+			[]string{"devices.allow=c *:* m", "devices.allow=c 1:3 r"}},
+		{"allow everything from denying", "c 1:3 rwm\n",
+			[]specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}},
+			[]string{"devices.allow=a"}},
+	} {
+		rules, err := deviceRules(tc.devs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range v1DevicesTransition(parseV1DevicesList(tc.list), emulateV1Devices(rules)) {
+			f := "devices.deny="
+			if r.allow {
+				f = "devices.allow="
+			}
+			got = append(got, f+r.v1String())
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s: writes %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

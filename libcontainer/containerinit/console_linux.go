@@ -39,6 +39,14 @@ func setupConsole(consoleFd int, proc *configs.Process, mountConsole bool) error
 		return fmt.Errorf("open pty slave %s: %w", slavePath, err)
 	}
 	defer unix.Close(slave)
+	// The process's user owns its terminal, as with runc (and login):
+	// it may then change the terminal's mode and reopen /dev/tty. The
+	// group stays the one devpts gives (tty with gid=5).
+	if uid := int(proc.User.UID); uid != 0 {
+		if err := unix.Fchown(slave, uid, -1); err != nil {
+			return fmt.Errorf("chown pty slave %s to uid %d: %w", slavePath, uid, err)
+		}
+	}
 	// Output reaches the engine byte for byte: no "\n" -> "\r\n", as runc.
 	t, err := unix.IoctlGetTermios(slave, unix.TCGETS)
 	if err != nil {

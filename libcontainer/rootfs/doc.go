@@ -17,6 +17,8 @@
 //	     the host's node where mknod is not allowed, as in a user namespace)
 //	     and the links /dev/fd, /dev/std{in,out,err}, /dev/ptmx -> pts/ptmx
 //	     and /dev/core when the host has /proc/kcore.
+//	  5. A /dev mounted with ro is mounted writable in 3 and made read-only
+//	     now that its devices and mount points exist.
 //	  [the runtime runs createRuntime hooks, the init createContainer hooks:
 //	   they see the finished tree at its host path]
 //	Finish(cfg, noPivot)  after the hooks

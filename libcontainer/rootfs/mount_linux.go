@@ -198,14 +198,14 @@ func (t *tree) checkPlainDir(p *place, dest string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return fmt.Errorf("destination %s is not a directory", dest)
+		return fmt.Errorf("destination %s is not a directory: it must be mounted on an ordinary directory", dest)
 	}
 	real, err := t.realPath(p)
 	if err != nil {
 		return err
 	}
 	if real != dest {
-		return fmt.Errorf("destination %s is reached through a symlink (it resolves to %s in the rootfs); refusing", dest, real)
+		return fmt.Errorf("destination %s is reached through a symlink (it resolves to %s in the rootfs): it must be mounted on an ordinary directory", dest, real)
 	}
 	return nil
 }

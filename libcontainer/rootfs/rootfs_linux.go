@@ -89,15 +89,38 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 		return fmt.Errorf("open the rootfs: %w", err)
 	}
 	defer t.close()
+	roDev := false
 	for _, m := range cfg.Mounts {
-		if err := s.mount(t, withMountLabel(m, cfg.MountLabel), opts); err != nil {
+		m = withMountLabel(m, cfg.MountLabel)
+		if !m.IsBind() && cleanDest(m.Destination) == "/dev" && m.Flags&unix.MS_RDONLY != 0 {
+			// The devices and the mount points of /dev/pts, /dev/shm,
+			// ... are made in /dev after it is mounted: it becomes
+			// read-only once they exist, as with runc.
+			roDev = true
+			rw := *m
+			rw.Flags &^= unix.MS_RDONLY
+			m = &rw
+		}
+		if err := s.mount(t, m, opts); err != nil {
 			return err
 		}
 	}
-	if devIsHostBind(cfg) {
-		return nil
+	if !devIsHostBind(cfg) {
+		if err := s.createDevices(t, cfg, opts); err != nil {
+			return err
+		}
 	}
-	return s.createDevices(t, cfg, opts)
+	if roDev {
+		pl, err := t.lookup("/dev")
+		if err != nil {
+			return fmt.Errorf("make /dev read-only: %w", err)
+		}
+		defer pl.close()
+		if err := s.remountReadonly(pl.target); err != nil {
+			return fmt.Errorf("make /dev read-only: %w", err)
+		}
+	}
+	return nil
 }
 
 // labelledFilesystems are the filesystems that get linux.mountLabel as

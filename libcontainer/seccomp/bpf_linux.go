@@ -34,6 +34,9 @@ func (f *Filter) BPF() (prog []byte, flags uint32, err error) {
 	if prog, err = io.ReadAll(io.NewSectionReader(mf, 0, 1<<30)); err != nil {
 		return nil, 0, fmt.Errorf("export seccomp filter: %w", err)
 	}
+	if f.enosysAbove >= 0 {
+		prog = append(enosysStub(f.enosysAbove), prog...)
+	}
 	if n := len(prog) / 8; n > maxBPF {
 		return nil, 0, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, more than the kernel's %d", n, maxBPF)
 	}

@@ -49,6 +49,9 @@ type Filter struct {
 	// then installs that program instead of generating it again.
 	prog      []byte
 	progFlags uint32
+	// enosysAbove is the highest syscall number the profile names when
+	// newer ones get ENOSYS (see enosysStub), else -1.
+	enosysAbove int64
 	// Skipped has one entry per syscall name the linked libseccomp does
 	// not know and that was therefore left out of the filter, e.g.
 	// `linux.seccomp.syscalls[3].names[0]: unknown syscall "foo"`.
@@ -83,7 +86,10 @@ func Build(s *configs.Seccomp) (*Filter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("linux.seccomp: create filter: %w", err)
 	}
-	f := &Filter{f: lf, notify: notify}
+	f := &Filter{f: lf, notify: notify, enosysAbove: -1}
+	if max := maxNamedSyscall(s); needsEnosysStub(defAct, max) {
+		f.enosysAbove = max
+	}
 	if err := f.configure(s); err != nil {
 		f.Release()
 		return nil, err
@@ -439,8 +445,12 @@ func (f *Filter) UsesNotify() bool { return f.notify }
 // It returns the user-notification fd (close-on-exec) when a rule uses
 // SCMP_ACT_NOTIFY, else -1.
 func (f *Filter) Load() (int, error) {
-	if f.prog != nil && !f.notify {
-		return -1, LoadProgram(f.prog, f.progFlags|unix.SECCOMP_FILTER_FLAG_TSYNC)
+	if !f.notify {
+		prog, flags, err := f.BPF()
+		if err != nil {
+			return -1, err
+		}
+		return -1, LoadProgram(prog, flags|unix.SECCOMP_FILTER_FLAG_TSYNC)
 	}
 	if err := f.f.Load(); err != nil {
 		if errors.Is(err, unix.EACCES) {

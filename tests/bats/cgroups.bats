@@ -12,14 +12,6 @@ teardown() {
 	teardown_containers
 }
 
-# cgroup_dir CONTROLLER PID: the host directory of PID's v1 cgroup.
-cgroup_dir() {
-	local rel mnt
-	rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' /proc/$2/cgroup)
-	mnt=$(awk -v c="$1" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
-	echo "$mnt$rel"
-}
-
 @test "cgroupsPath is honoured and limits are written" {
 	update_config '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 42},
 		"cpu": {"quota": 25000, "period": 100000, "shares": 512}}'

@@ -154,11 +154,12 @@ expect_status() {
 }
 
 # expect_failure: the last call failed (non-zero, not a timeout or a crash
-# by signal) and printed something on stderr.
+# by signal) and printed something on stderr. 255 is a failed exec's
+# status (runc's, and so ocirun's), not a signal.
 expect_failure() {
 	[ "$status" -ne 0 ] || fail "expected failure, got status 0; output: $output"
 	[ "$status" -ne 124 ] || fail "timed out"
-	[ "$status" -lt 128 ] || fail "killed by signal $((status - 128)); output: $output"
+	[ "$status" -lt 128 ] || [ "$status" -eq 255 ] || fail "killed by signal $((status - 128)); output: $output"
 	[ -n "$stderr" ] || fail "failed without an error message on stderr"
 }
 
@@ -322,6 +323,26 @@ teardown_containers() {
 		kill -9 "$p" 2>/dev/null || true
 	done
 	remove_test_cgroups
+}
+
+# build_seccomp_agent: $SECCOMP_AGENT, the SCMP_ACT_NOTIFY listener of
+# tests/cmd/seccompagent, built once per run (call it from setup_file).
+build_seccomp_agent() {
+	local go
+	go=$(command -v go || echo /usr/local/go/bin/go)
+	SECCOMP_AGENT=$BATS_RUN_TMPDIR/seccompagent
+	if [ ! -x "$SECCOMP_AGENT" ]; then
+		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$SECCOMP_AGENT" ./tests/cmd/seccompagent) || return 1
+	fi
+	export SECCOMP_AGENT
+}
+
+# cgroup_dir CONTROLLER PID: the host directory of PID's v1 cgroup.
+cgroup_dir() {
+	local rel mnt
+	rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' /proc/$2/cgroup)
+	mnt=$(awk -v c="$1" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
+	echo "$mnt$rel"
 }
 
 # remove_test_cgroups: rmdir this test's (empty) cgroups under every

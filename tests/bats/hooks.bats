@@ -178,6 +178,16 @@ all_hooks() {
 	done
 }
 
+@test "a startContainer hook without an env gets the process's environment" {
+	add_hook startContainer "$(hook_json startContainer /hook.log | jq 'del(.env)')"
+	update_config '.process.env = ["PATH=/bin:/usr/bin", "HOME=/root", "PROC_VAR=from-process"]'
+	set_cmd true
+	ocirun run ct1
+	expect_status 0
+	[ "$(log_field startContainer 5)" = "HOME=/root PATH=/bin:/usr/bin PROC_VAR=from-process " ] ||
+		fail "startContainer hook env: $(log_field startContainer 5)"
+}
+
 # failing_hook NAME: a host script that says NAME on stderr and exits 3.
 failing_hook() {
 	local f=$BATS_TEST_TMPDIR/$1-hook

@@ -8,13 +8,7 @@ load helpers
 
 setup_file() {
 	# The seccomp agent for SCMP_ACT_NOTIFY; built once per run.
-	local go
-	go=$(command -v go || echo /usr/local/go/bin/go)
-	SECCOMP_AGENT=$BATS_RUN_TMPDIR/seccompagent
-	if [ ! -x "$SECCOMP_AGENT" ]; then
-		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$SECCOMP_AGENT" ./tests/cmd/seccompagent) || return 1
-	fi
-	export SECCOMP_AGENT
+	build_seccomp_agent
 }
 
 setup() {

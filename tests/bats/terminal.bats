@@ -123,3 +123,24 @@ wait_recvtty() {
 	expect_output_contains 'nobody\.sock'
 	expect_nothing_left ct1
 }
+
+@test "kill of a container started with run -d and a terminal" {
+	start_recvtty
+	update_config '.process.terminal = true'
+	set_args "$BUNDLE" sh
+	ocirun run -d --console-socket "$SOCK" ct1
+	expect_status 0
+	[ "$(container_status ct1)" = running ] || fail "not running"
+	ocirun kill ct1 KILL
+	expect_status 0
+	wait_for_status ct1 stopped
+	# Signal 0 to a stopped container fails; with --all it does not.
+	ocirun kill ct1 0
+	expect_failure
+	expect_output_contains 'not running'
+	ocirun kill --all ct1 0
+	expect_status 0
+	ocirun delete ct1
+	expect_status 0
+	wait_recvtty
+}

@@ -3,7 +3,8 @@
 // "Container process state"), writes the JSON it received to STATEFILE, and
 // answers every notification on the seccomp fd that came with it by failing
 // the syscall with ERRNO (default ENOMEDIUM, an errno no real mkdir returns,
-// so a test sees that the agent answered).
+// so a test sees that the agent answered); with --errno 0 it lets every
+// notified syscall continue, as an agent that only watches does.
 //
 //	seccompagent [--errno N] [--conns N] SOCKET STATEFILE
 //
@@ -45,7 +46,7 @@ type seccompNotifResp struct {
 }
 
 func main() {
-	errno := flag.Int("errno", int(unix.ENOMEDIUM), "errno every notified syscall fails with")
+	errno := flag.Int("errno", int(unix.ENOMEDIUM), "errno every notified syscall fails with; 0 lets it continue")
 	conns := flag.Int("conns", 1, "connections to accept")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--errno N] [--conns N] SOCKET STATEFILE\n", os.Args[0])
@@ -151,6 +152,9 @@ func serve(fd, errno int) error {
 			return fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %w", err)
 		}
 		resp := seccompNotifResp{ID: req.ID, Error: -int32(errno)}
+		if errno == 0 {
+			resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		}
 		if err := ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp)); err != nil && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %w", err)
 		}
