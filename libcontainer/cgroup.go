@@ -3,8 +3,11 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -14,24 +17,41 @@ import (
 )
 
 // cgroupManager returns the manager of the container's cgroup, rebuilt from
-// the stored state when needed; nil if the container never got one.
+// the stored state when needed; nil if the container never got one. If the
+// stored cgroup state is damaged, the cgroup is found again from the
+// config: its directories, though no longer which parents create made.
 func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if c.cgm != nil {
 		return c.cgm, nil
 	}
 	if c.state.CgroupState == nil {
-		if c.state.Freezer == nil {
+		if c.state.Freezer == nil && c.damaged == nil {
 			return nil, nil
 		}
 		var st cgroups.State
 		if err := c.readJSON(cgroupFile, "cgroup state", &st); err != nil {
-			return nil, err
+			return c.cgroupFromConfig(err)
 		}
 		c.state.CgroupState = &st
 	}
 	m, err := cgroups.Load(*c.state.CgroupState)
 	if err != nil {
-		return nil, fmt.Errorf("container %q: %w", c.ID(), err)
+		return c.cgroupFromConfig(fmt.Errorf("container %q: %w", c.ID(), err))
+	}
+	c.cgm = m
+	return m, nil
+}
+
+// cgroupFromConfig resolves the container's cgroup from its config, after
+// cause made the stored cgroup state unusable.
+func (c *Container) cgroupFromConfig(cause error) (cgroups.Manager, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, fmt.Errorf("%w; and %w", cause, err)
+	}
+	m, err := cgroups.New(cfg.Cgroups, c.ID())
+	if err != nil {
+		return nil, fmt.Errorf("%w; and from the config: %w", cause, err)
 	}
 	c.cgm = m
 	return m, nil
@@ -42,27 +62,113 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 // create, run and exec call it first, before they load anything.
 func PrepareCgroupMove() { go cgroups.PrimeMigration() }
 
-// applyCgroup creates the container's cgroup and sets the configured
-// limits; the init moves itself in (cgroups.Manager.SelfJoinFiles). What it
-// created is recorded even on failure, so destroy removes it.
-func (c *Container) applyCgroup() error {
+// record writes the container's first state, marked Creating, with where
+// its cgroups will be and which of their directories create may make, and
+// its config, before any of it exists on the host.
+func (c *Container) record() error {
 	cfg := c.state.Config
 	m, err := cgroups.New(cfg.Cgroups, c.ID())
 	if err != nil {
 		return err
 	}
 	c.cgm = m
-	err = m.Apply(0)
 	st := m.State()
+	st.Created = missingDirs(st.Paths)
 	fr := st.Freezer()
 	c.state.CgroupState, c.state.Freezer = &st, &fr
-	if err != nil {
+	c.state.Creating = true
+	if err := writeCgroupState(c.dir, &st); err != nil {
+		return err
+	}
+	if err := writeConfig(c.dir, cfg); err != nil {
+		return err
+	}
+	return writeState(c.dir, &c.state)
+}
+
+// missingDirs lists the directories of paths, and their parents, that do
+// not exist yet, parents first: what Apply may create.
+func missingDirs(paths map[string]string) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Values(paths)) {
+		var missing []string
+		for d := p; d != "/" && d != "."; d = filepath.Dir(d) {
+			if _, err := os.Stat(d); err == nil {
+				break
+			}
+			missing = append(missing, d)
+		}
+		for i := len(missing) - 1; i >= 0; i-- {
+			if !slices.Contains(out, missing[i]) {
+				out = append(out, missing[i])
+			}
+		}
+	}
+	return out
+}
+
+// applyCgroup creates the container's cgroup and sets the limits that the
+// init cannot hit (see lateResources); the init moves itself in
+// (cgroups.Manager.SelfJoinFiles). What it created is recorded even on
+// failure, so destroy removes it.
+func (c *Container) applyCgroup() error {
+	cfg := c.state.Config
+	m := c.cgm
+	if err := m.Apply(0); err != nil {
 		return err
 	}
 	if cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
-		return m.Set(cfg.Cgroups.Resources)
+		early, _ := splitResources(cfg.Cgroups.Resources)
+		return m.Set(early)
 	}
 	return nil
+}
+
+// applyLateLimits sets the limits that wait until the init is set up.
+func (c *Container) applyLateLimits() error {
+	cfg := c.state.Config
+	if cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
+		return nil
+	}
+	_, late := splitResources(cfg.Cgroups.Resources)
+	if late == nil {
+		return nil
+	}
+	return c.cgm.Set(late)
+}
+
+// hasLateLimits says whether the config sets any limit of lateResources.
+func hasLateLimits(cfg *configs.Config) bool {
+	if cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
+		return false
+	}
+	_, late := splitResources(cfg.Cgroups.Resources)
+	return late != nil
+}
+
+// splitResources separates the limits that the init's own processes could
+// hit while it sets the container up (the number of tasks: the Go runtime
+// starts threads; memory: it allocates, and reads the rootfs through the
+// page cache) from the rest. runc, too, sets them only once its init is
+// ready: a limit the user's process fits in need not fit the setup. late
+// is nil when there are none.
+func splitResources(r *specs.LinuxResources) (early, late *specs.LinuxResources) {
+	e, l := *r, specs.LinuxResources{Memory: r.Memory, Pids: r.Pids}
+	e.Memory, e.Pids = nil, nil
+	for k, v := range r.Unified {
+		if strings.HasPrefix(k, "memory.") || strings.HasPrefix(k, "pids.") {
+			if l.Unified == nil {
+				l.Unified = map[string]string{}
+				e.Unified = maps.Clone(r.Unified)
+			}
+			l.Unified[k] = v
+			delete(e.Unified, k)
+		}
+	}
+	if l.Memory == nil && l.Pids == nil && l.Unified == nil {
+		return r, nil
+	}
+	return &e, &l
 }
 
 // cgroupPaths maps each controller (v1) or "" (cgroup2) to the container's
@@ -121,6 +227,9 @@ func (c *Container) signalAll(sig unix.Signal) error {
 		return err
 	}
 	if m == nil {
+		if !c.initAlive() {
+			return nil
+		}
 		if err := unix.Kill(c.state.InitPid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("signal %d to container %q init (pid %d): %w", sig, c.ID(), c.state.InitPid, err)
 		}

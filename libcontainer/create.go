@@ -80,6 +80,13 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		c.Unlock()
 	}()
 
+	// The first record, before anything of the container exists on the
+	// host: a create killed from here on leaves an entry that delete
+	// finds everything through.
+	if err := c.record(); err != nil {
+		return nil, err
+	}
+
 	// Stage 1 becomes our child when stage 0 exits, so run can wait for it
 	// and create can reap it on failure.
 	if err := unixSubreaper(); err != nil {
@@ -126,7 +133,13 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		extra = append(extra, consoleConn)
 		ic.ConsoleFd = ic.StartFd + 1
 	}
-	if !o.StartsAtOnce {
+	if ic.NoWaiter && hasLateLimits(cfg) {
+		// Stage 1 would wait for start in Go under the limits, and the Go
+		// runtime may need a thread or memory that they refuse; the
+		// start waiter needs neither.
+		ic.NoWaiter = false
+	}
+	if !ic.NoWaiter {
 		// The start waiter, which stage 1 executes once the container is
 		// built: sealed like the init binary itself.
 		waiter, err := sealedBinary(initproto.ExecBinary)
@@ -170,16 +183,14 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, fmt.Errorf("read start time of container init %d: %w", l.stage1Pid, err)
 	}
 	c.state.InitStartTime = start
+	if err := writeState(c.dir, &c.state); err != nil {
+		return nil, err
+	}
 
 	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreated))
 	ic.CgroupPaths = c.cgroupPaths()
 	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {
 		return nil, l.diedErr(err)
-	}
-	// While stage 1 builds the container: the config is not read before
-	// state.json exists.
-	if err := writeConfig(c.dir, cfg); err != nil {
-		return nil, err
 	}
 	for {
 		t, payload, err := l.conn.Recv()
@@ -220,6 +231,12 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		}
 		break
 	}
+	// The limits that the init's own setup could hit, now that it is
+	// done and before the user process runs.
+	if err := c.applyLateLimits(); err != nil {
+		return nil, err
+	}
+	c.state.Creating = false
 	if err := writeState(c.dir, &c.state); err != nil {
 		return nil, err
 	}

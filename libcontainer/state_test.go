@@ -49,10 +49,8 @@ func TestStoreLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.newDir("c1"); err == nil || !strings.Contains(err.Error(), "already exists") {
-		t.Fatalf("second newDir = %v", err)
-	}
-	// A directory without state.json is not a container yet.
+	// A directory without state.json, while its create holds the lock,
+	// is not a container yet.
 	if _, err := s.Peek("c1"); !errors.Is(err, ErrNotExist) {
 		t.Fatalf("Peek before state = %v", err)
 	}
@@ -63,6 +61,9 @@ func TestStoreLifecycle(t *testing.T) {
 	}
 	if err := writeState(d.path, st); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := s.newDir("c1"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second newDir = %v", err)
 	}
 	d.unlock()
 	// state.json stays small: the config lives in a file of its own.
@@ -222,6 +223,9 @@ func TestCgroupStateInItsOwnFile(t *testing.T) {
 	fr := cs.Freezer()
 	st := &State{ID: "c1", InitPid: os.Getpid(), CgroupState: cs, Freezer: &fr}
 	st.InitStartTime, _, _ = processStartTime(os.Getpid())
+	if err := writeCgroupState(d.path, cs); err != nil {
+		t.Fatal(err)
+	}
 	if err := writeState(d.path, st); err != nil {
 		t.Fatal(err)
 	}

@@ -418,9 +418,9 @@ func removeTree(dir string) error {
 	return nil
 }
 
-// destroy removes what Apply created. Container directories (the values of
-// paths) go with their sub-cgroups; created parents are removed only if
-// empty, since another container may have made its cgroup in them.
+// destroy removes the container's directories (the values of paths), with
+// their sub-cgroups, and the parents Apply created, only if empty, since
+// another container may have made its cgroup in them.
 func (b *base) destroy() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -429,6 +429,14 @@ func (b *base) destroy() error {
 		leaf[p] = true
 	}
 	order := slices.Clone(b.created)
+	// The container's own directories go even when they existed before
+	// Apply (as runc's drivers remove them): the container was put in
+	// them, and a cgroup left behind blocks the next one of that path.
+	for _, p := range b.dirs() {
+		if !slices.Contains(order, p) {
+			order = append(order, p)
+		}
+	}
 	// Deepest first; ties in reverse creation order.
 	sort.SliceStable(order, func(i, j int) bool {
 		return strings.Count(order[i], "/") > strings.Count(order[j], "/")
