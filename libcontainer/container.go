@@ -366,31 +366,17 @@ func (c *Container) clear() error {
 		}
 		return c.removeDir()
 	}
-	if err := c.signalAll(unix.SIGKILL); err != nil {
-		return err
-	}
-	if err := waitCgroupEmpty(m, 10*time.Second); err != nil {
+	// Through the freezer where it works, so nothing forks away; a
+	// cgroup that create left half made may have no freezer yet, which
+	// KillAll does without.
+	c.signalAll(unix.SIGKILL)
+	if err := cgroups.KillAll(m.State(), 10*time.Second); err != nil {
 		return fmt.Errorf("container %q: %w", c.ID(), err)
 	}
 	if err := m.Destroy(); err != nil {
 		return err
 	}
 	return c.removeDir()
-}
-
-// waitCgroupEmpty waits until every process of the cgroup has exited.
-func waitCgroupEmpty(m cgroups.Manager, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
-		pids, err := m.GetPids()
-		if err != nil || len(pids) == 0 {
-			return nil // a cgroup that is gone is empty
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("processes %v did not exit within %s", pids, timeout)
-		}
-		time.Sleep(delay)
-	}
 }
 
 func (c *Container) removeDir() error {

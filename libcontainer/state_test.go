@@ -251,3 +251,87 @@ func TestCgroupStateInItsOwnFile(t *testing.T) {
 		t.Errorf("cgroup state read back as %+v", got)
 	}
 }
+
+// A state directory that a killed command left without state.json, or with
+// a damaged one, is shown as damaged, and delete --force removes it; one
+// without state.json does not block its id.
+func TestDamagedEntries(t *testing.T) {
+	s := &Store{Root: filepath.Join(t.TempDir(), "state")}
+	for name, content := range map[string]*string{"missing": nil, "empty": ptr(""), "garbage": ptr("\x00{\"id"), "other-id": ptr(`{"id":"x"}`)} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(s.Root, "c1")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if content != nil {
+				if err := os.WriteFile(filepath.Join(dir, stateFile), []byte(*content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := s.Peek("c1")
+			if err != nil {
+				t.Fatalf("Peek = %v", err)
+			}
+			if c.Status() != Damaged || c.Damaged() == nil || c.SpecState().Pid != 0 {
+				t.Errorf("status %s, damaged %v", c.Status(), c.Damaged())
+			}
+			c, err = s.Load("c1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Delete(false); err == nil || !strings.Contains(err.Error(), "delete --force") {
+				t.Errorf("Delete(false) = %v", err)
+			}
+			if err := c.Delete(true); err != nil {
+				t.Errorf("Delete(true) = %v", err)
+			}
+			c.Unlock()
+			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("state directory left: %v", err)
+			}
+		})
+	}
+	// An empty directory whose lock nobody holds is reused by create.
+	if err := os.MkdirAll(filepath.Join(s.Root, "c2"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.newDir("c2")
+	if err != nil {
+		t.Fatalf("newDir over a stale directory = %v", err)
+	}
+	d.unlock()
+}
+
+// An entry still marked creating is "creating" while its create holds the
+// lock, and what a killed create left once it does not.
+func TestCreatingMark(t *testing.T) {
+	s := &Store{Root: filepath.Join(t.TempDir(), "state")}
+	d, err := s.newDir("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeState(d.path, &State{ID: "c1", Creating: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Peek("c1")
+	if err != nil || c.Status() != Creating {
+		t.Fatalf("Peek during create = %v, %v", c, err)
+	}
+	d.unlock()
+	if got := c.Status(); got != Stopped {
+		t.Errorf("status after the create died = %s", got)
+	}
+	c, err = s.Load("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(false); err != nil {
+		t.Errorf("Delete of a dead create = %v", err)
+	}
+	c.Unlock()
+	if ids, _ := s.List(); len(ids) != 0 {
+		t.Errorf("left: %v", ids)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -472,4 +473,38 @@ func (b *base) destroy() error {
 	}
 	b.created = left
 	return errors.Join(errs...)
+}
+
+// KillAll SIGKILLs every process in the cgroup directories of s and below
+// them, over and over until none is left (a process may fork meanwhile),
+// or timeout passes. It needs neither a freezer nor every directory: it is
+// what clears a cgroup that a killed create left half made.
+func KillAll(s State, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	dirs := slices.Sorted(maps.Values(s.Paths))
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		var left []int
+		for _, dir := range slices.Compact(dirs) {
+			pids, err := getPids(dir)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				return err
+			}
+			for _, pid := range pids {
+				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+					return fmt.Errorf("kill pid %d of cgroup %s: %w", pid, dir, err)
+				}
+			}
+			left = append(left, pids...)
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v are still in the cgroup after %s", left, timeout)
+		}
+		time.Sleep(delay)
+	}
 }
