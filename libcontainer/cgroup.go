@@ -134,6 +134,15 @@ func (c *Container) applyLateLimits() error {
 	if late == nil {
 		return nil
 	}
+	if late.Memory != nil && late.Memory.CheckBeforeUpdate == nil {
+		// cgroup v1 refuses a memory limit below the usage; v2 would
+		// OOM-kill the init instead, and create could only say that it
+		// died. Ask for v1's behaviour, which names limit and usage.
+		mem := *late.Memory
+		check := true
+		mem.CheckBeforeUpdate = &check
+		late.Memory = &mem
+	}
 	return c.cgm.Set(late)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
@@ -335,3 +336,28 @@ func TestCreatingMark(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestSplitResources(t *testing.T) {
+	limit, pids := int64(4<<20), int64(5)
+	shares := uint64(100)
+	r := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: &limit},
+		Pids:    &specs.LinuxPids{Limit: &pids},
+		CPU:     &specs.LinuxCPU{Shares: &shares},
+		Unified: map[string]string{"memory.high": "1M", "cpu.weight": "10"},
+	}
+	early, late := splitResources(r)
+	if early.Memory != nil || early.Pids != nil || early.CPU == nil || !reflect.DeepEqual(early.Unified, map[string]string{"cpu.weight": "10"}) {
+		t.Errorf("early = %+v", early)
+	}
+	if late.Memory != r.Memory || late.Pids != r.Pids || late.CPU != nil || !reflect.DeepEqual(late.Unified, map[string]string{"memory.high": "1M"}) {
+		t.Errorf("late = %+v", late)
+	}
+	if r.Unified["memory.high"] != "1M" {
+		t.Error("the config's own map was changed")
+	}
+	only := &specs.LinuxResources{CPU: r.CPU}
+	if e, l := splitResources(only); e != only || l != nil {
+		t.Errorf("without late limits: %v, %v", e, l)
+	}
+}
