@@ -296,6 +296,9 @@ func (s *Store) load(id string, lock bool) (*Container, error) {
 		err = fmt.Errorf("%s is missing", filepath.Join(p, stateFile))
 	}
 	c.state = State{ID: id}
+	if fi, serr := os.Stat(p); serr == nil {
+		c.state.Created = fi.ModTime().UTC() // the best guess left
+	}
 	c.damaged = err
 	return c, nil
 }
