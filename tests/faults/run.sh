@@ -107,7 +107,7 @@ hurt() {
 
 # finish CATEGORY: delete --force, then look for what is left.
 finish() {
-	local cat=$1 d pid start line
+	local cat=$1 d pid start line f
 	timeout 60 "$RUNTIME" --root "$ROOT" delete --force "$ID" >>"$CASE/out" 2>&1 </dev/null
 	case $? in
 	0) ;;
@@ -129,10 +129,9 @@ finish() {
 	if [ -f "$CASE/orphans" ]; then
 		while read -r pid start; do
 			line=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-			line=${line##*) }
-			# shellcheck disable=SC2086
-			set -- $line
-			if [ "${20}" = "$start" ] && [ "$1" != Z ]; then
+			# Fields from 3 (state) on; 22 is the start time.
+			read -ra f <<<"${line##*) }"
+			if [ "${f[19]}" = "$start" ] && [ "${f[0]}" != Z ]; then
 				echo "process: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline")" >>"$CASE/findings"
 				kill -9 "$pid" 2>/dev/null
 			fi
