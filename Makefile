@@ -135,7 +135,7 @@ FAULTS_RUNTIME ?=
 FUZZTIME ?= 15s
 test-faults: $(if $(FAULTS_RUNTIME),,build)
 	nice $(GO) test -run '^$$' -fuzz '^FuzzToConfig$$' -fuzztime $(FUZZTIME) ./specconv
-	$(if $(FAULTS_RUNTIME),FAULT_STRICT=0) nice unshare -m --propagation private \
+	GO=$(GO) $(if $(FAULTS_RUNTIME),FAULT_STRICT=0) nice unshare -m --propagation private \
 		tests/faults/run.sh $(or $(FAULTS_RUNTIME),$(CURDIR)/ocirun)
 
 # Real engines drive the runtime: podman + conmon, containerd (ctr, CRI) and

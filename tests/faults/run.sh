@@ -32,7 +32,8 @@ fi
 
 WORK=$(mktemp -d /tmp/ocirun-faults.XXXXXX)
 FI=$WORK/faultinject
-(cd "$REPO" && CGO_ENABLED=0 go build -o "$FI" ./tests/cmd/faultinject) || exit 2
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+(cd "$REPO" && CGO_ENABLED=0 "$GO" build -o "$FI" ./tests/cmd/faultinject) || exit 2
 ROOT=$WORK/root
 mkdir -p "$ROOT"
 # The state root on a small tmpfs of its own, which a case fills up.
