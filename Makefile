@@ -46,7 +46,7 @@ RECVTTY := tests/bin/recvtty
 OCIRUN ?=
 BATS_FLAGS ?=
 
-.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats test-engines conformance bench clean
+.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats test-faults test-engines conformance bench clean
 
 build: ocirun-exec
 	$(GOBUILD) -o ocirun ./cmd/ocirun
@@ -104,6 +104,7 @@ test: install-deps
 	failed=; \
 	$(MAKE) test-unit || failed="$$failed test-unit"; \
 	$(MAKE) test-bats || failed="$$failed test-bats"; \
+	$(MAKE) test-faults || failed="$$failed test-faults"; \
 	$(MAKE) test-engines || failed="$$failed test-engines"; \
 	if [ -f tests/conformance/run.sh ]; then \
 		$(MAKE) conformance || failed="$$failed conformance"; \
@@ -129,6 +130,18 @@ test-bats: $(if $(OCIRUN),,build) recvtty
 	mv -f $$tap $(BUILD_DIR)/bats-$(notdir $(or $(OCIRUN),ocirun)).tap; \
 	echo "bats: $$((pass - skip)) passed, $$fail failed, $$skip skipped"; \
 	exit $$st
+
+# The runtime killed at sampled syscalls, fed failing syscalls, damaged
+# state and mutated configs; then delete --force must clear everything
+# (tests/faults/run.sh). FAULTS_RUNTIME=runc runs the same cases against
+# runc, only reporting. A short fuzzing run of the config translation
+# comes first.
+FAULTS_RUNTIME ?=
+FUZZTIME ?= 15s
+test-faults: $(if $(FAULTS_RUNTIME),,build)
+	nice $(GO) test -run '^$$' -fuzz '^FuzzToConfig$$' -fuzztime $(FUZZTIME) ./specconv
+	GO=$(GO) $(if $(FAULTS_RUNTIME),FAULT_STRICT=0) nice unshare -m --propagation private \
+		tests/faults/run.sh $(or $(FAULTS_RUNTIME),$(CURDIR)/ocirun)
 
 # Real engines drive the runtime: podman + conmon, containerd (ctr, CRI) and
 # go-runc. RUNTIME=runc runs the same scenarios against runc.

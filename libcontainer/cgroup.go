@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,24 +22,41 @@ import (
 )
 
 // cgroupManager returns the manager of the container's cgroup, rebuilt from
-// the stored state when needed; nil if the container never got one.
+// the stored state when needed; nil if the container never got one. If the
+// stored cgroup state is damaged, the cgroup is found again from the
+// config: its directories, though no longer which parents create made.
 func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if c.cgm != nil {
 		return c.cgm, nil
 	}
 	if c.state.CgroupState == nil {
-		if c.state.Freezer == nil {
+		if c.state.Freezer == nil && c.damaged == nil {
 			return nil, nil
 		}
 		var st cgroups.State
 		if err := c.readJSON(cgroupFile, "cgroup state", &st); err != nil {
-			return nil, err
+			return c.cgroupFromConfig(err)
 		}
 		c.state.CgroupState = &st
 	}
 	m, err := loadCgroupManager(*c.state.CgroupState)
 	if err != nil {
-		return nil, fmt.Errorf("container %q: %w", c.ID(), err)
+		return c.cgroupFromConfig(fmt.Errorf("container %q: %w", c.ID(), err))
+	}
+	c.cgm = m
+	return m, nil
+}
+
+// cgroupFromConfig resolves the container's cgroup from its config, after
+// cause made the stored cgroup state unusable.
+func (c *Container) cgroupFromConfig(cause error) (cgroups.Manager, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, fmt.Errorf("%w; and %w", cause, err)
+	}
+	m, err := cgroups.New(cfg.Cgroups, c.ID())
+	if err != nil {
+		return nil, fmt.Errorf("%w; and from the config: %w", cause, err)
 	}
 	c.cgm = m
 	return m, nil
@@ -66,49 +84,157 @@ func loadCgroupManager(s cgroups.State) (cgroups.Manager, error) {
 // create, run and exec call it first, before they load anything.
 func PrepareCgroupMove() { go cgroups.PrimeMigration() }
 
-// applyCgroup creates the container's cgroup and sets the configured
-// limits; the init (stage 0, pid) moves itself in
-// (cgroups.Manager.SelfJoinFiles). With the systemd driver, pid is the
+// newCgroupManager makes the manager of the container's cgroup: a scope
+// unit of systemd's with --systemd-cgroup, else the cgroupfs directories.
+func (c *Container) newCgroupManager() (cgroups.Manager, error) {
+	cfg := c.state.Config
+	if cfg.Cgroups != nil && cfg.Cgroups.Systemd {
+		helper, err := helperPath(systemd.HelperBinary)
+		if err != nil {
+			return nil, err
+		}
+		return systemd.New(cfg.Cgroups, c.ID(), cfg.Labels, helper)
+	}
+	return cgroups.New(cfg.Cgroups, c.ID())
+}
+
+// record writes the container's first state, marked Creating, with where
+// its cgroups will be and which of their directories create may make, and
+// its config, before any of it exists on the host.
+func (c *Container) record() error {
+	cfg := c.state.Config
+	m, err := c.newCgroupManager()
+	if err != nil {
+		return err
+	}
+	c.cgm = m
+	st := m.State()
+	st.Created = missingDirs(st.Paths)
+	fr := st.Freezer()
+	c.state.CgroupState, c.state.Freezer = &st, &fr
+	c.state.Creating = true
+	if err := writeCgroupState(c.dir, &st); err != nil {
+		return err
+	}
+	if err := writeConfig(c.dir, cfg); err != nil {
+		return err
+	}
+	return writeState(c.dir, &c.state)
+}
+
+// missingDirs lists the directories of paths, and their parents, that do
+// not exist yet, parents first: what Apply may create.
+func missingDirs(paths map[string]string) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Values(paths)) {
+		var missing []string
+		for d := p; d != "/" && d != "."; d = filepath.Dir(d) {
+			if _, err := os.Stat(d); err == nil {
+				break
+			}
+			missing = append(missing, d)
+		}
+		for i := len(missing) - 1; i >= 0; i-- {
+			if !slices.Contains(out, missing[i]) {
+				out = append(out, missing[i])
+			}
+		}
+	}
+	return out
+}
+
+// applyCgroup creates the container's cgroup and sets the limits that the
+// init cannot hit (see lateResources); the init (stage 0, pid) moves itself
+// in (cgroups.Manager.SelfJoinFiles). With the systemd driver, pid is the
 // first process of the container's scope unit, which systemd moves in.
 // What was created is recorded even on failure, so destroy removes it.
 func (c *Container) applyCgroup(pid int) error {
 	cfg := c.state.Config
-	var m cgroups.Manager
-	if cfg.Cgroups != nil && cfg.Cgroups.Systemd {
-		helper, err := helperPath(systemd.HelperBinary)
-		if err != nil {
-			return err
-		}
-		sm, err := systemd.New(cfg.Cgroups, c.ID(), cfg.Labels, helper)
-		if err != nil {
-			return err
-		}
-		m = sm
-	} else {
-		fm, err := cgroups.New(cfg.Cgroups, c.ID())
-		if err != nil {
-			return err
-		}
-		m, pid = fm, 0
+	m := c.cgm
+	if cfg.Cgroups == nil || !cfg.Cgroups.Systemd {
+		pid = 0
 	}
-	c.cgm = m
 	err := m.Apply(pid)
-	st := m.State()
-	fr := st.Freezer()
-	c.state.CgroupState, c.state.Freezer = &st, &fr
+	if cfg.Cgroups != nil && cfg.Cgroups.Systemd {
+		// The unit's state is known only now that systemd made it.
+		st := m.State()
+		st.Created = c.state.CgroupState.Created
+		fr := st.Freezer()
+		c.state.CgroupState, c.state.Freezer = &st, &fr
+		if werr := writeCgroupState(c.dir, &st); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if err != nil {
 		return err
 	}
 	// The init would freeze on entering it and create would hang; runc
 	// refuses such a cgroup too.
-	if fs, err := fr.State(); err == nil && fs == cgroups.Frozen {
+	if fs, err := c.state.Freezer.State(); err == nil && fs == cgroups.Frozen {
 		return fmt.Errorf("container's cgroup %s is unexpectedly frozen: thaw it, or use another linux.cgroupsPath", m.Path("freezer"))
 	}
 	if cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
-		err = m.Set(cfg.Cgroups.Resources)
+		early, _ := splitResources(cfg.Cgroups.Resources)
+		err = m.Set(early)
 	}
 	Timer.Mark("cgroup")
 	return err
+}
+
+// applyLateLimits sets the limits that wait until the init is set up.
+func (c *Container) applyLateLimits() error {
+	cfg := c.state.Config
+	if cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
+		return nil
+	}
+	_, late := splitResources(cfg.Cgroups.Resources)
+	if late == nil {
+		return nil
+	}
+	if late.Memory != nil && late.Memory.CheckBeforeUpdate == nil {
+		// cgroup v1 refuses a memory limit below the usage; v2 would
+		// OOM-kill the init instead, and create could only say that it
+		// died. Ask for v1's behaviour, which names limit and usage.
+		mem := *late.Memory
+		check := true
+		mem.CheckBeforeUpdate = &check
+		late.Memory = &mem
+	}
+	return c.cgm.Set(late)
+}
+
+// hasLateLimits says whether the config sets any limit of lateResources.
+func hasLateLimits(cfg *configs.Config) bool {
+	if cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
+		return false
+	}
+	_, late := splitResources(cfg.Cgroups.Resources)
+	return late != nil
+}
+
+// splitResources separates the limits that the init's own processes could
+// hit while it sets the container up (the number of tasks: the Go runtime
+// starts threads; memory: it allocates, and reads the rootfs through the
+// page cache) from the rest. runc, too, sets them only once its init is
+// ready: a limit the user's process fits in need not fit the setup. late
+// is nil when there are none.
+func splitResources(r *specs.LinuxResources) (early, late *specs.LinuxResources) {
+	e, l := *r, specs.LinuxResources{Memory: r.Memory, Pids: r.Pids}
+	e.Memory, e.Pids = nil, nil
+	for k, v := range r.Unified {
+		if strings.HasPrefix(k, "memory.") || strings.HasPrefix(k, "pids.") {
+			if l.Unified == nil {
+				l.Unified = map[string]string{}
+				e.Unified = maps.Clone(r.Unified)
+			}
+			l.Unified[k] = v
+			delete(e.Unified, k)
+		}
+	}
+	if l.Memory == nil && l.Pids == nil && l.Unified == nil {
+		return r, nil
+	}
+	return &e, &l
 }
 
 // cgroupPaths maps each controller (v1) or "" (cgroup2) to the container's
@@ -250,6 +376,9 @@ func (c *Container) signalAll(sig unix.Signal) error {
 		return err
 	}
 	if m == nil {
+		if !c.initAlive() {
+			return nil
+		}
 		if err := unix.Kill(c.state.InitPid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("signal %d to container %q init (pid %d): %w", sig, c.ID(), c.state.InitPid, err)
 		}

@@ -28,6 +28,9 @@ type Container struct {
 	state State
 	cgm   cgroups.Manager // loaded on first use
 	exec  *execView       // loaded on first use
+	// damaged says why the state could not be read (Store.load); the
+	// container then has only its id.
+	damaged error
 }
 
 // ID returns the container id.
@@ -38,6 +41,23 @@ func (c *Container) State() *State { return &c.state }
 
 // Unlock releases the container's lock, if held.
 func (c *Container) Unlock() { c.lock.unlock() }
+
+// Damaged says why the container's state cannot be read; nil if it can.
+func (c *Container) Damaged() error { return c.damaged }
+
+// createAlive reports, for an entry still marked Creating, whether its
+// create runs: it holds the lock until it is done.
+func (c *Container) createAlive() bool {
+	if c.lock != nil {
+		return false // ours: the create that wrote the mark has ended
+	}
+	d, err := lockDirHow(c.dir, unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	d.unlock()
+	return false
+}
 
 // initAlive reports whether the init recorded in the state still runs. A
 // zombie counts as exited, and so does a live process whose start time
@@ -53,6 +73,15 @@ func (c *Container) initAlive() bool {
 // Status derives the current status from the kernel: it is never stored,
 // so it is right even after the container's process exited by itself.
 func (c *Container) Status() Status {
+	if c.damaged != nil {
+		return Damaged
+	}
+	if c.state.Creating {
+		if c.createAlive() {
+			return Creating
+		}
+		return Stopped
+	}
 	if !c.initAlive() {
 		return Stopped
 	}
@@ -226,11 +255,16 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		// also those that outlived an init already gone.
 		return c.killLeftovers(true)
 	}
-	if c.Status() == Stopped {
+	switch c.Status() {
+	case Stopped:
 		if all {
 			return nil // nothing left to signal, which runc does not count as an error
 		}
 		return fmt.Errorf("cannot signal container %q: %w", c.ID(), ErrNotRunning)
+	case Damaged:
+		return c.damagedErr()
+	case Creating:
+		return fmt.Errorf("cannot signal container %q: it is still being created", c.ID())
 	}
 	if all {
 		return c.signalAll(sig)
@@ -260,6 +294,17 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 // A created container is deleted without force, as runc and crun do and as
 // containerd's shim relies on.
 func (c *Container) Delete(force bool) error {
+	if c.damaged != nil {
+		if !force {
+			return c.damagedErr()
+		}
+		return c.clear()
+	}
+	if c.state.Creating {
+		// Held by us, so its create was killed half-way: nothing of it
+		// is a container that anyone uses.
+		return c.clear()
+	}
 	switch st := c.Status(); st {
 	case Stopped:
 	case Created:
@@ -286,10 +331,59 @@ func (c *Container) killAndWait() error {
 	return waitGone(c.state.InitPid, c.state.InitStartTime, 10*time.Second)
 }
 
+func (c *Container) damagedErr() error {
+	return fmt.Errorf("container %q: %w (%v)", c.ID(), ErrDamaged, c.damaged)
+}
+
+// clear removes what a create that was killed half-way, or an entry whose
+// state is damaged, left behind, without trusting the state to name it:
+// every process in the container's cgroups is killed (as kill --all does),
+// the cgroups are removed in every hierarchy and the state directory goes.
+// Nothing is unmounted: the container's mounts live in its own mount
+// namespace and go with its last process. When not even the cgroup can be
+// found (its records are damaged as well), the entry is removed anyway,
+// with a warning, so that the id does not stay blocked forever.
+func (c *Container) clear() error {
+	m, err := c.cgroupManager()
+	if err != nil || m == nil {
+		if c.initAlive() {
+			unix.Kill(c.state.InitPid, unix.SIGKILL)
+			if werr := waitGone(c.state.InitPid, c.state.InitStartTime, 10*time.Second); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			Warn(fmt.Sprintf("container %q: its cgroup cannot be found (%v): removing only its state", c.ID(), err))
+		}
+		return c.removeDir()
+	}
+	// Through the freezer where it works, so nothing forks away; a
+	// cgroup that create left half made may have no freezer yet, which
+	// KillAll does without.
+	c.signalAll(unix.SIGKILL)
+	if err := cgroups.KillAll(m.State(), 10*time.Second); err != nil {
+		return fmt.Errorf("container %q: %w", c.ID(), err)
+	}
+	if err := m.Destroy(); err != nil {
+		return err
+	}
+	return c.removeDir()
+}
+
+func (c *Container) removeDir() error {
+	if err := os.RemoveAll(c.dir); err != nil {
+		return fmt.Errorf("remove state directory %s: %w", c.dir, err)
+	}
+	return nil
+}
+
 // waitGone waits until the process (identified by pid and start time) has
 // exited. It works for processes that are not our children, through a
 // pidfd, which becomes readable when the process exits.
 func waitGone(pid int, startTime uint64, timeout time.Duration) error {
+	if pid <= 0 {
+		return nil // no init was ever recorded
+	}
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
@@ -340,8 +434,8 @@ func (c *Container) destroy() error {
 	if err := c.destroyCgroup(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
-		errs = append(errs, fmt.Errorf("remove state directory %s: %w", c.dir, err))
+	if err := c.removeDir(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

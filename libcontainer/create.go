@@ -76,6 +76,13 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		c.Unlock()
 	}()
 
+	// The first record, before anything of the container exists on the
+	// host: a create killed from here on leaves an entry that delete
+	// finds everything through.
+	if err := c.record(); err != nil {
+		return nil, err
+	}
+
 	// Stage 1 becomes our child when stage 0 exits, so run can wait for it
 	// and create can reap it on failure.
 	if err := unixSubreaper(); err != nil {
@@ -165,6 +172,9 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, fmt.Errorf("read start time of container init %d: %w", l.stage1Pid, err)
 	}
 	c.state.InitStartTime = start
+	if err := writeState(c.dir, &c.state); err != nil {
+		return nil, err
+	}
 	// Stage 1 waits for its config: nothing runs in the new network
 	// namespace yet, and the devices are there for the hooks.
 	if err := moveNetDevices(cfg.NetDevices, l.stage1Pid); err != nil {
@@ -175,11 +185,6 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	ic.CgroupPaths = c.cgroupPaths()
 	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {
 		return nil, l.diedErr(err)
-	}
-	// While stage 1 builds the container: the config is not read before
-	// state.json exists.
-	if err := writeConfig(c.dir, cfg); err != nil {
-		return nil, err
 	}
 	for {
 		t, payload, err := l.conn.Recv()
@@ -222,6 +227,12 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		}
 		break
 	}
+	// The limits that the init's own setup could hit, now that it is
+	// done and before the user process runs.
+	if err := c.applyLateLimits(); err != nil {
+		return nil, err
+	}
+	c.state.Creating = false
 	if err := writeState(c.dir, &c.state); err != nil {
 		return nil, err
 	}

@@ -16,4 +16,7 @@ var (
 	// ErrNoConsoleSocket: the process has a terminal but nothing to send its
 	// pty master to.
 	ErrNoConsoleSocket = errors.New("process.terminal is true but no console socket was given")
+	// ErrDamaged: the container's state cannot be read; only a forced
+	// delete, which trusts none of it, removes the container.
+	ErrDamaged = errors.New("its state is damaged")
 )

@@ -34,6 +34,10 @@ const (
 	Running  Status = "running"
 	Paused   Status = "paused"
 	Stopped  Status = "stopped"
+	// Damaged is an entry whose state cannot be read (empty, truncated or
+	// garbage after a crash or a full disk). Only "delete --force" acts on
+	// it: it finds what is left through the container's cgroup.
+	Damaged Status = "damaged"
 )
 
 // ErrNotExist is wrapped by errors about a container id that has no state.
@@ -74,9 +78,14 @@ func ValidateID(id string) error {
 
 // State is what the runtime keeps in <root>/<id>/state.json.
 type State struct {
-	ID      string    `json:"id"`
-	Bundle  string    `json:"bundle"`
-	Created time.Time `json:"created"`
+	// Creating is set from the first record create writes, before it
+	// makes anything on the host, until the container is built. An entry
+	// still marked so after its create ended (no one holds the lock) is
+	// what a killed create left: delete removes it.
+	Creating bool      `json:"creating,omitempty"`
+	ID       string    `json:"id"`
+	Bundle   string    `json:"bundle"`
+	Created  time.Time `json:"created"`
 	// InitPid is the host pid of the container's init; InitStartTime is its
 	// start time in clock ticks (/proc/<pid>/stat field 22), which tells the
 	// init apart from an unrelated process that reuses the pid.
@@ -142,19 +151,44 @@ func (d *lockedDir) unlock() {
 	}
 }
 
-func lockDir(path string) (*lockedDir, error) {
+func lockDir(path string) (*lockedDir, error) { return lockDirHow(path, unix.LOCK_EX) }
+
+// lockDirHow opens and flocks path; how is LOCK_EX, maybe with LOCK_NB.
+// The lock is on the directory's inode: a command that got it on a
+// directory that was removed and made anew meanwhile holds nothing, which
+// sameDir tells.
+func lockDirHow(path string, how int) (*lockedDir, error) {
 	f, err := smallfile.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return &lockedDir{path: path, f: f}, nil
 }
 
-// newDir makes the state directory of a new container and locks it.
+// sameDir reports whether d.path still names the directory d has locked.
+func (d *lockedDir) sameDir() bool {
+	var held, now unix.Stat_t
+	if unix.Fstat(int(d.f.Fd()), &held) != nil || unix.Lstat(d.path, &now) != nil {
+		return false
+	}
+	return held.Dev == now.Dev && held.Ino == now.Ino
+}
+
+// newDir makes the state directory of a new container and locks it. A
+// directory of that id without a state.json, once its lock is free, is
+// what a command killed before its first record left: it holds nothing
+// (create records the container before it makes anything on the host), so
+// it is removed and the id reused.
 func (s *Store) newDir(id string) (*lockedDir, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
@@ -163,22 +197,55 @@ func (s *Store) newDir(id string) (*lockedDir, error) {
 		return nil, stateRootErr(s.Root, fmt.Errorf("create state root %s: %w", s.Root, err))
 	}
 	p := s.dir(id)
-	if err := os.Mkdir(p, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container with id %q already exists", id)
+	exists := fmt.Errorf("container with id %q already exists", id)
+	for {
+		err := os.Mkdir(p, 0o700)
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, stateRootErr(s.Root, fmt.Errorf("create state directory %s: %w", p, err))
 		}
-		return nil, stateRootErr(s.Root, fmt.Errorf("create state directory %s: %w", p, err))
+		made := err == nil
+		if !made && hasState(p) {
+			return nil, exists
+		}
+		d, err := lockDir(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed as stale by another create: try again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open state directory %s: %w", p, err)
+		}
+		if !d.sameDir() {
+			d.unlock()
+			continue
+		}
+		if made {
+			return d, nil
+		}
+		if hasState(p) {
+			d.unlock()
+			return nil, exists
+		}
+		// Stale, and ours to clear while we hold its lock.
+		err = os.RemoveAll(p)
+		d.unlock()
+		if err != nil {
+			return nil, fmt.Errorf("remove stale state directory %s: %w", p, err)
+		}
 	}
-	d, err := lockDir(p)
-	if err != nil {
-		os.Remove(p)
-		return nil, fmt.Errorf("open state directory %s: %w", p, err)
-	}
-	return d, nil
+}
+
+func hasState(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, stateFile))
+	return err == nil
 }
 
 // load reads a container's state; with lock set it first takes the
 // container's lock, which the caller releases with Container.Unlock.
+//
+// An entry whose state.json is missing, empty or unparseable is returned
+// as a Damaged container (Container.Damaged says why) when no other
+// command holds it: a create or delete that still runs is not damage, and
+// is reported as ErrNotExist, as before it began or after it ended.
 func (s *Store) load(id string, lock bool) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
@@ -186,29 +253,53 @@ func (s *Store) load(id string, lock bool) (*Container, error) {
 	p := s.dir(id)
 	c := &Container{store: s, dir: p}
 	if lock {
-		d, err := lockDir(p)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+		for {
+			d, err := lockDir(p)
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("open state directory %s: %w", p, err)
+			}
+			if d.sameDir() {
+				c.lock = d
+				break
+			}
+			d.unlock() // deleted, maybe made anew, while we waited
 		}
-		if err != nil {
-			return nil, fmt.Errorf("open state directory %s: %w", p, err)
-		}
-		c.lock = d
 	}
 	b, err := smallfile.ReadRecord(filepath.Join(p, stateFile))
-	if err != nil {
-		c.Unlock()
-		if errors.Is(err, os.ErrNotExist) {
-			// A directory without state.json is a create that is still
-			// running or died half-way; either way there is no container.
+	if err == nil {
+		err = json.Unmarshal(b, &c.state)
+		if err == nil && c.state.ID != id {
+			err = fmt.Errorf("it names container %q", c.state.ID)
+		}
+		if err != nil {
+			err = fmt.Errorf("parse %s: %w", filepath.Join(p, stateFile), err)
+		}
+	}
+	if err == nil {
+		return c, nil
+	}
+	// Missing or unreadable: is some command still working on it?
+	if c.lock == nil {
+		d, lerr := lockDirHow(p, unix.LOCK_EX|unix.LOCK_NB)
+		if lerr != nil {
 			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 		}
-		return nil, fmt.Errorf("read state of container %q: %w", id, err)
+		defer d.unlock()
+		if !d.sameDir() {
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+		}
 	}
-	if err := json.Unmarshal(b, &c.state); err != nil {
-		c.Unlock()
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(p, stateFile), err)
+	if errors.Is(err, os.ErrNotExist) {
+		err = fmt.Errorf("%s is missing", filepath.Join(p, stateFile))
 	}
+	c.state = State{ID: id}
+	if fi, serr := os.Stat(p); serr == nil {
+		c.state.Created = fi.ModTime().UTC() // the best guess left
+	}
+	c.damaged = err
 	return c, nil
 }
 
@@ -227,27 +318,46 @@ func writeConfig(dir string, cfg *configs.Config) error {
 	return writeFileAtomic(filepath.Join(dir, configFile), b, 0o600)
 }
 
-// writeState replaces state.json atomically, after the cgroup state it
-// points to: a state.json that exists is a container that can be deleted.
-func writeState(dir string, st *State) error {
-	if st.CgroupState != nil {
-		b, err := json.Marshal(st.CgroupState)
-		if err != nil {
-			return fmt.Errorf("encode cgroup state: %w", err)
-		}
-		if err := writeFileAtomic(filepath.Join(dir, cgroupFile), b, 0o600); err != nil {
-			return err
-		}
+// writeCgroupState stores where the container's cgroups are (and which of
+// their directories it may create), before the first of them is made.
+func writeCgroupState(dir string, st *cgroups.State) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode cgroup state: %w", err)
 	}
+	return writeFileAtomic(filepath.Join(dir, cgroupFile), b, 0o600)
+}
+
+// writeState replaces state.json atomically and durably: the directory is
+// synced too, so the record survives a power loss with the files it
+// points to (written before it).
+func writeState(dir string, st *State) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, stateFile), b, 0o600)
+	if err := writeFileAtomic(filepath.Join(dir, stateFile), b, 0o600); err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames it
-// into place, so readers see the old content or the new, never a part.
+// syncDir makes the renames into dir durable.
+func syncDir(dir string) error {
+	f, err := smallfile.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := unix.Fsync(int(f.Fd())); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it into place, so readers, and the file after a crash or power
+// loss, show the old content or the new, never a part.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	tmp, err := createTemp(path)
 	if err != nil {
@@ -259,6 +369,10 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := unix.Fsync(int(tmp.Fd())); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
@@ -49,10 +50,8 @@ func TestStoreLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.newDir("c1"); err == nil || !strings.Contains(err.Error(), "already exists") {
-		t.Fatalf("second newDir = %v", err)
-	}
-	// A directory without state.json is not a container yet.
+	// A directory without state.json, while its create holds the lock,
+	// is not a container yet.
 	if _, err := s.Peek("c1"); !errors.Is(err, ErrNotExist) {
 		t.Fatalf("Peek before state = %v", err)
 	}
@@ -63,6 +62,9 @@ func TestStoreLifecycle(t *testing.T) {
 	}
 	if err := writeState(d.path, st); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := s.newDir("c1"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second newDir = %v", err)
 	}
 	d.unlock()
 	// state.json stays small: the config lives in a file of its own.
@@ -222,6 +224,9 @@ func TestCgroupStateInItsOwnFile(t *testing.T) {
 	fr := cs.Freezer()
 	st := &State{ID: "c1", InitPid: os.Getpid(), CgroupState: cs, Freezer: &fr}
 	st.InitStartTime, _, _ = processStartTime(os.Getpid())
+	if err := writeCgroupState(d.path, cs); err != nil {
+		t.Fatal(err)
+	}
 	if err := writeState(d.path, st); err != nil {
 		t.Fatal(err)
 	}
@@ -245,5 +250,114 @@ func TestCgroupStateInItsOwnFile(t *testing.T) {
 	}
 	if got := c.State().CgroupState; !reflect.DeepEqual(got, cs) {
 		t.Errorf("cgroup state read back as %+v", got)
+	}
+}
+
+// A state directory that a killed command left without state.json, or with
+// a damaged one, is shown as damaged, and delete --force removes it; one
+// without state.json does not block its id.
+func TestDamagedEntries(t *testing.T) {
+	s := &Store{Root: filepath.Join(t.TempDir(), "state")}
+	for name, content := range map[string]*string{"missing": nil, "empty": ptr(""), "garbage": ptr("\x00{\"id"), "other-id": ptr(`{"id":"x"}`)} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(s.Root, "c1")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if content != nil {
+				if err := os.WriteFile(filepath.Join(dir, stateFile), []byte(*content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := s.Peek("c1")
+			if err != nil {
+				t.Fatalf("Peek = %v", err)
+			}
+			if c.Status() != Damaged || c.Damaged() == nil || c.SpecState().Pid != 0 {
+				t.Errorf("status %s, damaged %v", c.Status(), c.Damaged())
+			}
+			c, err = s.Load("c1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Delete(false); err == nil || !strings.Contains(err.Error(), "delete --force") {
+				t.Errorf("Delete(false) = %v", err)
+			}
+			if err := c.Delete(true); err != nil {
+				t.Errorf("Delete(true) = %v", err)
+			}
+			c.Unlock()
+			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("state directory left: %v", err)
+			}
+		})
+	}
+	// An empty directory whose lock nobody holds is reused by create.
+	if err := os.MkdirAll(filepath.Join(s.Root, "c2"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.newDir("c2")
+	if err != nil {
+		t.Fatalf("newDir over a stale directory = %v", err)
+	}
+	d.unlock()
+}
+
+// An entry still marked creating is "creating" while its create holds the
+// lock, and what a killed create left once it does not.
+func TestCreatingMark(t *testing.T) {
+	s := &Store{Root: filepath.Join(t.TempDir(), "state")}
+	d, err := s.newDir("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeState(d.path, &State{ID: "c1", Creating: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Peek("c1")
+	if err != nil || c.Status() != Creating {
+		t.Fatalf("Peek during create = %v, %v", c, err)
+	}
+	d.unlock()
+	if got := c.Status(); got != Stopped {
+		t.Errorf("status after the create died = %s", got)
+	}
+	c, err = s.Load("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(false); err != nil {
+		t.Errorf("Delete of a dead create = %v", err)
+	}
+	c.Unlock()
+	if ids, _ := s.List(); len(ids) != 0 {
+		t.Errorf("left: %v", ids)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestSplitResources(t *testing.T) {
+	limit, pids := int64(4<<20), int64(5)
+	shares := uint64(100)
+	r := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: &limit},
+		Pids:    &specs.LinuxPids{Limit: &pids},
+		CPU:     &specs.LinuxCPU{Shares: &shares},
+		Unified: map[string]string{"memory.high": "1M", "cpu.weight": "10"},
+	}
+	early, late := splitResources(r)
+	if early.Memory != nil || early.Pids != nil || early.CPU == nil || !reflect.DeepEqual(early.Unified, map[string]string{"cpu.weight": "10"}) {
+		t.Errorf("early = %+v", early)
+	}
+	if late.Memory != r.Memory || late.Pids != r.Pids || late.CPU != nil || !reflect.DeepEqual(late.Unified, map[string]string{"memory.high": "1M"}) {
+		t.Errorf("late = %+v", late)
+	}
+	if r.Unified["memory.high"] != "1M" {
+		t.Error("the config's own map was changed")
+	}
+	only := &specs.LinuxResources{CPU: r.CPU}
+	if e, l := splitResources(only); e != only || l != nil {
+		t.Errorf("without late limits: %v, %v", e, l)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/ocirun/ocirun/libcontainer/containerinit"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
@@ -37,6 +38,11 @@ func init() {
 		// like to its thread; locking in init keeps main on the process's
 		// first thread, the one /proc/<pid>/ns shows to exec and hooks.
 		runtime.LockOSThread()
+		// Its stderr is the container's, the user's terminal: should the
+		// Go runtime die (a thread or memory refused), it prints its one
+		// reason there, not every goroutine's stack and the registers.
+		// The runtime reports the init's death in one line of its own.
+		debug.SetTraceback("none")
 	}
 }
 

@@ -21,6 +21,7 @@ var flagHints = []struct {
 	{libcontainer.ErrNotStopped, "or use --force"},
 	{libcontainer.ErrConsoleWithoutTerminal, "--console-socket was given; exec's --tty gives the process a terminal"},
 	{libcontainer.ErrNoConsoleSocket, "use --console-socket"},
+	{libcontainer.ErrDamaged, "delete --force removes it"},
 }
 
 // withFlagHint appends the flag hint that fits err, if any.

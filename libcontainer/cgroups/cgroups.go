@@ -140,12 +140,12 @@ type Manager interface {
 	// OOMKillCount is the number of processes the OOM killer has killed in
 	// the cgroup.
 	OOMKillCount() (uint64, error)
-	// Destroy removes the directories Apply created, deepest first, and any
-	// cgroups the container made below its own. It waits briefly for
+	// Destroy removes the container's directories, whether Apply created
+	// them or found them, with any cgroups the container made below them,
+	// deepest first, and the parents Apply created. It waits briefly for
 	// exiting processes but never kills anything: a cgroup that still has
-	// processes is reported as an error. Directories that existed before
-	// Apply, and created parents that are now shared with other cgroups,
-	// stay.
+	// processes is reported as an error. Parents that existed before
+	// Apply, and created parents now shared with other cgroups, stay.
 	Destroy() error
 	// State is what Load needs to rebuild the manager in a later command.
 	State() State

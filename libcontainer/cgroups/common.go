@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -418,9 +419,9 @@ func removeTree(dir string) error {
 	return nil
 }
 
-// destroy removes what Apply created. Container directories (the values of
-// paths) go with their sub-cgroups; created parents are removed only if
-// empty, since another container may have made its cgroup in them.
+// destroy removes the container's directories (the values of paths), with
+// their sub-cgroups, and the parents Apply created, only if empty, since
+// another container may have made its cgroup in them.
 func (b *base) destroy() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -429,6 +430,14 @@ func (b *base) destroy() error {
 		leaf[p] = true
 	}
 	order := slices.Clone(b.created)
+	// The container's own directories go even when they existed before
+	// Apply (as runc's drivers remove them): the container was put in
+	// them, and a cgroup left behind blocks the next one of that path.
+	for _, p := range b.dirs() {
+		if !slices.Contains(order, p) {
+			order = append(order, p)
+		}
+	}
 	// Deepest first; ties in reverse creation order.
 	sort.SliceStable(order, func(i, j int) bool {
 		return strings.Count(order[i], "/") > strings.Count(order[j], "/")
@@ -464,4 +473,38 @@ func (b *base) destroy() error {
 	}
 	b.created = left
 	return errors.Join(errs...)
+}
+
+// KillAll SIGKILLs every process in the cgroup directories of s and below
+// them, over and over until none is left (a process may fork meanwhile),
+// or timeout passes. It needs neither a freezer nor every directory: it is
+// what clears a cgroup that a killed create left half made.
+func KillAll(s State, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	dirs := slices.Sorted(maps.Values(s.Paths))
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		var left []int
+		for _, dir := range slices.Compact(dirs) {
+			pids, err := getPids(dir)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				return err
+			}
+			for _, pid := range pids {
+				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+					return fmt.Errorf("kill pid %d of cgroup %s: %w", pid, dir, err)
+				}
+			}
+			left = append(left, pids...)
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v are still in the cgroup after %s", left, timeout)
+		}
+		time.Sleep(delay)
+	}
 }

@@ -28,7 +28,8 @@ func TestDestroy(t *testing.T) {
 	}
 	b := &base{
 		paths: map[string]string{"memory": p("a/ctr"), "pids": p("shared/ctr"), "cpu": p("pre/ctr"), "cpuacct": p("pre/ctr")},
-		// pre/ctr existed before Apply: not ours.
+		// pre/ctr existed before Apply: the container's all the same,
+		// while its parent pre is not.
 		created: []string{p("a"), p("a/ctr"), p("shared"), p("shared/ctr")},
 		write:   writeFile,
 	}
@@ -38,7 +39,7 @@ func TestDestroy(t *testing.T) {
 	for d, want := range map[string]bool{
 		"a": false, "a/ctr": false, // with the sub-cgroups the container made
 		"shared": true, "shared/other": true, "shared/ctr": false,
-		"pre/ctr": true,
+		"pre/ctr": false, "pre": true,
 	} {
 		if isDir(p(d)) != want {
 			t.Errorf("%s exists = %v, want %v", d, !want, want)

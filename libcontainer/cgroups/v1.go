@@ -107,8 +107,8 @@ func (m *v1Manager) Apply(pid int) error {
 		if dir == cpusetDir {
 			// A new cpuset cgroup starts with no CPUs and no memory
 			// nodes, and the kernel refuses tasks into it until both
-			// are set.
-			for _, d := range made {
+			// are set; so does one that existed but was never set up.
+			for _, d := range unsetCpusets(dir, made) {
 				if err := inheritCpuset(m.write, d); err != nil {
 					return err
 				}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,21 @@ import (
 
 // inheritCpuset copies cpuset.cpus and cpuset.mems from the parent into a
 // newly created v1 cpuset cgroup, which starts with both empty.
+// unsetCpusets lists, parents first, the directories of made and dir and
+// its ancestors whose cpuset.cpus is still empty.
+func unsetCpusets(dir string, made []string) []string {
+	var out []string
+	for d := dir; !slices.Contains(made, d); d = filepath.Dir(d) {
+		cur, err := readFile(d, "cpuset.cpus")
+		if err != nil || strings.TrimSpace(cur) != "" {
+			break
+		}
+		out = append(out, d)
+	}
+	slices.Reverse(out)
+	return append(slices.Clone(made), out...)
+}
+
 func inheritCpuset(w writeFunc, dir string) error {
 	parent := filepath.Dir(dir)
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {

@@ -185,3 +185,43 @@ container_output_file() {
 	grep -qi systemd <<<"$output" || fail "error does not mention systemd: $output"
 	expect_nothing_left ct1
 }
+
+@test "pids and memory limits too small for the init's setup still run the container" {
+	update_config '.linux.resources.pids = {"limit": 5} | .linux.resources.memory = {"limit": 4194304}'
+	set_args "$BUNDLE" sh -c 'echo small-limits-ok'
+	ocirun run ct1
+	expect_status 0
+	grep -qx small-limits-ok <<<"$stdout" || fail "no output: $output"
+}
+
+@test "a memory limit too small for the container fails in one line naming it" {
+	update_config '.linux.resources.memory = {"limit": 1048576}'
+	set_args "$BUNDLE" echo never
+	ocirun run ct1
+	expect_failure
+	! grep -qx never <<<"$stdout" || fail "the process ran: $output"
+	[ "$(wc -l <<<"$stderr")" -eq 1 ] || fail "more than one line: $stderr"
+	grep -q 'memory' <<<"$stderr" || fail "the limit is not named: $stderr"
+	! grep -qE 'goroutine |rax +0x|SIGABRT' <<<"$output" || fail "a Go crash dump reached the user: $output"
+	expect_nothing_left ct1
+}
+
+@test "delete --force removes a cgroup at cgroupsPath that existed before create" {
+	local rel dirs d
+	rel=$(jq -r '.linux.cgroupsPath' "$BUNDLE/config.json")
+	ocirun run -d ct1
+	expect_status 0
+	dirs=$(find /sys/fs/cgroup -maxdepth 8 -type d -path "*/$rel" 2>/dev/null)
+	[ -n "$dirs" ] || fail "no cgroup directory of $rel found"
+	ocirun delete --force ct1
+	expect_status 0
+	# The directories exist before the next create puts the container in them.
+	for d in $dirs; do mkdir -p "$d"; done
+	ocirun run -d ct1
+	expect_status 0
+	ocirun delete --force ct1
+	expect_status 0
+	for d in $dirs; do
+		[ ! -d "$d" ] || fail "left: $d"
+	done
+}

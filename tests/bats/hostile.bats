@@ -62,6 +62,24 @@ exe_hash() {
 	[ "$(exe_hash)" = "$before" ] || fail "the runtime binary changed"
 }
 
+# CVE-2016-9962: the runtime's processes inside a container are not
+# dumpable, so the container cannot reach their fds or memory, whatever
+# they happen to hold.
+@test "the container cannot read the fds or memory of the start waiter" {
+	ocirun create ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'readlink /proc/1/fd/0 >/dev/null 2>&1 && echo fds-readable; head -c1 /proc/1/environ >/dev/null 2>&1 && echo environ-readable; echo done'
+	expect_status 0
+	grep -qx done <<<"$stdout" || fail "the probe did not run: $output"
+	! grep -q readable <<<"$stdout" || fail "the start waiter is dumpable: $output"
+	# Once the user's process runs, it is an ordinary process again: the
+	# same probe reaches it, so the refusal above is the waiter's.
+	ocirun start ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'readlink /proc/1/fd/0 >/dev/null 2>&1 && echo fds-readable; echo done'
+	grep -qx fds-readable <<<"$stdout" || fail "the user's process is not readable either: $output"
+}
+
 @test "a handle on /proc/1/exe kept across start cannot be reopened for writing" {
 	local before
 	before=$(exe_hash)

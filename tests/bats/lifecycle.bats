@@ -518,3 +518,32 @@ teardown() {
 	expect_failure
 	expect_output_contains '--log-level: unknown level "loud"'
 }
+
+@test "a damaged state.json is listed as damaged and delete --force clears the container" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc fails to list or delete a container whose state.json is damaged"
+	ocirun run -d ct1
+	expect_status 0
+	local pid
+	pid=$(state_field ct1 pid)
+	: >"$ROOT/ct1/state.json"
+	ocirun list
+	expect_status 0
+	grep -qE '^ct1 .* damaged ' <<<"$stdout" || fail "not listed as damaged: $output"
+	ocirun delete ct1
+	expect_failure
+	expect_output_contains 'delete --force'
+	ocirun delete --force ct1
+	expect_status 0
+	wait_pid_gone "$pid" || fail "the container's process $pid survived"
+	expect_nothing_left ct1
+}
+
+@test "a state directory left empty by a crash does not block its id" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc refuses an id whose state directory exists"
+	mkdir -p "$ROOT/ct1"
+	ocirun create ct1
+	expect_status 0
+	ocirun delete --force ct1
+	expect_status 0
+	expect_nothing_left ct1
+}

@@ -125,6 +125,22 @@ podman_limits() {
 	expect_match "fork refused below the limit" '^started=[0-9]$' "$out"
 }
 
+# Limits small enough to break a container init that ran under them: they
+# apply once the init is set up, before the user's process (as with runc).
+# A limit too small for the container at all fails with one line naming it.
+podman_small_limits() {
+	expect_status 0 pm run --rm --pids-limit 5 "$IMG" echo pids-ok
+	expect_eq "--pids-limit 5" pids-ok "$out"
+	expect_status 0 pm run --rm --memory 4m "$IMG" echo mem-ok
+	expect_eq "--memory 4m" mem-ok "$out"
+	if out=$(pm run --rm --memory 1m "$IMG" echo never 2>&1); then
+		fail "--memory 1m ran: $out"
+	fi
+	printf '%s\n' "$out"
+	expect_match "--memory 1m names the limit" 'memory' "$out"
+	expect_nomatch "--memory 1m: no Go crash dump" 'goroutine |rax +0x|SIGABRT|fatal error' "$out"
+}
+
 podman_update() {
 	pm run -d --name upd --memory 64m "$IMG" sleep 300
 	pid=$(pm_pid upd)
@@ -367,6 +383,7 @@ if declare -F register >/dev/null; then
 	register podman/detached-exec-logs-stop-rm podman_detached
 	register podman/kill-signal podman_kill
 	register podman/memory-pids-limits podman_limits
+	register podman/small-limits podman_small_limits
 	register podman/update podman_update
 	register podman/userns-uidmap podman_userns
 	register podman/cap-add-drop podman_caps
