@@ -12,14 +12,6 @@ teardown() {
 	teardown_containers
 }
 
-# cgroup_dir CONTROLLER PID: the host directory of PID's v1 cgroup.
-cgroup_dir() {
-	local rel mnt
-	rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' /proc/$2/cgroup)
-	mnt=$(awk -v c="$1" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
-	echo "$mnt$rel"
-}
-
 @test "cgroupsPath is honoured and limits are written" {
 	update_config '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 42},
 		"cpu": {"quota": 25000, "period": 100000, "shares": 512}}'
@@ -28,10 +20,16 @@ cgroup_dir() {
 	local pid dir
 	pid=$(state_field ct1 pid)
 	grep -qE ":/.*ocirun-test/$(test_tag)-bundle\$" /proc/$pid/cgroup || fail "cgroupsPath not used: $(cat /proc/$pid/cgroup)"
-	[ "$(cat "$(cgroup_dir memory $pid)/memory.limit_in_bytes")" = 67108864 ] || fail "memory limit"
+	[ "$(cgroup_value memory $pid memory.limit_in_bytes memory.max)" = 67108864 ] || fail "memory limit"
 	[ "$(cat "$(cgroup_dir pids $pid)/pids.max")" = 42 ] || fail "pids limit"
-	[ "$(cat "$(cgroup_dir cpu $pid)/cpu.cfs_quota_us")" = 25000 ] || fail "cpu quota"
-	[ "$(cat "$(cgroup_dir cpu $pid)/cpu.shares")" = 512 ] || fail "cpu shares"
+	if cgroup_v2; then
+		# shares 512 is weight 1 + (512 - 2) * 9999 / 262142 = 20
+		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.max")" = "25000 100000" ] || fail "cpu.max"
+		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.weight")" = 20 ] || fail "cpu weight"
+	else
+		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.cfs_quota_us")" = 25000 ] || fail "cpu quota"
+		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.shares")" = 512 ] || fail "cpu shares"
+	fi
 	# Inside, the cgroup namespace shows the container its own cgroup as "/".
 	ocirun exec ct1 cat /proc/self/cgroup
 	expect_status 0
@@ -93,7 +91,11 @@ container_output_file() {
 	[ "$(jq -r '.[] | select(.id == "ct1") | .status' <<<"$stdout")" = paused ] || fail "list does not say paused: $stdout"
 	local pid
 	pid=$(state_field ct1 pid)
-	[ "$(cat "$(cgroup_dir freezer $pid)/freezer.state")" = FROZEN ] || fail "freezer not FROZEN"
+	if cgroup_v2; then
+		grep -qx 'frozen 1' "$(cgroup_dir freezer $pid)/cgroup.events" || fail "cgroup.events does not say frozen"
+	else
+		[ "$(cat "$(cgroup_dir freezer $pid)/freezer.state")" = FROZEN ] || fail "freezer not FROZEN"
+	fi
 	local root=/proc/$pid/root c1 c2
 	c1=$(cat $root/tmp/counter)
 	sleep 0.4
@@ -119,7 +121,7 @@ container_output_file() {
 	pid=$(state_field ct1 pid)
 	ocirun update --memory 96m ct1
 	expect_status 0
-	[ "$(cat "$(cgroup_dir memory $pid)/memory.limit_in_bytes")" = $((96 << 20)) ] || fail "memory limit not updated"
+	[ "$(cgroup_value memory $pid memory.limit_in_bytes memory.max)" = $((96 << 20)) ] || fail "memory limit not updated"
 	# Flags after the id, as runc accepts.
 	ocirun update ct1 --pids-limit 17
 	expect_status 0
@@ -128,7 +130,8 @@ container_output_file() {
 	status=0
 	timeout 30 "$OCIRUN" --root "$ROOT" update --resources - ct1 <"$BATS_TEST_TMPDIR/r.json" || status=$?
 	[ "$status" -eq 0 ] || fail "update --resources - failed"
-	[ "$(cat "$(cgroup_dir cpu $pid)/cpu.cfs_quota_us")" = 30000 ] || fail "cpu quota not updated from stdin"
+	[ "$(cgroup_value cpu $pid cpu.cfs_quota_us cpu.max)" = "$(cgroup_v2 && echo "30000 100000" || echo 30000)" ] ||
+		fail "cpu quota not updated from stdin"
 	ocirun update --memory 1k ct1
 	expect_failure
 }
