@@ -1,0 +1,114 @@
+#!/bin/bash
+# The guest half of `make test-v2`, run by tests/v2host/run.sh inside the
+# cgroup v2 + systemd guest. Everything it needs was built on the host into
+# build/v2 (see test-v2.sh); results go back there, to the shared repo.
+#
+# Stages, each counted in the closing summary line:
+#   go      the package test binaries (go test -c) that need a real v2 tree
+#   bats    tests/bats suites (cgroups, cgroups_v2, lifecycle, exec, security,
+#           systemd when present)
+#   engines containerd (SystemdCgroup) and podman (cgroup_manager systemd)
+#
+# $OCIRUN names the runtime under test: empty for the repo's ocirun, "runc"
+# for the guest's Debian runc. V2_STAGES limits the stages (default all).
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=$repo/build/v2
+runtime=${OCIRUN:-ocirun}
+results=$out/results-$(basename "$runtime")
+rm -rf "$results"
+mkdir -p "$results"
+stages=${V2_STAGES:-go bats engines}
+
+# Move into a child of the job's delegated cgroup, so that the job's own
+# cgroup holds no process and can enable every controller for the container
+# cgroups the tests create next to us (a relative cgroupsPath goes below the
+# parent of the runtime's cgroup on v2).
+own=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
+mkdir -p "$own/runner"
+echo $$ >"$own/runner/cgroup.procs"
+for c in $(cat "$own/cgroup.controllers"); do
+	echo "+$c" >"$own/cgroup.subtree_control" || echo "in-guest: cannot enable $c in $own" >&2
+done
+
+# Execute from the guest's disk, not from the 9p share (each exec from 9p
+# costs several times as much).
+work=/var/tmp/ocirun
+mkdir -p $work/tests
+cp -a "$repo/tests/bats" "$repo/tests/rootfs.sh" "$repo/tests/v2host" $work/tests/
+mkdir -p $work/tests/bin
+cp "$out/bin/recvtty" $work/tests/bin/
+cp "$repo/config.sample.json" "$out/bin/ocirun" "$out/bin/ocirun-init" "$out/bin/ocirun-exec" $work/
+cp -a "$out/rootfs" $work/rootfs
+if [ "$runtime" = ocirun ]; then
+	export OCIRUN=$work/ocirun
+else
+	OCIRUN=$(command -v "$runtime") || {
+		echo "in-guest: no $runtime in the guest" >&2
+		exit 1
+	}
+	export OCIRUN
+fi
+
+pass=0 fail=0 skip=0
+count() { # count PASS FAIL SKIP STAGE
+	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+	echo "$4: $1 passed, $2 failed, $3 skipped" | tee -a "$results/summary"
+}
+
+echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), $(nproc) CPUs, controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "guest: runtime $($OCIRUN --version | head -n 1)"
+
+if [[ " $stages " == *" go "* ]]; then
+	for t in "$out"/gotest/*.test; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .test)
+		cp "$t" $work/
+		log=$results/go-$name.log
+		start=$SECONDS
+		(cd "$repo/$(cat "$out/gotest/$name.dir")" && nice $work/"$name.test" -test.v -test.timeout 10m) >"$log" 2>&1
+		rc=$?
+		p=$(grep -c -- '^\s*--- PASS' "$log")
+		f=$(grep -c -- '^\s*--- FAIL' "$log")
+		s=$(grep -c -- '^\s*--- SKIP' "$log")
+		# A crash or a failing TestMain has no "--- FAIL" line.
+		[ $rc = 0 ] || [ "$f" -gt 0 ] || f=1
+		count "$p" "$f" "$s" "go $name ($((SECONDS - start)) s)"
+		[ "$f" = 0 ] || grep -B2 -A20 -- '--- FAIL' "$log" | head -n 60
+	done
+fi
+
+if [[ " $stages " == *" bats "* ]]; then
+	files=()
+	for f in ${V2_BATS:-cgroups cgroups_v2 lifecycle exec security systemd}; do
+		[ -f $work/tests/bats/$f.bats ] && files+=("$work/tests/bats/$f.bats")
+	done
+	start=$SECONDS
+	tap=$results/bats.tap
+	# Everything is several times slower here than on a host.
+	OCIRUN_TIMEOUT=180 OCIRUN_TEST_ROOTFS=$work/rootfs unshare -m --propagation private \
+		bats --tap "${files[@]}" </dev/null >"$tap" 2>&1
+	p=$(grep -Ec '^ok ' "$tap")
+	s=$(grep -Ec '^ok .* # skip' "$tap")
+	f=$(grep -Ec '^not ok ' "$tap")
+	count $((p - s)) "$f" "$s" "bats ${files[*]##*/} ($((SECONDS - start)) s)"
+	grep -E '^not ok|# skip' "$tap"
+	[ "$f" = 0 ] || grep -A30 '^not ok' "$tap" | head -n 150
+fi
+
+if [[ " $stages " == *" engines "* ]]; then
+	start=$SECONDS
+	tap=$results/engines.tap
+	bash $work/tests/v2host/engines.sh >"$tap" 2>"$results/engines.log"
+	p=$(grep -Ec '^ok ' "$tap")
+	s=$(grep -Ec '^ok .* # skip' "$tap")
+	f=$(grep -Ec '^not ok ' "$tap")
+	count $((p - s)) "$f" "$s" "engines ($((SECONDS - start)) s)"
+	cat "$tap"
+	[ "$f" = 0 ] || tail -n 40 "$results/engines.log"
+fi
+
+line="v2: $pass passed, $fail failed, $skip skipped"
+echo "$line" >>"$results/summary"
+[ "$fail" = 0 ]
