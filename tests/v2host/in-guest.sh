@@ -21,13 +21,16 @@ rm -rf "$results"
 mkdir -p "$results"
 stages=${V2_STAGES:-go bats engines}
 
-# Move into a child of the job's delegated cgroup, so that the job's own
+# Move the job's processes (this one and the service's script that started
+# it) into a child of the job's delegated cgroup, so that the job's own
 # cgroup holds no process and can enable every controller for the container
 # cgroups the tests create next to us (a relative cgroupsPath goes below the
 # parent of the runtime's cgroup on v2).
 own=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
 mkdir -p "$own/runner"
-echo $$ >"$own/runner/cgroup.procs"
+for p in $(cat "$own/cgroup.procs"); do
+	echo "$p" >"$own/runner/cgroup.procs" || echo "in-guest: cannot move process $p out of $own" >&2
+done
 for c in $(cat "$own/cgroup.controllers"); do
 	echo "+$c" >"$own/cgroup.subtree_control" || echo "in-guest: cannot enable $c in $own" >&2
 done
