@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -589,7 +590,7 @@ func TestHostV2Resources(t *testing.T) {
 		"memory.high":     "83886080",
 		"pids.max":        "33",
 		"cpu.max":         "30000 100000",
-		"cpu.weight":      "79",
+		"cpu.weight":      "174",
 		"cpuset.cpus":     "0",
 		"cpuset.mems":     "0",
 	}
@@ -645,7 +646,7 @@ func TestHostV2OOMKill(t *testing.T) {
 	cmd.SysProcAttr = &unix.SysProcAttr{UseCgroupFD: true, CgroupFD: dirFd}
 	err = cmd.Run()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ProcessState.Sys().(unix.WaitStatus).Signal() != unix.SIGKILL {
+	if !errors.As(err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("the helper was not OOM-killed: %v", err)
 	}
 	n, err := m.OOMKillCount()

@@ -23,9 +23,8 @@ teardown() {
 	[ "$(cgroup_value memory $pid memory.limit_in_bytes memory.max)" = 67108864 ] || fail "memory limit"
 	[ "$(cat "$(cgroup_dir pids $pid)/pids.max")" = 42 ] || fail "pids limit"
 	if cgroup_v2; then
-		# shares 512 is weight 1 + (512 - 2) * 9999 / 262142 = 20
 		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.max")" = "25000 100000" ] || fail "cpu.max"
-		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.weight")" = 20 ] || fail "cpu weight"
+		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.weight")" = "$(cpu_weight 512)" ] || fail "cpu weight"
 	else
 		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.cfs_quota_us")" = 25000 ] || fail "cpu quota"
 		[ "$(cat "$(cgroup_dir cpu $pid)/cpu.shares")" = 512 ] || fail "cpu shares"

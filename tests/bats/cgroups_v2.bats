@@ -71,8 +71,7 @@ run_d() {
 	set_cmd 'while :; do :; done'
 	run_d ct1
 	[ "$(cat "$cg/cpu.max")" = "10000 100000" ] || fail "cpu.max: $(cat "$cg/cpu.max")"
-	# shares 2048 -> 1 + (2048 - 2) * 9999 / 262142 = 79
-	[ "$(cat "$cg/cpu.weight")" = 79 ] || fail "cpu.weight: $(cat "$cg/cpu.weight")"
+	[ "$(cat "$cg/cpu.weight")" = "$(cpu_weight 2048)" ] || fail "cpu.weight: $(cat "$cg/cpu.weight"), want $(cpu_weight 2048)"
 	sleep 3
 	local throttled usage
 	throttled=$(awk '$1 == "nr_throttled" {print $2}' "$cg/cpu.stat")
@@ -252,7 +251,7 @@ root_disk() {
 	[ "$(cat "$cg/memory.swap.max")" = $((32 << 20)) ] || fail "memory.swap.max: $(cat "$cg/memory.swap.max")"
 	[ "$(cat "$cg/pids.max")" = 7 ] || fail "pids.max: $(cat "$cg/pids.max")"
 	[ "$(cat "$cg/cpu.max")" = "20000 50000" ] || fail "cpu.max: $(cat "$cg/cpu.max")"
-	[ "$(cat "$cg/cpu.weight")" = 20 ] || fail "cpu.weight: $(cat "$cg/cpu.weight")"
+	[ "$(cat "$cg/cpu.weight")" = "$(cpu_weight 512)" ] || fail "cpu.weight: $(cat "$cg/cpu.weight"), want $(cpu_weight 512)"
 	ocirun exec ct1 sh -c 'for i in $(seq 1 20); do sleep 100 & done 2>/dev/null; set -- /proc/[0-9]*; echo $#'
 	[ "${lines[-1]}" -le 7 ] || fail "${lines[-1]} processes after update --pids-limit 7"
 	echo '{"unified": {"memory.high": "83886080"}, "memory": {"limit": 134217728}}' >"$BATS_TEST_TMPDIR/r.json"

@@ -381,3 +381,15 @@ cgroup_value() {
 	cgroup_v2 && file=$4
 	cat "$(cgroup_dir "$1" "$2")/$file"
 }
+
+# cpu_weight SHARES: the cpu.weight the runtime under test writes for
+# cpu.shares SHARES on cgroup v2: the curve that maps 1024 to 100 (runc since
+# 1.3.2, crun since 1.23, ocirun), or the older linear formula for an older
+# runc.
+cpu_weight() {
+	if runtime_is_runc_before 1.3; then
+		echo $((1 + ($1 - 2) * 9999 / 262142))
+	else
+		awk -v s="$1" 'BEGIN { l = log(s) / log(2); e = (l * l + 125 * l) / 612 - 7 / 34; w = 10 ^ e; c = int(w); if (c < w) c++; print c }'
+	fi
+}
