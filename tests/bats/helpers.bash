@@ -20,6 +20,14 @@ fi
 OCIRUN_NAME=$(basename "$OCIRUN")
 # Seconds one runtime command may take before it counts as hung.
 OCIRUN_TIMEOUT=${OCIRUN_TIMEOUT:-60}
+# Every wait_* limit is multiplied by this on slow machines (an emulated
+# guest runs everything several times slower).
+OCIRUN_TEST_SLOWDOWN=${OCIRUN_TEST_SLOWDOWN:-1}
+
+# slow SECONDS: SECONDS scaled by OCIRUN_TEST_SLOWDOWN.
+slow() {
+	echo $(($1 * OCIRUN_TEST_SLOWDOWN))
+}
 
 # A container that runs until told to stop. The shell traps SIGTERM itself:
 # as PID 1 of a PID namespace it would otherwise ignore the signal.
@@ -184,7 +192,7 @@ container_status() {
 
 # wait_for_status ID STATUS [SECONDS]
 wait_for_status() {
-	local id=$1 want=$2 deadline=$((SECONDS + ${3:-10})) got
+	local id=$1 want=$2 deadline=$((SECONDS + $(slow "${3:-10}"))) got
 	while :; do
 		got=$(container_status "$id")
 		[ "$got" = "$want" ] && return 0
@@ -196,7 +204,7 @@ wait_for_status() {
 
 # wait_for_file PATH [SECONDS]: wait until PATH exists and is not empty.
 wait_for_file() {
-	local deadline=$((SECONDS + ${2:-10}))
+	local deadline=$((SECONDS + $(slow "${2:-10}")))
 	until [ -s "$1" ]; do
 		[ $SECONDS -lt "$deadline" ] || fail "timed out waiting for $1" || return 1
 		sleep 0.1
@@ -213,7 +221,7 @@ pid_alive() {
 
 # wait_pid_gone PID [SECONDS]
 wait_pid_gone() {
-	local deadline=$((SECONDS + ${2:-10}))
+	local deadline=$((SECONDS + $(slow "${2:-10}")))
 	while pid_alive "$1"; do
 		[ $SECONDS -lt "$deadline" ] || fail "process $1 is still alive" || return 1
 		sleep 0.1

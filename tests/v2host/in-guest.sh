@@ -90,7 +90,7 @@ if [[ " $stages " == *" bats "* ]]; then
 	start=$SECONDS
 	tap=$results/bats.tap
 	# Everything is several times slower here than on a host.
-	OCIRUN_TIMEOUT=180 OCIRUN_TEST_ROOTFS=$work/rootfs unshare -m --propagation private \
+	OCIRUN_TIMEOUT=180 OCIRUN_TEST_SLOWDOWN=4 OCIRUN_TEST_ROOTFS=$work/rootfs unshare -m --propagation private \
 		bats --tap "${files[@]}" </dev/null >"$tap" 2>&1
 	p=$(grep -Ec '^ok ' "$tap")
 	s=$(grep -Ec '^ok .* # skip' "$tap")
