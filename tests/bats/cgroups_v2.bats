@@ -28,7 +28,7 @@ run_d() {
 	require_cgroup_v2 memory
 	update_config '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
 	# tail keeps all its input in memory; the shell survives to report.
-	set_cmd 'sleep 1; head -c 200000000 /dev/zero | tail >/dev/null; echo rc=$? >/tmp/rc; sleep 1000'
+	set_cmd "sleep $(slow 1); "'head -c 200000000 /dev/zero | tail >/dev/null; echo rc=$? >/tmp/rc; sleep 1000'
 	run_d ct1
 	[ "$(cat "$cg/memory.max")" = 33554432 ] || fail "memory.max: $(cat "$cg/memory.max")"
 	[ "$(cat "$cg/memory.swap.max")" = 0 ] || fail "memory.swap.max: $(cat "$cg/memory.swap.max")"
