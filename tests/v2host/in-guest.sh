@@ -30,7 +30,8 @@ stages=${V2_STAGES:-go bats engines bats-general}
 own=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
 mkdir -p "$own/runner"
 for p in $(cat "$own/cgroup.procs"); do
-	echo "$p" >"$own/runner/cgroup.procs" || echo "in-guest: cannot move process $p out of $own" >&2
+	echo "$p" 2>/dev/null >"$own/runner/cgroup.procs" || [ ! -e "/proc/$p" ] ||
+		echo "in-guest: cannot move process $p out of $own" >&2
 done
 for c in $(cat "$own/cgroup.controllers"); do
 	echo "+$c" >"$own/cgroup.subtree_control" || echo "in-guest: cannot enable $c in $own" >&2
