@@ -182,7 +182,9 @@ root_disk() {
 	ocirun exec ct1 sh -c 'sh -c "for i in 1 2 3 4 5 6 7 8; do sleep 100 & done" 2>/dev/null; set -- /proc/[0-9]*; echo $#'
 	expect_status 0
 	[ "${lines[-1]}" -le 6 ] || fail "${lines[-1]} processes under unified pids.max 6"
-	# A key naming no interface file is refused before anything runs.
+	ocirun delete --force ct1
+	expect_status 0
+	# A key naming no interface file fails the run and leaves nothing.
 	update_config '.linux.resources.unified = {"memory.no_such_file": "1"}'
 	ocirun run ct2
 	expect_failure
