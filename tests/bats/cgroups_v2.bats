@@ -272,9 +272,15 @@ root_disk() {
 	[ "$status" -eq 0 ] || fail "update --resources failed"
 	[ "$(cat "$cg/memory.max")" = 134217728 ] || fail "memory.max after --resources: $(cat "$cg/memory.max")"
 	[ "$(cat "$cg/memory.high")" = 83886080 ] || fail "memory.high: $(cat "$cg/memory.high")"
-	# Below what the container uses now: the kernel refuses, update says so.
-	ocirun update --memory 4k ct1
-	expect_failure
+	# v2 takes a limit below the usage (it reclaims, then OOM-kills);
+	# checkBeforeUpdate asks for a refusal instead, and update reports it.
+	if ! runtime_is_runc_before 1.2; then
+		echo '{"memory": {"limit": 4096, "checkBeforeUpdate": true}}' >"$BATS_TEST_TMPDIR/r.json"
+		ocirun update --resources "$BATS_TEST_TMPDIR/r.json" ct1
+		expect_failure
+		expect_output_contains 'current usage'
+		[ "$(cat "$cg/memory.max")" = 134217728 ] || fail "memory.max changed by a refused update: $(cat "$cg/memory.max")"
+	fi
 }
 
 @test "v2 ps lists every process of the cgroup and kill --all reaches all of them" {
