@@ -44,7 +44,7 @@ mkdir -p $work/tests
 cp -a "$repo/tests/bats" "$repo/tests/rootfs.sh" "$repo/tests/v2host" $work/tests/
 mkdir -p $work/tests/bin
 cp "$out/bin/recvtty" $work/tests/bin/
-cp "$repo/config.sample.json" "$out/bin/ocirun" "$out/bin/ocirun-init" "$out/bin/ocirun-exec" $work/
+cp "$repo/config.sample.json" "$out"/bin/ocirun* $work/
 cp -a "$out/rootfs" $work/rootfs
 export OCIRUN_TEST_ROOTFS=$work/rootfs
 if [ "$runtime" = ocirun ]; then

@@ -28,8 +28,10 @@ if [ "$what" = all ] || [ "$what" = prepare ]; then
 	mkdir -p "$out/bin" "$out/gotest"
 	for f in ocirun ocirun-init ocirun-exec tests/bin/recvtty; do
 		[ -x "$f" ] || { echo "test-v2: $f is not built (make build recvtty)" >&2; exit 1; }
-		cp "$f" "$out/bin/"
 	done
+	# With every helper binary that ocirun finds next to itself.
+	rm -f "$out"/bin/*
+	cp ocirun ocirun-* tests/bin/recvtty "$out/bin/"
 	# The packages whose tests exercise real cgroups and cgroup mounts.
 	rm -f "$out"/gotest/*
 	for pkg in libcontainer/cgroups libcontainer/rootfs; do
