@@ -13,7 +13,8 @@
 # run while the repo's binaries are rebuilt. The guest half boots the guest
 # and runs in-guest.sh there. The last line is the guest's summary,
 # "v2: N passed, N failed, N skipped"; build/v2/results-RUNTIME keeps the
-# logs and TAP files. V2_STAGES, V2_BATS and V2_BATS_GENERAL (see in-guest.sh)
+# logs and TAP files. V2_STAGES, V2_BATS, V2_BATS_GENERAL and V2_BUDGET (see
+# in-guest.sh)
 # narrow the run; V2_TIMEOUT (seconds, default 1500) bounds it.
 set -euo pipefail
 
@@ -51,7 +52,7 @@ t_image=$((SECONDS - t0))
 echo "test-v2: guest image $image ready in ${t_image} s"
 rm -f "$out/results-$(basename "${OCIRUN:-ocirun}")/summary"
 rc=0
-tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-1500}" -e OCIRUN -e V2_STAGES -e V2_BATS -e V2_BATS_GENERAL \
+tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-1500}" -e OCIRUN -e V2_STAGES -e V2_BATS -e V2_BATS_GENERAL -e V2_BUDGET \
 	-- bash tests/v2host/in-guest.sh || rc=$?
 echo "test-v2: $((SECONDS - start)) s in all (runtime ${OCIRUN:-ocirun}, exit $rc)"
 summary=$out/results-$(basename "${OCIRUN:-ocirun}")/summary
