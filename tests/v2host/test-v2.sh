@@ -14,8 +14,7 @@
 # and runs in-guest.sh there. The last line is the guest's summary,
 # "v2: N passed, N failed, N skipped"; build/v2/results-RUNTIME keeps the
 # logs and TAP files. V2_STAGES, V2_BATS, V2_BATS_GENERAL and V2_BUDGET (see
-# in-guest.sh)
-# narrow the run; V2_TIMEOUT (seconds, default 1500) bounds it.
+# in-guest.sh) narrow the run; V2_TIMEOUT (seconds, default 1500) bounds it.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
