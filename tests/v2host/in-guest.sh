@@ -13,6 +13,7 @@
 #                 ends within $V2_BUDGET seconds of the job's start (default
 #                 1080); the others count as skipped, by name
 #
+# V2_BATS_FILTER (a regex) selects bats tests by name in every bats stage.
 # $OCIRUN names the runtime under test: empty for the repo's ocirun, "runc"
 # for the guest's Debian runc. V2_STAGES picks stages (default all four).
 set -uo pipefail
@@ -100,7 +101,7 @@ bats_stage() {
 	[ ${#files[@]} -gt 0 ] || return 0
 	# Everything is several times slower here than on a host.
 	OCIRUN_TIMEOUT=180 OCIRUN_TEST_SLOWDOWN=4 unshare -m --propagation private \
-		bats --tap "${files[@]}" </dev/null >"$tap" 2>&1
+		bats --tap ${V2_BATS_FILTER:+--filter "$V2_BATS_FILTER"} "${files[@]}" </dev/null >"$tap" 2>&1
 	p=$(grep -Ec '^ok ' "$tap")
 	s=$(grep -Ec '^ok .* # skip' "$tap")
 	n=$(grep -Ec '^not ok ' "$tap")

@@ -51,7 +51,7 @@ t_image=$((SECONDS - t0))
 echo "test-v2: guest image $image ready in ${t_image} s"
 rm -f "$out/results-$(basename "${OCIRUN:-ocirun}")/summary"
 rc=0
-tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-1500}" -e OCIRUN -e V2_STAGES -e V2_BATS -e V2_BATS_GENERAL -e V2_BUDGET \
+tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-1500}" -e OCIRUN -e V2_STAGES -e V2_BATS -e V2_BATS_GENERAL -e V2_BUDGET -e V2_BATS_FILTER \
 	-- bash tests/v2host/in-guest.sh || rc=$?
 echo "test-v2: $((SECONDS - start)) s in all (runtime ${OCIRUN:-ocirun}, exit $rc)"
 summary=$out/results-$(basename "${OCIRUN:-ocirun}")/summary
