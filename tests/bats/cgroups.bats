@@ -55,7 +55,7 @@ teardown() {
 	ocirun run -d ct1
 	expect_status 0
 	local events=$BATS_TEST_TMPDIR/events
-	timeout 20 "$OCIRUN" --root "$ROOT" events --interval 100ms ct1 >"$events" 2>&1 &
+	timeout "$(slow 20)" "$OCIRUN" --root "$ROOT" events --interval 100ms ct1 >"$events" 2>&1 &
 	local ev=$!
 	wait_for_status ct1 stopped 20
 	wait $ev || true

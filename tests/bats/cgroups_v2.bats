@@ -33,7 +33,7 @@ run_d() {
 	[ "$(cat "$cg/memory.max")" = 33554432 ] || fail "memory.max: $(cat "$cg/memory.max")"
 	[ "$(cat "$cg/memory.swap.max")" = 0 ] || fail "memory.swap.max: $(cat "$cg/memory.swap.max")"
 	local events=$BATS_TEST_TMPDIR/events
-	timeout 60 "$OCIRUN" --root "$ROOT" events --interval 200ms ct1 >"$events" 2>&1 &
+	timeout "$(slow 60)" "$OCIRUN" --root "$ROOT" events --interval 200ms ct1 >"$events" 2>&1 &
 	local ev=$!
 	wait_for_file "/proc/$pid/root/tmp/rc" 60
 	[ "$(cat "/proc/$pid/root/tmp/rc")" = rc=137 ] || fail "the allocation ended with $(cat "/proc/$pid/root/tmp/rc"), not SIGKILL"
