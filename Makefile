@@ -46,7 +46,7 @@ RECVTTY := tests/bin/recvtty
 OCIRUN ?=
 BATS_FLAGS ?=
 
-.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats test-faults test-engines conformance bench clean
+.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats test-faults test-engines test-v2 conformance bench clean
 
 build: ocirun-exec
 	$(GOBUILD) -o ocirun ./cmd/ocirun
@@ -99,9 +99,18 @@ build-deps:
 	tests/install-deps.sh build
 
 # Every stage runs even when an earlier one failed, so one CI run shows all
-# results; the target fails if any stage did.
+# results; the target fails if any stage did. test-v2 runs in its guest while
+# the host stages run: it shares nothing with them once its binaries are
+# copied (the prepare step), and its log is shown at the end.
 test: install-deps
 	failed=; \
+	mkdir -p $(BUILD_DIR); \
+	v2=; \
+	if $(MAKE) build recvtty && tests/v2host/test-v2.sh prepare; then \
+		{ tests/v2host/test-v2.sh run >$(BUILD_DIR)/test-v2.log 2>&1; echo $$? >$(BUILD_DIR)/test-v2.rc; } & v2=$$!; \
+	else \
+		failed="$$failed test-v2"; \
+	fi; \
 	$(MAKE) test-unit || failed="$$failed test-unit"; \
 	$(MAKE) test-bats || failed="$$failed test-bats"; \
 	$(MAKE) test-faults || failed="$$failed test-faults"; \
@@ -110,6 +119,12 @@ test: install-deps
 		$(MAKE) conformance || failed="$$failed conformance"; \
 	else \
 		echo "conformance: tests/conformance/run.sh not present, skipped"; \
+	fi; \
+	if [ -n "$$v2" ]; then \
+		wait $$v2 || true; \
+		echo "---- test-v2 (cgroup v2 + systemd guest), from $(BUILD_DIR)/test-v2.log:"; \
+		cat $(BUILD_DIR)/test-v2.log; \
+		[ "$$(cat $(BUILD_DIR)/test-v2.rc 2>/dev/null)" = 0 ] || failed="$$failed test-v2"; \
 	fi; \
 	if [ -n "$$failed" ]; then echo "make test: failed:$$failed" >&2; exit 1; fi
 
@@ -153,6 +168,13 @@ test-engines: $(if $(RUNTIME),,build)
 
 # shell-quote: $(1) as one single-quoted shell word.
 shell-quote = '$(subst ','\'',$(1))'
+
+# The suites that need a pure cgroup v2 host with systemd as PID 1, in a
+# Debian guest under qemu (tests/v2host/README.md): the guest image is built
+# once per machine (a few minutes) and cached in /var/tmp/ocirun-guest.
+# OCIRUN=runc runs them against the guest's runc.
+test-v2: build recvtty
+	tests/v2host/test-v2.sh
 
 # The OCI validation suite; CONFORMANCE_TESTS names single programs.
 conformance: $(if $(RUNTIME),,build)

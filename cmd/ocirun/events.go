@@ -54,7 +54,10 @@ var eventsCommand = &cli.Command{
 		poll := min(interval, 200*time.Millisecond)
 		nextStats := time.Now()
 		for {
-			// OOM kills first: one may be what stopped the container.
+			// The status is read before the OOM count: a kill that stopped
+			// the container happened before the stop was seen, so the
+			// count read after it still reports that kill.
+			stopped := ctr.Status() == libcontainer.Stopped
 			if n, err := ctr.OOMKillCount(); err == nil && n > ooms {
 				for ; ooms < n; ooms++ {
 					if err := enc.Encode(event{Type: "oom", ID: id}); err != nil {
@@ -62,7 +65,7 @@ var eventsCommand = &cli.Command{
 					}
 				}
 			}
-			if ctr.Status() == libcontainer.Stopped {
+			if stopped {
 				return nil
 			}
 			if !time.Now().Before(nextStats) {

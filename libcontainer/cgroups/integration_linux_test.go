@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -538,4 +539,112 @@ func attachedCount(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return len(ids)
+}
+
+// needControllers skips unless the sandbox's cgroup got every named
+// controller: on a hybrid host the cgroup2 tree has none.
+func needControllers(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	avail := strings.Fields(mustRead(t, filepath.Dir(dir), "cgroup.subtree_control"))
+	for _, n := range names {
+		if !slices.Contains(avail, n) {
+			t.Skipf("the %s controller is not enabled above %s (subtree_control %q): needs a cgroup v2 host with controllers", n, dir, avail)
+		}
+	}
+}
+
+// On a v2 host with controllers, every resource Set writes lands in the
+// kernel's files as the kernel reports it back, and a memory limit below
+// what the cgroup uses is refused or reclaimed as the kernel decides, never
+// silently dropped.
+func TestHostV2Resources(t *testing.T) {
+	m, _ := unifiedSandbox(t)
+	p := startProc(t, "echo done")
+	leaveNothing(t, m, p)
+	if err := m.Apply(p.cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	needControllers(t, m.dir, "memory", "pids", "cpu", "cpuset")
+	limit, swap, pids := int64(96<<20), int64(128<<20), int64(33)
+	shares, quota, period := uint64(2048), int64(30000), uint64(100000)
+	r := &specs.LinuxResources{
+		Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap},
+		Pids:   &specs.LinuxPids{Limit: &pids},
+		CPU:    &specs.LinuxCPU{Shares: &shares, Quota: &quota, Period: &period, Cpus: "0", Mems: "0"},
+		Unified: map[string]string{
+			"memory.high": "83886080",
+		},
+	}
+	if err := m.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"memory.max":      "100663296",
+		"memory.swap.max": "33554432",
+		"memory.high":     "83886080",
+		"pids.max":        "33",
+		"cpu.max":         "30000 100000",
+		"cpu.weight":      "174",
+		"cpuset.cpus":     "0",
+		"cpuset.mems":     "0",
+	}
+	for file, v := range want {
+		if _, err := os.Stat(filepath.Join(m.dir, file)); errors.Is(err, fs.ErrNotExist) && file == "memory.swap.max" {
+			continue // no swap accounting in this kernel
+		}
+		if got := mustRead(t, m.dir, file); got != v {
+			t.Errorf("%s = %q, want %q", file, got, v)
+		}
+	}
+	st, err := m.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pids.Current != 1 || st.Pids.Limit != 33 {
+		t.Errorf("pids stats %+v", st.Pids)
+	}
+	if st.Memory.Usage.Limit != uint64(limit) {
+		t.Errorf("memory limit in stats: %d", st.Memory.Usage.Limit)
+	}
+	if got := p.run(t); got != "done" {
+		t.Errorf("child says %q", got)
+	}
+}
+
+// The OOM killer fires at memory.max and memory.events counts it, which is
+// what OOMKillCount (and so `events`) reports.
+func TestHostV2OOMKill(t *testing.T) {
+	m, _ := unifiedSandbox(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The helper holds 48 MiB, above the 32 MiB limit.
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "OCIRUN_CGROUPS_HELPER=alloc")
+	cmd.Stdin = strings.NewReader("")
+	leaveNothing(t, m)
+	if err := m.Apply(-1); err != nil {
+		t.Fatal(err)
+	}
+	needControllers(t, m.dir, "memory")
+	limit := int64(32 << 20)
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &limit}}); err != nil {
+		t.Fatal(err)
+	}
+	dirFd, err := unix.Open(m.dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dirFd)
+	cmd.SysProcAttr = &unix.SysProcAttr{UseCgroupFD: true, CgroupFD: dirFd}
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the helper was not OOM-killed: %v", err)
+	}
+	n, err := m.OOMKillCount()
+	if err != nil || n < 1 {
+		t.Errorf("OOMKillCount = %d, %v", n, err)
+	}
 }

@@ -20,6 +20,14 @@ fi
 OCIRUN_NAME=$(basename "$OCIRUN")
 # Seconds one runtime command may take before it counts as hung.
 OCIRUN_TIMEOUT=${OCIRUN_TIMEOUT:-60}
+# Every wait_* limit is multiplied by this on slow machines (an emulated
+# guest runs everything several times slower).
+OCIRUN_TEST_SLOWDOWN=${OCIRUN_TEST_SLOWDOWN:-1}
+
+# slow SECONDS: SECONDS scaled by OCIRUN_TEST_SLOWDOWN.
+slow() {
+	echo $(($1 * OCIRUN_TEST_SLOWDOWN))
+}
 
 # A container that runs until told to stop. The shell traps SIGTERM itself:
 # as PID 1 of a PID namespace it would otherwise ignore the signal.
@@ -185,7 +193,7 @@ container_status() {
 
 # wait_for_status ID STATUS [SECONDS]
 wait_for_status() {
-	local id=$1 want=$2 deadline=$((SECONDS + ${3:-10})) got
+	local id=$1 want=$2 deadline=$((SECONDS + $(slow "${3:-10}"))) got
 	while :; do
 		got=$(container_status "$id")
 		[ "$got" = "$want" ] && return 0
@@ -197,7 +205,7 @@ wait_for_status() {
 
 # wait_for_file PATH [SECONDS]: wait until PATH exists and is not empty.
 wait_for_file() {
-	local deadline=$((SECONDS + ${2:-10}))
+	local deadline=$((SECONDS + $(slow "${2:-10}")))
 	until [ -s "$1" ]; do
 		[ $SECONDS -lt "$deadline" ] || fail "timed out waiting for $1" || return 1
 		sleep 0.1
@@ -214,7 +222,7 @@ pid_alive() {
 
 # wait_pid_gone PID [SECONDS]
 wait_pid_gone() {
-	local deadline=$((SECONDS + ${2:-10}))
+	local deadline=$((SECONDS + $(slow "${2:-10}")))
 	while pid_alive "$1"; do
 		[ $SECONDS -lt "$deadline" ] || fail "process $1 is still alive" || return 1
 		sleep 0.1
@@ -337,21 +345,14 @@ build_seccomp_agent() {
 	export SECCOMP_AGENT
 }
 
-# cgroup_dir CONTROLLER PID: the host directory of PID's v1 cgroup.
-cgroup_dir() {
-	local rel mnt
-	rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' /proc/$2/cgroup)
-	mnt=$(awk -v c="$1" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
-	echo "$mnt$rel"
-}
-
 # remove_test_cgroups: rmdir this test's (empty) cgroups under every
-# hierarchy, then the shared ocirun-test parent when it is empty.
+# hierarchy, then the shared ocirun-test parent when it is empty. On cgroup
+# v2 a relative cgroupsPath goes below the parent of the caller's cgroup.
 remove_test_cgroups() {
 	local tag mnt own d
 	tag=$(test_tag)
 	for mnt in $(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts); do
-		for own in $(cut -d: -f3- /proc/self/cgroup | sort -u); do
+		for own in $(cut -d: -f3- /proc/self/cgroup | sort -u; cgroup_v2 && dirname "$(cut -d: -f3- /proc/self/cgroup)"); do
 			[ -d "$mnt$own/ocirun-test" ] || continue
 			for d in "$mnt$own/ocirun-test/$tag"-*; do
 				[ -d "$d" ] && rmdir "$d" 2>/dev/null
@@ -403,4 +404,56 @@ without_cap_sys_resource() {
 	OCIRUN=$BATS_TEST_TMPDIR/ocirun-without-sys-resource
 	printf '#!/bin/bash\nexec setpriv --bounding-set -sys_resource %q "$@"\n' "$REAL_OCIRUN" >"$OCIRUN"
 	chmod +x "$OCIRUN"
+}
+
+# cgroup_v2: /sys/fs/cgroup is a pure cgroup v2 hierarchy (no v1, no hybrid).
+cgroup_v2() {
+	[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]
+}
+
+# require_cgroup_v2 [CONTROLLER...]: skip unless the host is pure cgroup v2
+# and the caller's cgroup can hand the controllers on to its children.
+# Hosts with cgroup v1 or the hybrid layout cannot show v2 limits at work;
+# `make test-v2` runs these tests in a guest that can.
+require_cgroup_v2() {
+	cgroup_v2 || skip "needs a pure cgroup v2 host; /sys/fs/cgroup here is $(stat -f -c %T /sys/fs/cgroup 2>/dev/null || echo missing), i.e. cgroup v1 or hybrid (make test-v2 runs this in a v2 guest)"
+	local parent c
+	parent=/sys/fs/cgroup$(dirname "$(sed -n 's/^0:://p' /proc/self/cgroup)")
+	for c in "$@"; do
+		grep -qw "$c" "$parent/cgroup.controllers" ||
+			skip "the $c controller is not available in $parent"
+	done
+}
+
+# cgroup_dir CONTROLLER PID: the directory of PID's cgroup of CONTROLLER:
+# its v1 hierarchy's, or on cgroup v2 its one cgroup (CONTROLLER unused).
+cgroup_dir() {
+	local rel mnt
+	if cgroup_v2; then
+		echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$2/cgroup")"
+		return
+	fi
+	rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$2/cgroup")
+	mnt=$(awk -v c="$1" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
+	echo "$mnt$rel"
+}
+
+# cgroup_value CONTROLLER PID V1FILE V2FILE: the content of the file that
+# holds a setting, by its v1 or v2 name as the host has it.
+cgroup_value() {
+	local file=$3
+	cgroup_v2 && file=$4
+	cat "$(cgroup_dir "$1" "$2")/$file"
+}
+
+# cpu_weight SHARES: the cpu.weight the runtime under test writes for
+# cpu.shares SHARES on cgroup v2: the curve that maps 1024 to 100 (runc since
+# 1.3.2, crun since 1.23, ocirun), or the older linear formula for an older
+# runc.
+cpu_weight() {
+	if runtime_is_runc_before 1.3; then
+		echo $((1 + ($1 - 2) * 9999 / 262142))
+	else
+		awk -v s="$1" 'BEGIN { l = log(s) / log(2); e = (l * l + 125 * l) / 612 - 7 / 34; w = 10 ^ e; c = int(w); if (c < w) c++; print c }'
+	fi
 }

@@ -1,0 +1,154 @@
+#!/bin/bash
+# The guest half of `make test-v2`, run by tests/v2host/run.sh inside the
+# cgroup v2 + systemd guest. Everything it needs was built on the host into
+# build/v2 (see test-v2.sh); results go back there, to the shared repo.
+#
+# Stages, in this order, each counted in the closing summary line:
+#   go            the package test binaries (go test -c) that need a real v2 tree
+#   bats          the v2 and systemd suites: $V2_BATS (default cgroups_v2
+#                 cgroups systemd; a missing file is left out)
+#   engines       containerd and podman with the systemd and cgroupfs drivers
+#   bats-general  $V2_BATS_GENERAL (default exec lifecycle security), each
+#                 file started only when, at the pace of the tests so far, it
+#                 ends within $V2_BUDGET seconds of the job's start (default
+#                 1080); the others count as skipped, by name
+#
+# V2_BATS_FILTER (a regex) selects bats tests by name in every bats stage.
+# $OCIRUN names the runtime under test: empty for the repo's ocirun, "runc"
+# for the guest's Debian runc. V2_STAGES picks stages (default all four).
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=$repo/build/v2
+runtime=${OCIRUN:-ocirun}
+results=$out/results-$(basename "$runtime")
+rm -rf "$results"
+mkdir -p "$results"
+stages=${V2_STAGES:-go bats engines bats-general}
+# Seconds after the job's start by which the general suites must end.
+budget=${V2_BUDGET:-1080}
+
+# Move the job's processes (this one and the service's script that started
+# it) into a child of the job's delegated cgroup, so that the job's own
+# cgroup holds no process and can enable every controller for the container
+# cgroups the tests create next to us (a relative cgroupsPath goes below the
+# parent of the runtime's cgroup on v2).
+own=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
+mkdir -p "$own/runner"
+for p in $(cat "$own/cgroup.procs"); do
+	echo "$p" 2>/dev/null >"$own/runner/cgroup.procs" || [ ! -e "/proc/$p" ] ||
+		echo "in-guest: cannot move process $p out of $own" >&2
+done
+for c in $(cat "$own/cgroup.controllers"); do
+	echo "+$c" >"$own/cgroup.subtree_control" || echo "in-guest: cannot enable $c in $own" >&2
+done
+
+# Execute from the guest's disk, not from the 9p share (each exec from 9p
+# costs several times as much).
+work=/var/tmp/ocirun
+mkdir -p $work/tests
+cp -a "$repo/tests/bats" "$repo/tests/rootfs.sh" "$repo/tests/v2host" $work/tests/
+mkdir -p $work/tests/bin
+cp "$out/bin/recvtty" $work/tests/bin/
+cp "$repo/config.sample.json" "$out"/bin/ocirun* $work/
+cp -a "$out/rootfs" $work/rootfs
+export OCIRUN_TEST_ROOTFS=$work/rootfs
+if [ "$runtime" = ocirun ]; then
+	export OCIRUN=$work/ocirun
+else
+	OCIRUN=$(command -v "$runtime") || {
+		echo "in-guest: no $runtime in the guest" >&2
+		exit 1
+	}
+	export OCIRUN
+fi
+
+pass=0 fail=0 skip=0 bats_secs=0 bats_tests=0
+count() { # count PASS FAIL SKIP STAGE
+	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+	echo "$4: $1 passed, $2 failed, $3 skipped" | tee -a "$results/summary"
+}
+
+echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), $(nproc) CPUs, controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "guest: runtime $($OCIRUN --version | head -n 1)"
+
+if [[ " $stages " == *" go "* ]]; then
+	for t in "$out"/gotest/*.test; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .test)
+		cp "$t" $work/
+		log=$results/go-$name.log
+		start=$SECONDS
+		(cd "$repo/$(cat "$out/gotest/$name.dir")" && nice $work/"$name.test" -test.v -test.timeout 10m) >"$log" 2>&1
+		rc=$?
+		p=$(grep -c -- '^\s*--- PASS' "$log")
+		f=$(grep -c -- '^\s*--- FAIL' "$log")
+		s=$(grep -c -- '^\s*--- SKIP' "$log")
+		# A crash or a failing TestMain has no "--- FAIL" line.
+		[ $rc = 0 ] || [ "$f" -gt 0 ] || f=1
+		count "$p" "$f" "$s" "go $name ($((SECONDS - start)) s)"
+		[ "$f" = 0 ] || grep -B2 -A20 -- '--- FAIL' "$log" | head -n 60
+	done
+fi
+
+# bats_stage NAME FILE...: one bats run over the suites that exist.
+bats_stage() {
+	local name=$1 f files=() start=$SECONDS tap=$results/bats-$1.tap p s n
+	shift
+	for f in "$@"; do
+		[ -f $work/tests/bats/$f.bats ] && files+=("$work/tests/bats/$f.bats")
+	done
+	[ ${#files[@]} -gt 0 ] || return 0
+	# Everything is several times slower here than on a host.
+	OCIRUN_TIMEOUT=180 OCIRUN_TEST_SLOWDOWN=4 unshare -m --propagation private \
+		bats --tap ${V2_BATS_FILTER:+--filter "$V2_BATS_FILTER"} "${files[@]}" </dev/null >"$tap" 2>&1
+	p=$(grep -Ec '^ok ' "$tap")
+	s=$(grep -Ec '^ok .* # skip' "$tap")
+	n=$(grep -Ec '^not ok ' "$tap")
+	count $((p - s)) "$n" "$s" "bats $name: ${files[*]##*/} ($((SECONDS - start)) s)"
+	bats_secs=$((bats_secs + SECONDS - start)) bats_tests=$((bats_tests + p + n))
+	grep -E '^not ok|# skip' "$tap"
+	[ "$n" = 0 ] || grep -A30 '^not ok' "$tap" | head -n 150
+}
+
+engines_stage() {
+	local start=$SECONDS tap=$results/engines.tap p s f
+	bash $work/tests/v2host/engines.sh >"$tap" 2>"$results/engines.log"
+	p=$(grep -Ec '^ok ' "$tap")
+	s=$(grep -Ec '^ok .* # skip' "$tap")
+	f=$(grep -Ec '^not ok ' "$tap")
+	count $((p - s)) "$f" "$s" "engines ($((SECONDS - start)) s)"
+	cat "$tap"
+	[ "$f" = 0 ] || tail -n 40 "$results/engines.log"
+}
+
+# The v2- and systemd-specific suites and the engines first: when the time
+# limit cuts a slow run short, the general suites are what is lost.
+for stage in $stages; do
+	case $stage in
+	go) ;;
+	bats) bats_stage v2 ${V2_BATS:-cgroups_v2 cgroups systemd} ;;
+	engines) engines_stage ;;
+	bats-general)
+		# One run per file, so that a slow machine spends its time budget
+		# on whole suites; the files it has no time left for are counted
+		# as skipped, by name, rather than cut off by the guest's limit.
+		for f in ${V2_BATS_GENERAL:-exec lifecycle security}; do
+			[ -f $work/tests/bats/$f.bats ] || continue
+			n=$(grep -c '^@test' $work/tests/bats/$f.bats)
+			# The time a test took so far, on average, predicts the file's.
+			est=$((n * bats_secs / (bats_tests > 0 ? bats_tests : 1)))
+			if [ $((SECONDS + est)) -gt "$budget" ]; then
+				count 0 0 "$n" "bats $f: skipped, its $n tests (~$est s at this guest's pace) would overrun the time budget of $budget s (V2_BUDGET)"
+				continue
+			fi
+			bats_stage "$f" "$f"
+		done
+		;;
+	*) echo "in-guest: unknown stage $stage" >&2 ;;
+	esac
+done
+
+line="v2: $pass passed, $fail failed, $skip skipped"
+echo "$line" >>"$results/summary"
+[ "$fail" = 0 ]
