@@ -44,7 +44,7 @@ RECVTTY := tests/bin/recvtty
 OCIRUN ?=
 BATS_FLAGS ?=
 
-.PHONY: build recvtty install rootfs demo test install-deps build-deps test-unit test-bats test-engines conformance bench clean
+.PHONY: build recvtty install rootfs demo test install-deps build-deps lint test-unit test-bats test-engines conformance bench clean
 
 build: ocirun-exec
 	$(GOBUILD) -o ocirun ./cmd/ocirun
@@ -97,6 +97,7 @@ build-deps:
 # results; the target fails if any stage did.
 test: install-deps
 	failed=; \
+	$(MAKE) lint || failed="$$failed lint"; \
 	$(MAKE) test-unit || failed="$$failed test-unit"; \
 	$(MAKE) test-bats || failed="$$failed test-bats"; \
 	$(MAKE) test-engines || failed="$$failed test-engines"; \
@@ -109,6 +110,17 @@ test: install-deps
 
 test-unit:
 	$(GO) test ./...
+
+# Static checks: formatting, go vet, staticcheck (pinned; fetched through
+# the Go module proxy, not a dependency of the module), a tidy go.mod, and
+# the C with every warning an error.
+STATICCHECK_VERSION := v0.8.2
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "lint: gofmt would change: $$unformatted" >&2; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) mod tidy -diff
 
 # bats runs in its own mount namespace. Its TAP output is summed up in one
 # closing line and kept in build/bats-RUNTIME.tap; each run counts its own
