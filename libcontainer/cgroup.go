@@ -144,7 +144,7 @@ func missingDirs(paths map[string]string) []string {
 }
 
 // applyCgroup creates the container's cgroup and sets the limits that the
-// init cannot hit (see lateResources); the init (stage 0, pid) moves itself
+// init cannot hit (see splitResources); the init (stage 0, pid) moves itself
 // in (cgroups.Manager.SelfJoinFiles). With the systemd driver, pid is the
 // first process of the container's scope unit, which systemd moves in.
 // What was created is recorded even on failure, so destroy removes it.
@@ -201,15 +201,6 @@ func (c *Container) applyLateLimits() error {
 		late.Memory = &mem
 	}
 	return c.cgm.Set(late)
-}
-
-// hasLateLimits says whether the config sets any limit of lateResources.
-func hasLateLimits(cfg *configs.Config) bool {
-	if cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
-		return false
-	}
-	_, late := splitResources(cfg.Cgroups.Resources)
-	return late != nil
 }
 
 // splitResources separates the limits that the init's own processes could

@@ -78,7 +78,7 @@ func (realKernel) EnterNamespaceRoot(below string) error {
 			break
 		}
 		if depth == 4096 {
-			return fmt.Errorf("no top found after %d levels of ..", depth)
+			return fmt.Errorf("found no top after %d levels of \"..\"", depth)
 		}
 		if err := unix.Chdir(".."); err != nil {
 			return fmt.Errorf("chdir ..: %w", err)
