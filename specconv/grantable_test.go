@@ -270,8 +270,9 @@ func TestOptionsCapability(t *testing.T) {
 	}
 }
 
-// exec --cap grants to bounding, effective and permitted only, leaves the
-// caller's sets alone, and drops what the runtime cannot grant.
+// exec --cap grants to bounding, effective and permitted (and ambient when
+// inheritable allows), leaves the caller's sets alone, and drops what the
+// runtime cannot grant.
 func TestGrantCapabilities(t *testing.T) {
 	var warnings []string
 	o := collectWarnings(&warnings)
@@ -295,6 +296,11 @@ func TestGrantCapabilities(t *testing.T) {
 	}
 	if got, err := o.GrantCapabilities(nil, []string{"CAP_KILL"}, "--cap"); err != nil || !reflect.DeepEqual(got.Permitted, []int{unix.CAP_KILL}) {
 		t.Errorf("from nil: %+v, %v", got, err)
+	}
+	// One the inheritable set holds becomes ambient too, as in runc 1.2.
+	inh := &configs.Capabilities{Inheritable: []int{unix.CAP_KILL}}
+	if got, err := o.GrantCapabilities(inh, []string{"CAP_KILL"}, "--cap"); err != nil || !reflect.DeepEqual(got.Ambient, []int{unix.CAP_KILL}) {
+		t.Errorf("inheritable CAP_KILL: ambient %v, %v", got.Ambient, err)
 	}
 	if _, err := o.GrantCapabilities(nil, []string{"CAP_NOPE"}, "--cap"); err == nil || !strings.Contains(err.Error(), "--cap") {
 		t.Errorf("unknown capability: %v", err)

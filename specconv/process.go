@@ -192,9 +192,11 @@ func (o *Options) Capability(path, name string) (n int, ok bool, err error) {
 
 // GrantCapabilities returns a copy of c with the named capabilities added
 // to the bounding, effective and permitted sets, as exec's --cap does; never
-// to the inheritable or ambient sets, which would let them survive into
-// programs the process execs (CVE-2022-29162). Names are matched without
-// regard to case; path names their source in errors and warnings.
+// to the inheritable set, which would let them survive into programs the
+// process execs (CVE-2022-29162). As in runc 1.2 and later, one the
+// inheritable set already holds goes to the ambient set too: the config
+// let it be inherited. Names are matched without regard to case; path
+// names their source in errors and warnings.
 func (o *Options) GrantCapabilities(c *configs.Capabilities, names []string, path string) (*configs.Capabilities, error) {
 	nc := configs.Capabilities{}
 	if c != nil {
@@ -211,6 +213,9 @@ func (o *Options) GrantCapabilities(c *configs.Capabilities, names []string, pat
 		nc.Bounding = append(slices.Clone(nc.Bounding), n)
 		nc.Effective = append(slices.Clone(nc.Effective), n)
 		nc.Permitted = append(slices.Clone(nc.Permitted), n)
+		if slices.Contains(nc.Inheritable, n) && !slices.Contains(nc.Ambient, n) {
+			nc.Ambient = append(slices.Clone(nc.Ambient), n)
+		}
 	}
 	return &nc, nil
 }
