@@ -107,10 +107,16 @@ func (c *Container) record() error {
 	if err != nil {
 		return err
 	}
-	c.cgm = m
 	st := m.State()
-	st.Created = missingDirs(st.Paths)
 	fr := st.Freezer()
+	// The init would freeze on entering it and create would hang; runc
+	// refuses such a cgroup too. Refused before anything is recorded, so
+	// the failed create leaves the cgroup, which is not its own, alone.
+	if fs, err := fr.State(); err == nil && fs == cgroups.Frozen {
+		return fmt.Errorf("container's cgroup %s is unexpectedly frozen: thaw it, or use another linux.cgroupsPath", m.Path("freezer"))
+	}
+	c.cgm = m
+	st.Created = missingDirs(st.Paths)
 	c.state.CgroupState, c.state.Freezer = &st, &fr
 	c.state.Creating = true
 	if err := writeCgroupState(c.dir, &st); err != nil {
@@ -167,11 +173,6 @@ func (c *Container) applyCgroup(pid int) error {
 	}
 	if err != nil {
 		return err
-	}
-	// The init would freeze on entering it and create would hang; runc
-	// refuses such a cgroup too.
-	if fs, err := c.state.Freezer.State(); err == nil && fs == cgroups.Frozen {
-		return fmt.Errorf("container's cgroup %s is unexpectedly frozen: thaw it, or use another linux.cgroupsPath", m.Path("freezer"))
 	}
 	if cfg.Cgroups != nil && cfg.Cgroups.Resources != nil {
 		early, _ := splitResources(cfg.Cgroups.Resources)

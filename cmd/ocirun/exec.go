@@ -168,7 +168,7 @@ func execProcess(c *cli.Context, base *configs.Process) (*configs.Process, error
 	p := &tmpl
 	p.Args = c.Args().Slice()[1:]
 	p.Terminal = c.Bool("tty")
-	p.Env = append(append([]string{}, p.Env...), c.StringSlice("env")...)
+	p.Env = specconv.ProcessEnv(append(append([]string{}, p.Env...), c.StringSlice("env")...))
 	if cwd := c.String("cwd"); cwd != "" {
 		p.Cwd = cwd
 	}
