@@ -230,7 +230,22 @@ func (b *base) Path(controller string) string {
 
 // mkdirAll creates dir and its missing parents, remembering each directory
 // it made. It returns the ones made by this call, parents first.
+//
+// A shared parent that is empty for a moment may be removed by whoever
+// tidies up after another container (delete removes the empty parents it
+// made): a mkdir that finds its parent gone walks the path again.
 func (b *base) mkdirAll(dir string) ([]string, error) {
+	var made []string
+	for try := 0; ; try++ {
+		more, err := b.mkdirAllOnce(dir)
+		made = append(made, more...)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || try == 4 {
+			return made, err
+		}
+	}
+}
+
+func (b *base) mkdirAllOnce(dir string) ([]string, error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
 		_, err := os.Stat(d)
