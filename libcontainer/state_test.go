@@ -280,7 +280,7 @@ func TestDamagedEntries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.Delete(false); err == nil || !strings.Contains(err.Error(), "delete --force") {
+			if err := c.Delete(false); !errors.Is(err, ErrDamaged) {
 				t.Errorf("Delete(false) = %v", err)
 			}
 			if err := c.Delete(true); err != nil {
