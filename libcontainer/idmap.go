@@ -35,17 +35,24 @@ func idmappedMounts(cfg *configs.Config, initPid int) (map[int]*os.File, error) 
 			continue
 		}
 		uids, gids := m.UIDMappings, m.GIDMappings
-		if len(uids) == 0 {
-			uids, gids = cfg.UIDMappings, cfg.GIDMappings
-		}
-		if len(uids) == 0 || len(gids) == 0 {
+		if len(uids) == 0 && (len(cfg.UIDMappings) == 0 || len(cfg.GIDMappings) == 0) {
 			return nil, fmt.Errorf("id-mapped mount %s: no uid and gid mappings: give the mount its own, or the container a new user namespace with maps", mountName(i, m))
 		}
-		key := string(formatIDMap(uids)) + "/" + string(formatIDMap(gids))
+		// Without maps of its own the mount uses the container's user
+		// namespace, which stage 1 is in already.
+		key := "container"
+		if len(uids) > 0 {
+			key = string(formatIDMap(uids)) + "/" + string(formatIDMap(gids))
+		}
 		ns, ok := userns[key]
 		if !ok {
 			var err error
-			if ns, err = userNamespaceWith(uids, gids); err != nil {
+			if key == "container" {
+				ns, err = os.Open("/proc/" + strconv.Itoa(initPid) + "/ns/user")
+			} else {
+				ns, err = userNamespaceWith(uids, gids)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("id-mapped mount %s: %w", mountName(i, m), err)
 			}
 			userns[key] = ns
