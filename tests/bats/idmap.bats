@@ -156,6 +156,23 @@ owner() {
 	expect_no_leak ct1
 }
 
+@test "an overlay over an id-mapped lower directory shows the mapped owners" {
+	need_ext4 "$SRC"
+	chown 1000:1000 "$SRC"
+	touch "$SRC/userfile" && chown 1000:1000 "$SRC/userfile"
+	mkdir -p "$BATS_TEST_TMPDIR"/{upper,work} "$BUNDLE/rootfs/merged"
+	add_idmap_mount '["bind", "idmap"], "uidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}], "gidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}]'
+	# The init mounts before it switches root: lowerdir is the id-mapped
+	# mount it has just made in the rootfs.
+	update_config '.mounts += [{"destination": "/merged", "type": "overlay", "source": "overlay",
+		"options": ["lowerdir='"$BUNDLE"'/rootfs/data", "upperdir='"$BATS_TEST_TMPDIR"'/upper", "workdir='"$BATS_TEST_TMPDIR"'/work"]}]'
+	set_cmd 'stat -c "%u:%g %n" /merged/userfile'
+	ocirun run ct1
+	expect_status 0
+	expect_output_contains '^0:0 /merged/userfile'
+	expect_no_leak ct1
+}
+
 @test "features reports id-mapped mounts" {
 	ocirun features
 	expect_status 0
