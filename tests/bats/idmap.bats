@@ -58,9 +58,12 @@ owner() {
 	touch "$SRC/rootfile"
 	touch "$SRC/userfile" && chown 1000:1000 "$SRC/userfile"
 	add_idmap_mount '["bind", "idmap"]'
-	set_cmd 'stat -c "%u:%g %n" /data/rootfile /data/userfile && touch /data/made && id -u'
+	set_cmd 'stat -c "%u:%g %n" /data/rootfile /data/userfile && touch /data/made && echo fds $(ls /proc/self/fd)'
 	ocirun run ct1
 	expect_status 0
+	# No mount fd reached the process: stdio, and ls's own directory.
+	expect_output_contains '^fds 0 1 2 3$'
+
 	expect_output_contains '^0:0 /data/rootfile'
 	expect_output_contains '^1000:1000 /data/userfile'
 	# Created by the container's root (host uid 100000), stored through the
