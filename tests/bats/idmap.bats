@@ -63,7 +63,6 @@ owner() {
 	expect_status 0
 	# No mount fd reached the process: stdio, and ls's own directory.
 	expect_output_contains '^fds 0 1 2 3$'
-
 	expect_output_contains '^0:0 /data/rootfile'
 	expect_output_contains '^1000:1000 /data/userfile'
 	# Created by the container's root (host uid 100000), stored through the
