@@ -181,9 +181,19 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, err
 	}
 
+	trees, err := idmappedMounts(cfg, l.stage1Pid)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, f := range trees {
+			f.Close()
+		}
+	}()
+
 	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreated))
 	ic.CgroupPaths = c.cgroupPaths()
-	if err := l.conn.SendJSON(initproto.MsgConfig, ic); err != nil {
+	if err := sendMountFds(l.conn, &ic, trees); err != nil {
 		return nil, l.diedErr(err)
 	}
 	for {

@@ -30,6 +30,20 @@ func ProbeNamespaces(create uint32, join []initproto.JoinNamespace) (*NamespaceP
 	for _, j := range join {
 		b.BecomeRoot = b.BecomeRoot || j.Flag == unix.CLONE_NEWUSER
 	}
+	uids := []configs.IDMap{{ContainerID: 0, HostID: uint32(os.Geteuid()), Size: 1}}
+	gids := []configs.IDMap{{ContainerID: 0, HostID: uint32(os.Getegid()), Size: 1}}
+	l, err := startBare(b, uids, gids)
+	if err != nil {
+		return nil, err
+	}
+	return &NamespaceProbe{l: l, Pid: l.stage1Pid}, nil
+}
+
+// startBare starts the init with b and no cgroup, with /dev/null as its
+// stdio, and stops it after stage 0: stage 1 waits for a config that never
+// comes, in the namespaces of b, until the caller kills it. The caller is
+// a child subreaper.
+func startBare(b *initproto.Bootstrap, uids, gids []configs.IDMap) (*launch, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
@@ -39,13 +53,11 @@ func ProbeNamespaces(create uint32, join []initproto.JoinNamespace) (*NamespaceP
 	if err != nil {
 		return nil, err
 	}
-	uids := []configs.IDMap{{ContainerID: 0, HostID: uint32(os.Geteuid()), Size: 1}}
-	gids := []configs.IDMap{{ContainerID: 0, HostID: uint32(os.Getegid()), Size: 1}}
 	if err := l.bootstrap(b, uids, gids); err != nil {
 		l.kill()
 		return nil, err
 	}
-	return &NamespaceProbe{l: l, Pid: l.stage1Pid}, nil
+	return l, nil
 }
 
 // Close ends the probe's process and reaps it.

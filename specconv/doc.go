@@ -25,8 +25,7 @@
 //
 // Every field of config.json is either translated, or rejected with an error
 // naming it; none is ignored silently. Rejected because ocirun does not
-// implement them: linux.intelRdt, mounts[].uidMappings/gidMappings and the
-// idmap/ridmap options, the solaris, windows, vm, zos and freebsd sections,
+// implement them: linux.intelRdt, the solaris, windows, vm, zos and freebsd sections,
 // and the Windows-only process.commandLine and process.user.username.
 // process.execCPUAffinity is kept in the config's process, which exec
 // starts from, but never applied to the init (the runtime-spec says it does

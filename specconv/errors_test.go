@@ -174,18 +174,32 @@ func TestToConfigErrors(t *testing.T) {
 		{name: "tmpcopyup on bind", mutate: func(g *generate.Generator, _ *spec) {
 			g.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: "/x", Options: []string{"tmpcopyup"}})
 		}, path: "mounts[6].options", msg: "tmpcopyup needs a tmpfs"},
-		{name: "idmap option", mutate: func(g *generate.Generator, _ *spec) {
+		{name: "idmap without any maps", mutate: func(g *generate.Generator, _ *spec) {
 			g.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: "/x", Options: []string{"rbind", "idmap"}})
-		}, path: "mounts[6].options[1]", msg: "not supported"},
-		{name: "ridmap option", mutate: func(g *generate.Generator, _ *spec) {
+		}, path: "mounts[6].options", msg: "needs uidMappings and gidMappings of its own: the container has no user namespace"},
+		{name: "ridmap in a joined user namespace", mutate: func(g *generate.Generator, _ *spec) {
+			_ = g.AddOrReplaceLinuxNamespace("user", "/proc/1/ns/user")
 			g.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: "/x", Options: []string{"ridmap"}})
-		}, path: "mounts[6].options[0]", msg: "not supported"},
-		{name: "mount uidMappings", mutate: func(g *generate.Generator, _ *spec) {
+		}, path: "mounts[6].options", msg: "joins an existing user namespace"},
+		{name: "idmap on a tmpfs", mutate: func(g *generate.Generator, _ *spec) {
+			g.AddMount(specs.Mount{Destination: "/data", Type: "tmpfs", Source: "tmpfs", Options: []string{"idmap"},
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}, GIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
+		}, path: "mounts[6].options", msg: `id-mapped mounts must be bind mounts (options bind or rbind), not type "tmpfs"`},
+		{name: "mount uidMappings alone", mutate: func(g *generate.Generator, _ *spec) {
 			g.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: "/x", UIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
-		}, path: "mounts[6].uidMappings", msg: "not supported"},
-		{name: "mount gidMappings", mutate: func(g *generate.Generator, _ *spec) {
+		}, path: "mounts[6].gidMappings", msg: "required with uidMappings"},
+		{name: "mount gidMappings alone", mutate: func(g *generate.Generator, _ *spec) {
 			g.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: "/x", GIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
-		}, path: "mounts[6].gidMappings", msg: "not supported"},
+		}, path: "mounts[6].uidMappings", msg: "required with gidMappings"},
+		{name: "mount uidMappings of size 0", mutate: func(g *generate.Generator, _ *spec) {
+			g.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: "/x",
+				UIDMappings: []specs.LinuxIDMapping{{Size: 0}}, GIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
+		}, path: "mounts[6].uidMappings[0].size", msg: "greater than zero"},
+		{name: "mount gidMappings overlapping", mutate: func(g *generate.Generator, _ *spec) {
+			g.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: "/x",
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}},
+				GIDMappings: []specs.LinuxIDMapping{{HostID: 0, Size: 10}, {ContainerID: 100, HostID: 5, Size: 1}}})
+		}, path: "mounts[6].gidMappings[1]", msg: "its host gids overlap"},
 		{name: "empty option", mutate: func(_ *generate.Generator, s *spec) { s.Mounts[1].Options = append(s.Mounts[1].Options, "") }, path: "mounts[1].options[4]", msg: "empty mount option"},
 
 		// devices.

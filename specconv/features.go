@@ -19,7 +19,7 @@ func MountOptions() []string {
 	for o := range recAtimeOptions {
 		opts = append(opts, o)
 	}
-	opts = append(opts, "tmpcopyup")
+	opts = append(opts, "tmpcopyup", "idmap", "ridmap")
 	sort.Strings(opts)
 	return opts
 }

@@ -9,12 +9,22 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/configs"
 )
 
-func convertMounts(mounts []specs.Mount, opts Options) ([]*configs.Mount, error) {
+// convertMounts converts the mounts; c holds the converted namespaces, which
+// id-mapped mounts without maps of their own take theirs from.
+func convertMounts(mounts []specs.Mount, opts Options, c *configs.Config) ([]*configs.Mount, error) {
 	var out []*configs.Mount
 	for i, m := range mounts {
-		cm, err := convertMount(m, idx("mounts", i), opts)
+		path := idx("mounts", i)
+		cm, err := convertMount(m, path, opts)
 		if err != nil {
 			return nil, err
+		}
+		if cm.IDMapped && len(cm.UIDMappings) == 0 && len(c.UIDMappings) == 0 {
+			why := "the container has no user namespace of its own"
+			if _, ok := c.Namespace(configs.NEWUSER); ok {
+				why = "the container joins an existing user namespace"
+			}
+			return nil, fieldErr(path+".options", "an id-mapped mount needs uidMappings and gidMappings of its own: %s whose maps it could use", why)
 		}
 		out = append(out, cm)
 	}
@@ -39,16 +49,25 @@ func convertMount(m specs.Mount, path string, opts Options) (*configs.Mount, err
 	if dest == "/" {
 		return nil, fieldErr(path+".destination", "%q is the container's root; set root.path instead of mounting over it", m.Destination)
 	}
-	if len(m.UIDMappings) > 0 {
-		return nil, unsupported(path+".uidMappings", "id-mapped mounts are not implemented")
-	}
-	if len(m.GIDMappings) > 0 {
-		return nil, unsupported(path+".gidMappings", "id-mapped mounts are not implemented")
-	}
-
 	out, err := parseMountOptions(m.Options, path+".options")
 	if err != nil {
 		return nil, err
+	}
+	if out.UIDMappings, err = convertIDMaps(m.UIDMappings, path+".uidMappings", "uid"); err != nil {
+		return nil, err
+	}
+	if out.GIDMappings, err = convertIDMaps(m.GIDMappings, path+".gidMappings", "gid"); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(m.UIDMappings) > 0 && len(m.GIDMappings) == 0:
+		return nil, fieldErr(path+".gidMappings", "required with uidMappings: an id-mapped mount maps both")
+	case len(m.GIDMappings) > 0 && len(m.UIDMappings) == 0:
+		return nil, fieldErr(path+".uidMappings", "required with gidMappings: an id-mapped mount maps both")
+	case len(m.UIDMappings) > 0:
+		// Maps of its own make the mount id-mapped, as with runc, even
+		// without the idmap option.
+		out.IDMapped = true
 	}
 	out.Destination = dest
 	out.Source = m.Source
@@ -70,6 +89,9 @@ func convertMount(m specs.Mount, path string, opts Options) (*configs.Mount, err
 		}
 	} else if m.Type == "" {
 		return nil, fieldErr(path+".type", "required unless the mount is a bind mount (options bind or rbind)")
+	}
+	if out.IDMapped && out.Device != "bind" {
+		return nil, fieldErr(path+".options", "id-mapped mounts must be bind mounts (options bind or rbind), not type %q", m.Type)
 	}
 	if out.TmpcopyUp && out.Device != "tmpfs" {
 		return nil, fieldErr(path+".options", "tmpcopyup needs a tmpfs mount, not type %q", m.Type)
@@ -125,7 +147,9 @@ func parseMountOptions(options []string, path string) (*configs.Mount, error) {
 			m.TmpcopyUp = true
 			continue
 		case "idmap", "ridmap":
-			return nil, unsupported(p, "id-mapped mounts ("+o+") are not implemented")
+			m.IDMapped = true
+			m.IDMapRecursive = o == "ridmap"
+			continue
 		}
 		data = append(data, o)
 	}

@@ -178,7 +178,7 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, error) {
 	if err := convertHostnames(spec, c); err != nil {
 		return nil, err
 	}
-	if c.Mounts, err = convertMounts(spec.Mounts, opts); err != nil {
+	if c.Mounts, err = convertMounts(spec.Mounts, opts, c); err != nil {
 		return nil, err
 	}
 	if c.Devices, err = convertDevices(linux.Devices, c.Mounts); err != nil {

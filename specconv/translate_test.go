@@ -223,6 +223,25 @@ func TestMountOptions(t *testing.T) {
 				PropagationFlags: []uintptr{unix.MS_PRIVATE | unix.MS_REC}, TmpcopyUp: true},
 		},
 		{
+			name:  "idmap uses the container's maps",
+			mount: specs.Mount{Destination: "/x", Type: "bind", Source: "/y", Options: []string{"bind", "idmap", "ro"}},
+			want:  configs.Mount{Destination: "/x", Device: "bind", Source: "/y", Flags: unix.MS_BIND | unix.MS_RDONLY, IDMapped: true},
+		},
+		{
+			name:  "ridmap over an rbind",
+			mount: specs.Mount{Destination: "/x", Type: "none", Source: "/y", Options: []string{"rbind", "ridmap"}},
+			want:  configs.Mount{Destination: "/x", Device: "bind", Source: "/y", Flags: unix.MS_BIND | unix.MS_REC, IDMapped: true, IDMapRecursive: true},
+		},
+		{
+			name: "maps of its own imply idmap",
+			mount: specs.Mount{Destination: "/x", Type: "bind", Source: "/y",
+				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 10}},
+				GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 2000, Size: 10}}},
+			want: configs.Mount{Destination: "/x", Device: "bind", Source: "/y", Flags: unix.MS_BIND, IDMapped: true,
+				UIDMappings: []configs.IDMap{{ContainerID: 0, HostID: 1000, Size: 10}},
+				GIDMappings: []configs.IDMap{{ContainerID: 0, HostID: 2000, Size: 10}}},
+		},
+		{
 			name:  "cgroup",
 			mount: specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
 			want:  configs.Mount{Destination: "/sys/fs/cgroup", Device: "cgroup", Source: "cgroup", Flags: unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV | unix.MS_RELATIME | unix.MS_RDONLY},

@@ -45,7 +45,7 @@ func runtimeFeatures(sec *features.Seccomp, libseccomp string) *features.Feature
 				Modes: specconv.MemoryPolicyModes(),
 				Flags: specconv.MemoryPolicyFlags(),
 			},
-			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
 			NetDevices:      &features.NetDevices{Enabled: &yes},
 		},
 		Annotations: map[string]string{

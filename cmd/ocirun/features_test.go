@@ -39,7 +39,14 @@ func TestFeaturesAreHonest(t *testing.T) {
 
 	for _, o := range f.MountOptions {
 		s := base()
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{o}})
+		m := specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{o}}
+		if o == "idmap" || o == "ridmap" {
+			// Only bind mounts can be id-mapped.
+			m = specs.Mount{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{o},
+				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}},
+				GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}}}
+		}
+		s.Mounts = append(s.Mounts, m)
 		if _, err := specconv.ToConfig(s, opts); err != nil {
 			t.Errorf("advertised mount option %q rejected: %v", o, err)
 		}
@@ -132,8 +139,17 @@ func TestFeaturesAreHonest(t *testing.T) {
 	if !*f.Linux.Cgroup.Systemd || *f.Linux.Cgroup.SystemdUser {
 		t.Error("features must advertise the systemd cgroup driver, and not the user instance's")
 	}
-	if *f.Linux.Apparmor.Enabled || *f.Linux.Selinux.Enabled || *f.Linux.MountExtensions.IDMap.Enabled {
+	if *f.Linux.Apparmor.Enabled || *f.Linux.Selinux.Enabled {
 		t.Error("features advertise something that is not implemented")
+	}
+	// Id-mapped mounts are advertised, so the config an engine then sends
+	// must convert.
+	s = base()
+	s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: "/tmp", Options: []string{"rbind", "ridmap"},
+		UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}},
+		GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}}})
+	if _, err := specconv.ToConfig(s, opts); !*f.Linux.MountExtensions.IDMap.Enabled || err != nil {
+		t.Errorf("idmap: features say enabled=%t, ToConfig: %v", *f.Linux.MountExtensions.IDMap.Enabled, err)
 	}
 }
 

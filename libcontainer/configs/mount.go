@@ -29,6 +29,19 @@ type Mount struct {
 	// TmpcopyUp asks for a tmpfs that starts with a copy of what the
 	// destination held in the rootfs (runc's "tmpcopyup" extension).
 	TmpcopyUp bool `json:"tmpcopyup,omitempty"`
+	// IDMapped asks for an id-mapped bind mount (the "idmap" and "ridmap"
+	// options, or mappings of the mount's own). The runtime builds it on
+	// the host and stage 1 moves it into place.
+	IDMapped bool `json:"idmapped,omitempty"`
+	// IDMapRecursive maps every mount of the tree ("ridmap"), not only the
+	// top one.
+	IDMapRecursive bool `json:"idmap_recursive,omitempty"`
+	// UIDMappings and GIDMappings are the mount's own maps, in the format of
+	// a user namespace's: ids on the source filesystem (ContainerID) appear
+	// as HostID through the mount. Empty: the container's user namespace
+	// maps apply.
+	UIDMappings []IDMap `json:"uid_mappings,omitempty"`
+	GIDMappings []IDMap `json:"gid_mappings,omitempty"`
 }
 
 // IsBind reports whether the mount is a bind mount.

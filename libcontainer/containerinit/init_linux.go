@@ -49,7 +49,9 @@ func Main() {
 	switch ic.Mode {
 	case initproto.ModeInit:
 		if err = takeFinisherExe(ic.FinisherFd); err == nil {
-			err = initContainer(conn, &ic)
+			if err = takeMountFds(conn, &ic); err == nil {
+				err = initContainer(conn, &ic)
+			}
 		}
 	case initproto.ModeExec:
 		if err = takeFinisherExe(ic.FinisherFd); err == nil {
@@ -80,7 +82,7 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err := checkLSMs(cfg, proc); err != nil {
 		return err
 	}
-	if err := rootfs.Prepare(cfg, rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: ic.CgroupPaths}); err != nil {
+	if err := rootfs.Prepare(cfg, rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: ic.CgroupPaths, MountFds: ic.MountFds}); err != nil {
 		return err
 	}
 	if h := cfg.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) { //nolint:staticcheck // prestart is deprecated, still run
@@ -221,4 +223,22 @@ func execProcess(conn *initproto.Conn, ic *initproto.InitConfig) error {
 		return err
 	}
 	return execFinisher(p, int(conn.File().Fd()), -1, proc)
+}
+
+// takeMountFds turns the positions in ic.MountFds into the numbers of the
+// fds that came with MsgConfig.
+func takeMountFds(conn *initproto.Conn, ic *initproto.InitConfig) error {
+	got := make([]int, len(ic.MountFds))
+	for k := range got {
+		if got[k] = conn.TakeFd(); got[k] < 0 {
+			return fmt.Errorf("sync protocol: %d id-mapped mounts announced, %d fds came with the config", len(ic.MountFds), k)
+		}
+	}
+	for i, k := range ic.MountFds {
+		if k < 0 || k >= len(got) {
+			return fmt.Errorf("sync protocol: id-mapped mount mounts[%d] refers to fd %d of %d", i, k, len(got))
+		}
+		ic.MountFds[i] = got[k]
+	}
+	return nil
 }

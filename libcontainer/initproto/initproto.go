@@ -77,7 +77,9 @@
 //	                                     stage 0 exits 0 right after sending it. With a
 //	                                     [Plan] the runtime then waits as for exec after
 //	                                     MsgCommitted below
-//	MsgConfig        runtime   stage 1   decodes [InitConfig] and starts building the container
+//	MsgConfig        runtime   stage 1   decodes [InitConfig] and starts building the container;
+//	                                     the detached trees of id-mapped mounts come with it
+//	                                     (SCM_RIGHTS, [InitConfig].MountFds)
 //	MsgRuntimeHooks  stage 1   runtime   namespaces and mounts exist, pivot_root has not happened:
 //	                                     runs prestart and createRuntime hooks in the runtime's
 //	                                     namespaces, answers MsgHooksDone
@@ -225,6 +227,39 @@ func (c *Conn) SendFd(t MsgType, fd int) error {
 	return nil
 }
 
+// MaxFdsPerMsg is the most fds one message carries (the kernel's
+// SCM_MAX_FD).
+const MaxFdsPerMsg = 253
+
+// SendJSONFds is SendJSON with fds attached (SCM_RIGHTS); the receiver
+// takes them with TakeFd, in this order.
+func (c *Conn) SendJSONFds(t MsgType, v any, fds []int) error {
+	if len(fds) == 0 {
+		return c.SendJSON(t, v)
+	}
+	if len(fds) > MaxFdsPerMsg {
+		return fmt.Errorf("send %s: %d fds, at most %d fit in one message", t, len(fds), MaxFdsPerMsg)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t, err)
+	}
+	buf := make([]byte, 5+len(b))
+	binary.LittleEndian.PutUint32(buf, uint32(len(b)))
+	buf[4] = byte(t)
+	copy(buf[5:], b)
+	// The fds travel with the first byte; the rest of a large payload may
+	// need more writes.
+	n, err := unix.SendmsgN(int(c.f.Fd()), buf, unix.UnixRights(fds...), nil, 0)
+	if err == nil && n < len(buf) {
+		_, err = c.f.Write(buf[n:])
+	}
+	if err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
 // TakeFd returns an fd received with the last message, or -1. The caller
 // owns it.
 func (c *Conn) TakeFd() int {
@@ -239,7 +274,7 @@ func (c *Conn) TakeFd() int {
 // readHeader reads the 5-byte header with recvmsg, so that an fd sent
 // along with a message is received instead of dropped.
 func (c *Conn) readHeader(hdr []byte) error {
-	oob := make([]byte, unix.CmsgSpace(4*4))
+	oob := make([]byte, unix.CmsgSpace(4*MaxFdsPerMsg))
 	got := 0
 	for got < len(hdr) {
 		n, oobn, _, _, err := unix.Recvmsg(int(c.f.Fd()), hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
@@ -361,6 +396,12 @@ type InitConfig struct {
 	// FinisherFd is the sealed [ExecBinary], which stage 1 executes as
 	// the finisher (see [Plan]).
 	FinisherFd int `json:"finisher_fd"`
+	// MountFds maps the index of an id-mapped mount in Config.Mounts to
+	// the position, among the fds that came with MsgConfig (SCM_RIGHTS), of
+	// its detached tree, which the runtime built with the mapping applied;
+	// stage 1 moves it into place (move_mount) instead of binding the
+	// source.
+	MountFds map[int]int `json:"mount_fds,omitempty"`
 	// CgroupPaths maps each v1 controller (or "" for cgroup2) to the
 	// container's cgroup directory on the host, for "cgroup" mounts.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`

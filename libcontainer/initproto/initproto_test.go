@@ -193,3 +193,59 @@ func TestCapMask(t *testing.T) {
 		t.Error("capability 64 accepted")
 	}
 }
+
+// Many fds with a payload larger than the socket buffer (the config of a
+// big container): every fd arrives, in order, with the message.
+func TestSendJSONFds(t *testing.T) {
+	a, b := socketpair(t)
+	const n = 40
+	var readers []*os.File
+	var fds []int
+	for range n {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		defer w.Close()
+		readers = append(readers, r)
+		fds = append(fds, int(w.Fd()))
+	}
+	big := make([]byte, 1<<20)
+	for i := range big {
+		big[i] = 'a'
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- a.SendJSONFds(MsgConfig, string(big), fds) }()
+	var got string
+	if err := b.ExpectJSON(MsgConfig, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if got != string(big) {
+		t.Fatalf("payload of %d bytes came back as %d bytes", len(big), len(got))
+	}
+	for i := range n {
+		fd := b.TakeFd()
+		if fd < 0 {
+			t.Fatalf("fd %d of %d missing", i, n)
+		}
+		f := os.NewFile(uintptr(fd), "received")
+		if _, err := f.Write([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		buf := make([]byte, 1)
+		if _, err := readers[i].Read(buf); err != nil || buf[0] != byte(i) {
+			t.Fatalf("fd %d: read %v, %v: not the fd sent at that place", i, buf, err)
+		}
+	}
+	if b.TakeFd() != -1 {
+		t.Error("more fds than were sent")
+	}
+	if err := a.SendJSONFds(MsgConfig, "x", make([]int, MaxFdsPerMsg+1)); err == nil {
+		t.Error("more fds than fit in one message accepted")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -67,15 +68,7 @@ func (s *setup) bindMount(t *tree, m *configs.Mount) error {
 		return fmt.Errorf("open source: %w", err)
 	}
 	defer src.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
-		return fmt.Errorf("stat source: %w", err)
-	}
-	dest := cleanDest(m.Destination)
-	if err := t.ensure(dest, st.Mode&unix.S_IFMT == unix.S_IFDIR); err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	pl, err := t.lookup(dest)
+	pl, err := t.bindTarget(m, int(src.Fd()))
 	if err != nil {
 		return err
 	}
@@ -85,6 +78,56 @@ func (s *setup) bindMount(t *tree, m *configs.Mount) error {
 	if err := s.k.Mount(fdPath(src), pl.target, "bind", unix.MS_BIND|(m.Flags&unix.MS_REC), ""); err != nil {
 		return err
 	}
+	return s.afterBind(t, pl, m, fdPath(src))
+}
+
+// idmappedMount moves the detached tree the runtime built for cfg.Mounts[i]
+// (already id-mapped, see Options.MountFds) onto its destination, then
+// applies the other options as for a bind mount.
+func (s *setup) idmappedMount(t *tree, m *configs.Mount, i int, fds map[int]int) error {
+	fd, ok := fds[i]
+	if !ok {
+		return fmt.Errorf("id-mapped mount mounts[%d] on %s: the runtime passed no mount for it", i, m.Destination)
+	}
+	err := s.moveIDMapped(t, m, fd)
+	if err != nil {
+		return fmt.Errorf("id-mapped mount mounts[%d] (%s on %s): %w", i, m.Source, m.Destination, err)
+	}
+	return nil
+}
+
+// bindTarget creates the mount point of m in t, a directory or a file as
+// the source (the open file src) is, and opens it.
+func (t *tree) bindTarget(m *configs.Mount, src int) (*place, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(src, &st); err != nil {
+		return nil, fmt.Errorf("stat source: %w", err)
+	}
+	dest := cleanDest(m.Destination)
+	if err := t.ensure(dest, st.Mode&unix.S_IFMT == unix.S_IFDIR); err != nil {
+		return nil, fmt.Errorf("create mount point: %w", err)
+	}
+	return t.lookup(dest)
+}
+
+func (s *setup) moveIDMapped(t *tree, m *configs.Mount, fd int) error {
+	pl, err := t.bindTarget(m, fd)
+	if err != nil {
+		return err
+	}
+	defer pl.close()
+	// Onto the handle itself: the "/proc/self/fd/N" of pl.target is a
+	// symlink, which move_mount does not follow unless asked to.
+	if err := unix.MoveMount(fd, "", int(pl.f.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount into place: %w", err)
+	}
+	return s.afterBind(t, pl, m, "/proc/self/fd/"+strconv.Itoa(fd))
+}
+
+// afterBind applies to the bind mount just made at pl the flags that a
+// bind cannot take in one step, the recursive attributes and the
+// propagation; src names the source for statfs.
+func (s *setup) afterBind(t *tree, pl *place, m *configs.Mount, src string) error {
 	extra := m.Flags &^ (unix.MS_BIND | unix.MS_REC)
 	if extra == 0 && m.RecAttrSet == 0 && m.RecAttrClr == 0 && len(m.PropagationFlags) == 0 {
 		return nil
@@ -100,7 +143,7 @@ func (s *setup) bindMount(t *tree, m *configs.Mount) error {
 		// unless the options cleared them explicitly: in a user namespace
 		// those flags can be locked, and dropping one fails with EPERM.
 		var sfs unix.Statfs_t
-		if err := s.k.Statfs(fdPath(src), &sfs); err != nil {
+		if err := s.k.Statfs(src, &sfs); err != nil {
 			return fmt.Errorf("statfs source: %w", err)
 		}
 		keep := uintptr(sfs.Flags) & lockableFlags &^ m.ClearedFlags

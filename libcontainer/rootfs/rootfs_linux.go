@@ -26,6 +26,10 @@ type Options struct {
 	// HasCgroupNS is set when the container has its own cgroup namespace:
 	// mounts of type "cgroup" then mount the real hierarchies.
 	HasCgroupNS bool
+	// MountFds maps the index of an id-mapped mount in the config's mounts
+	// to the fd of its detached, already mapped tree. Prepare moves each
+	// into place and closes it.
+	MountFds map[int]int
 }
 
 // Prepare builds the container's tree under cfg.Rootfs: it runs in the
@@ -89,8 +93,13 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 		return fmt.Errorf("open the rootfs: %w", err)
 	}
 	defer t.close()
+	defer func() {
+		for _, fd := range opts.MountFds {
+			unix.Close(fd)
+		}
+	}()
 	roDev := false
-	for _, m := range cfg.Mounts {
+	for i, m := range cfg.Mounts {
 		m = withMountLabel(m, cfg.MountLabel)
 		if !m.IsBind() && cleanDest(m.Destination) == "/dev" && m.Flags&unix.MS_RDONLY != 0 {
 			// The devices and the mount points of /dev/pts, /dev/shm,
@@ -100,6 +109,12 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 			rw := *m
 			rw.Flags &^= unix.MS_RDONLY
 			m = &rw
+		}
+		if m.IDMapped {
+			if err := s.idmappedMount(t, m, i, opts.MountFds); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := s.mount(t, m, opts); err != nil {
 			return err

@@ -722,3 +722,21 @@ func TestMountConsole(t *testing.T) {
 		})
 	}
 }
+
+// An id-mapped mount is never bound from its source: without the tree the
+// runtime built for it, Prepare fails naming the mount.
+func TestPrepareIDMappedNeedsItsTree(t *testing.T) {
+	w := newWorld(t)
+	m := bind("/vol", "/data", 0)
+	m.IDMapped = true
+	err := w.s.prepare(w.config(m), Options{})
+	want := "id-mapped mount mounts[0] on /data: the runtime passed no mount for it"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+	for _, c := range w.k.calls {
+		if strings.Contains(c, "/data") {
+			t.Errorf("the destination was touched: %s", c)
+		}
+	}
+}

@@ -229,6 +229,22 @@ FDS_OF_CHILD='sleep 100 & p=$!; sleep 0.2; ls /proc/$p/fd | sort -n | tr "\n" " 
 	[ "$(cat "$BATS_TEST_TMPDIR/volume/v")" = volume-content ] || fail "the volume changed"
 }
 
+@test "an id-mapped mount on a destination symlinked out of the rootfs stays inside it" {
+	mkdir "$BATS_TEST_TMPDIR/volume"
+	echo volume-content >"$BATS_TEST_TMPDIR/volume/v"
+	ln -s "../../../../../../../../..$HOSTDIR" "$BUNDLE/rootfs/data"
+	update_config '.mounts += [{"destination": "/data", "type": "bind", "source": "'"$BATS_TEST_TMPDIR/volume"'", "options": ["bind", "idmap"],
+		"uidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}]}]'
+	set_cmd 'cat /data/v; ls /data; cat /data/file 2>&1; echo evil >/data/new 2>&1; true'
+	ocirun run ct1
+	expect_status 0
+	# The symlink was followed inside the rootfs, where the volume landed.
+	expect_output_contains '^volume-content$'
+	expect_no_secret
+	expect_canary_intact
+	[ "$(cat "$BATS_TEST_TMPDIR/volume/v")" = volume-content ] || fail "the volume changed"
+}
+
 # ---------------------------------------------------------------------------
 # CVE-2025-31133: a /dev/null that is not the null device, used to mask
 # paths. The fake points at a host file visible through a read-only volume
