@@ -30,7 +30,16 @@ func setV1Devices(w writeFunc, dir string, devs []specs.LinuxDeviceCgroup) error
 	if list, err := readFile(dir, "devices.list"); err == nil {
 		cur = parseV1DevicesList(list)
 	}
-	for _, r := range v1DevicesTransition(cur, emulateV1Devices(rules)) {
+	writes := v1DevicesTransition(cur, emulateV1Devices(rules))
+	if len(writes) > 0 && writes[0].typ == 'a' {
+		// The default changes (a new cgroup, which allows everything,
+		// getting its first rules): every device is denied for a moment
+		// whatever is written, so write the rules as the config lists
+		// them, and devices.list shows them in that order, as the spec
+		// asks ("in the listed order").
+		writes = rules
+	}
+	for _, r := range writes {
 		file := "devices.deny"
 		if r.allow {
 			file = "devices.allow"

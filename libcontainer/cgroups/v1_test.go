@@ -319,10 +319,12 @@ func TestV1SetOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.Join([]string{
-		// devices.list cannot be read: reset, then the allowed exceptions.
+		// devices.list cannot be read: the default changes, so the rules
+		// are written as listed.
 		"devices/ctr/devices.deny=a",
 		"devices/ctr/devices.allow=c 1:3 rwm",
 		"devices/ctr/devices.allow=c 136:* rw",
+		"devices/ctr/devices.deny=b *:0 m",
 		"pids/ctr/pids.max=64",
 		"blkio/ctr/blkio.bfq.weight=300",
 		"blkio/ctr/blkio.bfq.weight_device=8:0 200",

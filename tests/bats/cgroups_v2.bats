@@ -253,7 +253,9 @@ root_disk() {
 	[ "$(cat "$cg/cgroup.freeze")" = 0 ] || fail "cgroup.freeze is $(cat "$cg/cgroup.freeze") after resume"
 	grep -qx 'frozen 0' "$cg/cgroup.events" || fail "cgroup.events after resume: $(cat "$cg/cgroup.events")"
 	local deadline=$((SECONDS + $(slow 20)))
-	until [ "$(cat "/proc/$pid/root/tmp/counter")" -gt "$c1" ]; do
+	# The shell truncates the file before it writes: a read may find it
+	# empty (and a freeze may have caught it there).
+	until c2=$(cat "/proc/$pid/root/tmp/counter") && [ "${c2:-0}" -gt "${c1:-0}" ]; do
 		[ $SECONDS -lt $deadline ] || fail "counter did not move after resume"
 		sleep 0.2
 	done
