@@ -272,6 +272,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	// Through a pidfd checked against the init's start time: a bare pid
 	// could have been reused by another process since the status check.
 	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil && processGone(err) {
+		err = unix.ESRCH
+	}
 	if err == nil {
 		defer unix.Close(pidfd)
 		if !c.initAlive() {
@@ -386,7 +389,7 @@ func waitGone(pid int, startTime uint64, timeout time.Duration) error {
 	}
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		if errors.Is(err, unix.ESRCH) {
+		if processGone(err) {
 			return nil
 		}
 		return fmt.Errorf("pidfd_open %d: %w", pid, err)

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"net"
 
@@ -25,4 +26,12 @@ func SendPidfd(path string, pid int) error {
 		return fmt.Errorf("send pidfd over %s: %w", path, err)
 	}
 	return nil
+}
+
+// processGone says whether pidfd_open's error means that the process no
+// longer exists: ESRCH, or EINVAL, which kernels before 6.9 return for a
+// pid whose process has exited but whose pid is not yet freed (and for a
+// thread id, which no container state records).
+func processGone(err error) bool {
+	return errors.Is(err, unix.ESRCH) || errors.Is(err, unix.EINVAL)
 }
