@@ -345,6 +345,32 @@ build_seccomp_agent() {
 	export SECCOMP_AGENT
 }
 
+# start_seccomp_agent [AGENT-ARGS...]: the seccomp agent listening on
+# $SOCK, writing the last state it got to $AGENT_STATE; AGENT_PID is its
+# pid, for stop_seccomp_agent. It must not hold bats' fd 3, or bats waits
+# for it.
+start_seccomp_agent() {
+	SOCK=$BATS_TEST_TMPDIR/agent.sock
+	AGENT_STATE=$BATS_TEST_TMPDIR/agent.state
+	"$SECCOMP_AGENT" "$@" "$SOCK" "$AGENT_STATE" 3>&- &
+	AGENT_PID=$!
+	local i
+	for i in $(seq 50); do
+		[ -S "$SOCK" ] && return 0
+		sleep 0.1
+	done
+	fail "the agent did not start"
+}
+
+# stop_seccomp_agent: end the agent start_seccomp_agent started, if any.
+stop_seccomp_agent() {
+	if [ -n "${AGENT_PID:-}" ]; then
+		kill "$AGENT_PID" 2>/dev/null || true
+		wait "$AGENT_PID" 2>/dev/null || true
+		AGENT_PID=
+	fi
+}
+
 # remove_test_cgroups: rmdir this test's (empty) cgroups under every
 # hierarchy, then the shared ocirun-test parent when it is empty. On cgroup
 # v2 a relative cgroupsPath goes below the parent of the caller's cgroup.

@@ -17,23 +17,7 @@ setup() {
 
 teardown() {
 	teardown_containers
-	if [ -n "$AGENT_PID" ]; then
-		kill "$AGENT_PID" 2>/dev/null || true
-		wait "$AGENT_PID" 2>/dev/null || true
-	fi
-}
-
-# start_agent [AGENT-ARGS...]: a seccomp agent on $SOCK.
-start_agent() {
-	SOCK=$BATS_TEST_TMPDIR/agent.sock
-	"$SECCOMP_AGENT" "$@" "$SOCK" "$BATS_TEST_TMPDIR/agent.state" 3>&- &
-	AGENT_PID=$!
-	local i
-	for i in $(seq 50); do
-		[ -S "$SOCK" ] && return 0
-		sleep 0.1
-	done
-	fail "the agent did not start"
+	stop_seccomp_agent
 }
 
 @test "seccomp: a syscall newer than any the profile names gets ENOSYS, a named-era one the default errno" {
@@ -54,7 +38,7 @@ start_agent() {
 # notify_on NNP NAMES: SCMP_ACT_NOTIFY on the syscalls NAMES (a JSON list
 # body), with an agent that lets them continue; the process echoes.
 notify_on() {
-	start_agent --errno 0
+	start_seccomp_agent --errno 0
 	update_config '.process.noNewPrivileges = '"$1"' | .linux.seccomp = {
 		"defaultAction": "SCMP_ACT_ALLOW",
 		"listenerPath": "'"$SOCK"'",

@@ -18,10 +18,7 @@ setup() {
 
 teardown() {
 	teardown_containers
-	if [ -n "$AGENT_PID" ]; then
-		kill "$AGENT_PID" 2>/dev/null || true
-		wait "$AGENT_PID" 2>/dev/null || true
-	fi
+	stop_seccomp_agent
 }
 
 # cap_number NAME: the kernel's number of a capability.
@@ -661,16 +658,8 @@ RLIMITS=(
 
 @test "seccomp: SCMP_ACT_NOTIFY hands the notify fd and the state to the listener" {
 	! runtime_is_runc_before 1.2 || skip "runc before 1.2 does not support it"
-	local sock=$BATS_TEST_TMPDIR/agent.sock statefile=$BATS_TEST_TMPDIR/agent.state
-	# The agent must not hold bats' fd 3, or bats waits for it.
-	"$SECCOMP_AGENT" "$sock" "$statefile" 3>&- &
-	AGENT_PID=$!
-	local i
-	for i in $(seq 50); do
-		[ -S "$sock" ] && break
-		sleep 0.1
-	done
-	[ -S "$sock" ] || fail "the agent did not start"
+	start_seccomp_agent
+	local sock=$SOCK statefile=$AGENT_STATE
 	update_config '.linux.seccomp = {
 		"defaultAction": "SCMP_ACT_ALLOW",
 		"listenerPath": "'"$sock"'",
@@ -698,16 +687,9 @@ RLIMITS=(
 
 @test "seccomp: SCMP_ACT_NOTIFY reaches the listener from an exec'd process too" {
 	! runtime_is_runc_before 1.2 || skip "runc before 1.2 does not support it"
-	local sock=$BATS_TEST_TMPDIR/agent.sock statefile=$BATS_TEST_TMPDIR/agent.state
 	# One connection for the container's init, one for the exec'd process.
-	"$SECCOMP_AGENT" --conns 2 "$sock" "$statefile" 3>&- &
-	AGENT_PID=$!
-	local i
-	for i in $(seq 50); do
-		[ -S "$sock" ] && break
-		sleep 0.1
-	done
-	[ -S "$sock" ] || fail "the agent did not start"
+	start_seccomp_agent --conns 2
+	local sock=$SOCK statefile=$AGENT_STATE
 	update_config '.linux.seccomp = {
 		"defaultAction": "SCMP_ACT_ALLOW",
 		"listenerPath": "'"$sock"'",
