@@ -5,7 +5,6 @@
 
 load helpers
 
-RECVTTY=${RECVTTY:-$REPO/tests/bin/recvtty}
 
 setup() {
 	setup_bundle
@@ -14,10 +13,7 @@ setup() {
 teardown() {
 	stop_hogs
 	teardown_containers
-	if [ -n "${RECV_PID:-}" ]; then
-		kill "$RECV_PID" 2>/dev/null || true
-		wait "$RECV_PID" 2>/dev/null || true
-	fi
+	stop_recvtty
 }
 
 # stop_hogs ends the busy loops a test started as CPU load.
@@ -187,17 +183,11 @@ run_container() {
 @test "exec with a terminal through --console-socket" {
 	[ -x "$RECVTTY" ] || fail "$RECVTTY is missing: run 'make recvtty'"
 	run_container ct1
-	local sock=$BATS_TEST_TMPDIR/console.sock out=$BATS_TEST_TMPDIR/tty.out
-	"$RECVTTY" --out "$out" "$sock" 2>"$BATS_TEST_TMPDIR/recvtty.err" &
-	RECV_PID=$!
-	local deadline=$((SECONDS + 10))
-	until [ -S "$sock" ]; do
-		[ $SECONDS -lt $deadline ] || fail "recvtty did not start" || return 1
-		sleep 0.05
-	done
+	start_recvtty
+	local sock=$SOCK out=$TTY_OUT
 	ocirun exec --tty --detach --console-socket "$sock" ct1 sh -c 'tty; echo done'
 	expect_status 0
-	deadline=$((SECONDS + 10))
+	local deadline=$((SECONDS + 10))
 	until grep -qx done "$out" 2>/dev/null; do
 		[ $SECONDS -lt $deadline ] || fail "no terminal output: $(cat "$out" 2>/dev/null)" || return 1
 		sleep 0.05

@@ -483,3 +483,30 @@ cpu_weight() {
 		awk -v s="$1" 'BEGIN { l = log(s) / log(2); e = (l * l + 125 * l) / 612 - 7 / 34; w = 10 ^ e; c = int(w); if (c < w) c++; print c }'
 	fi
 }
+
+# The console-socket receiver of tests/cmd/recvtty (make recvtty).
+RECVTTY=${RECVTTY:-$REPO/tests/bin/recvtty}
+
+# start_recvtty: listen on $SOCK, terminal output goes to $TTY_OUT, and
+# $TTY_READY appears once the received terminal is set up.
+start_recvtty() {
+	SOCK=$BATS_TEST_TMPDIR/console.sock
+	TTY_OUT=$BATS_TEST_TMPDIR/tty.out
+	TTY_READY=$BATS_TEST_TMPDIR/tty.ready
+	"$RECVTTY" --out "$TTY_OUT" --ready "$TTY_READY" "$SOCK" 2>"$BATS_TEST_TMPDIR/recvtty.err" &
+	RECV_PID=$!
+	local deadline=$((SECONDS + 10))
+	until [ -S "$SOCK" ]; do
+		[ $SECONDS -lt $deadline ] || fail "recvtty did not start: $(cat "$BATS_TEST_TMPDIR/recvtty.err")" || return 1
+		sleep 0.05
+	done
+}
+
+# stop_recvtty: end the recvtty start_recvtty started, if it still runs.
+stop_recvtty() {
+	if [ -n "${RECV_PID:-}" ]; then
+		kill "$RECV_PID" 2>/dev/null || true
+		wait "$RECV_PID" 2>/dev/null || true
+		RECV_PID=
+	fi
+}

@@ -5,7 +5,6 @@
 
 load helpers
 
-RECVTTY=${RECVTTY:-$REPO/tests/bin/recvtty}
 
 setup() {
 	setup_bundle
@@ -13,10 +12,7 @@ setup() {
 
 teardown() {
 	teardown_containers
-	if [ -n "${RECV_PID:-}" ]; then
-		kill "$RECV_PID" 2>/dev/null || true
-		wait "$RECV_PID" 2>/dev/null || true
-	fi
+	stop_recvtty
 }
 
 # bad_executables: in the rootfs, a directory, a file without x, a script
@@ -68,11 +64,8 @@ bad_executables() {
 
 @test "process: the terminal of a non-root user is owned by it and the tty group" {
 	[ -x "$RECVTTY" ] || fail "$RECVTTY is missing: run 'make recvtty'"
-	local sock=$BATS_TEST_TMPDIR/console.sock
-	"$RECVTTY" --out "$BATS_TEST_TMPDIR/tty.out" "$sock" 2>"$BATS_TEST_TMPDIR/recvtty.err" &
-	RECV_PID=$!
-	local i
-	for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	start_recvtty
+	local sock=$SOCK
 	update_config '.process.terminal = true | .process.user = {"uid": 1000, "gid": 1000}'
 	set_cmd 'stat -c "%u %g" $(tty); sleep 1000'
 	ocirun run -d --console-socket "$sock" ct1

@@ -4,7 +4,6 @@
 
 load helpers
 
-RECVTTY=${RECVTTY:-$REPO/tests/bin/recvtty}
 
 setup() {
 	[ -x "$RECVTTY" ] || fail "$RECVTTY is missing: run 'make recvtty'"
@@ -13,25 +12,7 @@ setup() {
 
 teardown() {
 	teardown_containers
-	if [ -n "${RECV_PID:-}" ]; then
-		kill "$RECV_PID" 2>/dev/null || true
-		wait "$RECV_PID" 2>/dev/null || true
-	fi
-}
-
-# start_recvtty: listen on $SOCK, terminal output goes to $TTY_OUT, and
-# $TTY_READY appears once the received terminal is set up.
-start_recvtty() {
-	SOCK=$BATS_TEST_TMPDIR/console.sock
-	TTY_OUT=$BATS_TEST_TMPDIR/tty.out
-	TTY_READY=$BATS_TEST_TMPDIR/tty.ready
-	"$RECVTTY" --out "$TTY_OUT" --ready "$TTY_READY" "$SOCK" 2>"$BATS_TEST_TMPDIR/recvtty.err" &
-	RECV_PID=$!
-	local deadline=$((SECONDS + 10))
-	until [ -S "$SOCK" ]; do
-		[ $SECONDS -lt $deadline ] || fail "recvtty did not start: $(cat "$BATS_TEST_TMPDIR/recvtty.err")" || return 1
-		sleep 0.05
-	done
+	stop_recvtty
 }
 
 # wait_recvtty: wait for recvtty to see the terminal close; fail on its error.
