@@ -2,26 +2,61 @@ package libcontainer
 
 import (
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 	"github.com/ocirun/ocirun/specconv"
 )
 
 // CheckHost refuses, before anything is created, what the config asks for
 // that this host would refuse half-way through create: a sysctl that would
-// change the host, an rlimit the init cannot raise. create and "check
-// --bundle" both use it.
+// change the host, an rlimit the init cannot raise, an oom_score_adj it
+// cannot lower. create and "check --bundle" both use it.
 func CheckHost(cfg *configs.Config) error {
 	if err := refuseHostSysctls(cfg); err != nil {
+		return err
+	}
+	if err := refuseOomScoreAdj(cfg.OomScoreAdj); err != nil {
 		return err
 	}
 	if cfg.Process != nil {
 		return refuseRlimits(cfg.Process.Rlimits)
 	}
 	return nil
+}
+
+// hostCapability reports whether the runtime holds capability c over the
+// host: in its effective set, and not merely as root of a user namespace,
+// where the kernel checks rlimits and oom_score_adj against the initial
+// namespace anyway.
+func hostCapability(c int) bool {
+	return hasEffectiveCap(c) && !userns.RunningInUserNS()
+}
+
+// refuseOomScoreAdj refuses process.oomScoreAdj below the runtime's own
+// value when the runtime lacks CAP_SYS_RESOURCE over the host: the kernel
+// lets anyone else only raise it.
+func refuseOomScoreAdj(adj *int) error {
+	if adj == nil {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return fmt.Errorf("process.oomScoreAdj: read the runtime's own: %w", err)
+	}
+	own, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("process.oomScoreAdj: the runtime's own %q: %w", b, err)
+	}
+	if *adj >= own || hostCapability(unix.CAP_SYS_RESOURCE) {
+		return nil
+	}
+	return fmt.Errorf("process.oomScoreAdj %d is below the runtime's own %d and the runtime lacks CAP_SYS_RESOURCE over the host (rootless) to lower it; use a value of at least %d", *adj, own, own)
 }
 
 // refuseRlimits refuses an rlimit whose hard limit is above the runtime's
@@ -39,7 +74,7 @@ func refuseRlimits(rlimits []configs.Rlimit) error {
 		}
 		if canRaise < 0 {
 			canRaise = 0
-			if hasEffectiveCap(unix.CAP_SYS_RESOURCE) {
+			if hostCapability(unix.CAP_SYS_RESOURCE) {
 				canRaise = 1
 			}
 		}
