@@ -162,7 +162,9 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err := c.applyCgroup(stage0); err != nil {
 		return nil, err
 	}
-	b.CgroupJoin = c.cgm.SelfJoinFiles()
+	if c.cgm != nil {
+		b.CgroupJoin = c.cgm.SelfJoinFiles()
+	}
 	if err := l.bootstrap(b, cfg.UIDMappings, cfg.GIDMappings); err != nil {
 		return nil, err
 	}
