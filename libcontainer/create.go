@@ -322,28 +322,3 @@ func unixSubreaper() error {
 	}
 	return nil
 }
-
-// refuseHostSysctls refuses a sysctl whose namespace the container joins by
-// path when that path is the runtime's own namespace: the write would change
-// the host. specconv cannot see this; it needs the kernel.
-func refuseHostSysctls(cfg *configs.Config) error {
-	for name := range cfg.Sysctl {
-		t := configs.SysctlNamespace(name)
-		ns, ok := cfg.Namespace(t)
-		if !ok || ns.Path == "" {
-			continue
-		}
-		joined, err := os.Stat(ns.Path)
-		if err != nil {
-			return fmt.Errorf("linux.sysctl %s: %s namespace %s: %w", name, t, ns.Path, err)
-		}
-		own, err := os.Stat("/proc/self/ns/" + procNsName[t])
-		if err != nil {
-			return fmt.Errorf("linux.sysctl %s: %w", name, err)
-		}
-		if os.SameFile(joined, own) {
-			return fmt.Errorf("linux.sysctl %s: not allowed: the %s namespace joined by path (%s) is the runtime's own", name, t, ns.Path)
-		}
-	}
-	return nil
-}

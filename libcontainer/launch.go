@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
 // Stdio is what the container's process gets as fds 0, 1 and 2.
@@ -239,11 +241,12 @@ func writeIDMaps(pid int, uidMap, gidMap []configs.IDMap) error {
 type idMapFile struct {
 	file, helper, field string
 	ownID               func() int
+	subIDs, usermodFlag string // where the helper finds the user's ranges
 }
 
 var idMapFiles = [2]idMapFile{
-	{"uid_map", "newuidmap", "linux.uidMappings", os.Geteuid},
-	{"gid_map", "newgidmap", "linux.gidMappings", os.Getegid},
+	{"uid_map", "newuidmap", "linux.uidMappings", os.Geteuid, "/etc/subuid", "--add-subuids"},
+	{"gid_map", "newgidmap", "linux.gidMappings", os.Getegid, "/etc/subgid", "--add-subgids"},
 }
 
 func writeIDMap(pid int, f idMapFile, ids []configs.IDMap) error {
@@ -276,9 +279,26 @@ func writeIDMap(pid int, f idMapFile, ids []configs.IDMap) error {
 		if msg := strings.Join(strings.Fields(string(out)), " "); msg != "" {
 			err = errors.New(msg)
 		}
-		return wrapIDMapErr(f, ids, err)
+		return wrapIDMapErr(f, ids, fmt.Errorf("%w; %s", err, subIDHint(f)))
 	}
 	return nil
+}
+
+// subIDHint says what the helper allows the runtime's user: the ranges
+// of /etc/subuid (or subgid), or how to get one.
+func subIDHint(f idMapFile) string {
+	name := strconv.Itoa(os.Geteuid())
+	if u, err := user.LookupId(name); err == nil {
+		name = u.Username
+	}
+	n, err := userns.SubIDCount(f.subIDs, name, os.Geteuid())
+	switch {
+	case err != nil:
+		return fmt.Sprintf("read %s: %v", f.subIDs, err)
+	case n == 0:
+		return fmt.Sprintf("%s has no range in %s: add one (usermod %s 100000-165535 %s)", name, f.subIDs, f.usermodFlag, name)
+	}
+	return fmt.Sprintf("%s gives %s %d ids: map only ids of its ranges", f.subIDs, name, n)
 }
 
 // wrapIDMapErr names the map that err refused, in the id:host:size

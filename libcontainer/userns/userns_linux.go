@@ -6,8 +6,13 @@
 package userns
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -34,4 +39,30 @@ func isInitialMap(uidMap []byte) bool {
 // effective uid is not 0, or it is in a user namespace of its own.
 func Rootless() bool {
 	return os.Geteuid() != 0 || RunningInUserNS()
+}
+
+// SubIDCount sums the ranges of /etc/subuid or /etc/subgid that belong
+// to the user (by name or number).
+func SubIDCount(file, name string, uid int) (uint64, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n uint64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.Split(strings.TrimSpace(sc.Text()), ":")
+		if len(parts) != 3 || (parts[0] != name && parts[0] != strconv.Itoa(uid)) {
+			continue
+		}
+		c, err := strconv.ParseUint(parts[2], 10, 32)
+		if err == nil {
+			n += c
+		}
+	}
+	return n, sc.Err()
 }
