@@ -29,6 +29,9 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if c.cgm != nil {
 		return c.cgm, nil
 	}
+	if c.noCgroup {
+		return nil, nil
+	}
 	if c.state.CgroupState == nil {
 		if c.state.Freezer == nil && c.damaged == nil {
 			return nil, nil
@@ -399,8 +402,13 @@ func (c *Container) signalAll(sig unix.Signal) error {
 		if !c.initAlive() {
 			return nil
 		}
+		// Without a cgroup the container's processes are those of its
+		// PID namespace. SIGKILL to the init ends them all; any other
+		// signal goes to each. In the runtime's own PID namespace no
+		// process can be told to be the container's but the init.
 		pids := []int{c.state.InitPid}
-		if !c.sharesPidNamespace() {
+		shared := c.sharesPidNamespace()
+		if !shared && sig != unix.SIGKILL {
 			if pids, err = c.pidNamespaceMembers(); err != nil {
 				return err
 			}
@@ -409,6 +417,9 @@ func (c *Container) signalAll(sig unix.Signal) error {
 			if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 				return fmt.Errorf("signal %d to pid %d of container %q: %w", sig, pid, c.ID(), err)
 			}
+		}
+		if shared {
+			return fmt.Errorf("signal %d to container %q: only its init (pid %d) was signalled: %w", sig, c.ID(), c.state.InitPid, ErrProcessesUnknown)
 		}
 		return nil
 	}

@@ -31,6 +31,9 @@ type Container struct {
 	// damaged says why the state could not be read (Store.load); the
 	// container then has only its id.
 	damaged error
+	// noCgroup: the init record (initFile) says the container has no
+	// cgroup, which a damaged state cannot tell.
+	noCgroup bool
 }
 
 // ID returns the container id.
@@ -253,7 +256,11 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if sig == unix.SIGKILL && c.sharesPidNamespace() {
 		// Killing the init does not end the others: kill them all,
 		// also those that outlived an init already gone.
-		return c.killLeftovers(true)
+		err := c.killLeftovers(true)
+		if !all {
+			err = warnProcessesUnknown(err)
+		}
+		return err
 	}
 	switch c.Status() {
 	case Stopped:
@@ -328,7 +335,7 @@ func (c *Container) Delete(force bool) error {
 // killAndWait SIGKILLs every process of the container and waits until the
 // init is gone.
 func (c *Container) killAndWait() error {
-	if err := c.signalAll(unix.SIGKILL); err != nil {
+	if err := warnProcessesUnknown(c.signalAll(unix.SIGKILL)); err != nil {
 		return err
 	}
 	return waitGone(c.state.InitPid, c.state.InitStartTime, 10*time.Second)
@@ -336,6 +343,17 @@ func (c *Container) killAndWait() error {
 
 func (c *Container) damagedErr() error {
 	return fmt.Errorf("container %q: %w (%v)", c.ID(), ErrDamaged, c.damaged)
+}
+
+// warnProcessesUnknown turns ErrProcessesUnknown into a warning: delete
+// and a plain SIGKILL did what they could (the init is killed), and must
+// not leave the entry behind for what nobody can find.
+func warnProcessesUnknown(err error) error {
+	if errors.Is(err, ErrProcessesUnknown) {
+		Warn(err.Error())
+		return nil
+	}
+	return err
 }
 
 // clear removes what a create that was killed half-way, or an entry whose
@@ -347,6 +365,15 @@ func (c *Container) damagedErr() error {
 // found (its records are damaged as well), the entry is removed anyway,
 // with a warning, so that the id does not stay blocked forever.
 func (c *Container) clear() error {
+	if c.damaged != nil && c.state.InitPid == 0 {
+		var rec initRecord
+		if c.readJSON(initFile, "init record", &rec) == nil {
+			// A container without a cgroup: its init is all there is
+			// to find it by (signalAll).
+			c.state.InitPid, c.state.InitStartTime = rec.Pid, rec.StartTime
+			c.noCgroup = true
+		}
+	}
 	m, err := c.cgroupManager()
 	if err != nil || m == nil {
 		if c.initAlive() {

@@ -174,6 +174,11 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, fmt.Errorf("read start time of container init %d: %w", l.stage1Pid, err)
 	}
 	c.state.InitStartTime = start
+	if c.cgm == nil {
+		if err := writeInitRecord(c.dir, l.stage1Pid, start); err != nil {
+			return nil, err
+		}
+	}
 	if err := writeState(c.dir, &c.state); err != nil {
 		return nil, err
 	}

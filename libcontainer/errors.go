@@ -19,4 +19,8 @@ var (
 	// ErrDamaged: the container's state cannot be read; only a forced
 	// delete, which trusts none of it, removes the container.
 	ErrDamaged = errors.New("its state is damaged")
+	// ErrProcessesUnknown: the container has neither a cgroup (rootless,
+	// none delegated) nor a PID namespace of its own, so none of its
+	// processes but the init can be found.
+	ErrProcessesUnknown = errors.New("without a cgroup (none is delegated to the rootless runtime's user) and without a PID namespace of its own, its other processes cannot be found")
 )

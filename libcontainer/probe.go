@@ -44,7 +44,9 @@ func ProbeNamespaces(create uint32, join []initproto.JoinNamespace) (*NamespaceP
 // comes, in the namespaces of b, until the caller kills it. The caller is
 // a child subreaper.
 func startBare(b *initproto.Bootstrap, uids, gids []configs.IDMap) (*launch, error) {
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	// Read-only: the probe writes nothing, and a host may keep /dev/null
+	// writable only by root.
+	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		return nil, err
 	}

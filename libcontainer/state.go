@@ -53,6 +53,11 @@ const (
 	configFile = "config.json"
 	startSock  = "start.sock"
 	cgroupFile = "cgroup.json"
+	// initFile records the init of a container without a cgroup (rootless,
+	// none delegated), written beside state.json: when that is damaged,
+	// it is all that delete --force has to find the container's
+	// processes by.
+	initFile = "init.json"
 	// seccompFile holds the compiled seccomp filter for exec (see
 	// Container.seccompProgram).
 	seccompFile = "seccomp.bpf"
@@ -330,6 +335,20 @@ func writeCgroupState(dir string, st *cgroups.State) error {
 		return fmt.Errorf("encode cgroup state: %w", err)
 	}
 	return writeFileAtomic(filepath.Join(dir, cgroupFile), b, 0o600)
+}
+
+// initRecord is the content of initFile.
+type initRecord struct {
+	Pid       int    `json:"pid"`
+	StartTime uint64 `json:"start_time"`
+}
+
+func writeInitRecord(dir string, pid int, start uint64) error {
+	b, err := json.Marshal(initRecord{pid, start})
+	if err != nil {
+		return fmt.Errorf("encode init record: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, initFile), b, 0o600)
 }
 
 // writeState replaces state.json atomically.

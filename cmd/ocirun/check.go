@@ -26,9 +26,10 @@ var checkCommand = &cli.Command{
 			return fmt.Errorf("check: takes no arguments, got %q", c.Args().First())
 		}
 		r := hostcheck.Run(hostcheck.Options{
-			Root:    stateRoot(c),
-			Bundle:  c.String("bundle"),
-			Systemd: c.Bool("systemd-cgroup"),
+			Root:     stateRoot(c),
+			Bundle:   c.String("bundle"),
+			Systemd:  c.Bool("systemd-cgroup"),
+			Rootless: rootless(c),
 		})
 		var err error
 		if c.Bool("json") {

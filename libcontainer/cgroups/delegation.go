@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -46,7 +47,7 @@ func Delegated(m Manager, r *specs.LinuxResources) (Manager, error) {
 	}
 	kept := map[string]string{}
 	for ctrl, dir := range b.paths {
-		if delegatedDir(dir) {
+		if delegatedDir(dir) && (ctrl != "" || movableInto(dir)) {
 			kept[ctrl] = dir
 		}
 	}
@@ -73,8 +74,42 @@ func unifiedNeeds(r *specs.LinuxResources) []need {
 	return []need{{"", "linux.resources.unified"}}
 }
 
-// delegatedDir is writableCgroup; tests, which run as root, replace it.
-var delegatedDir = writableCgroup
+// delegatedDir is writableCgroup, movableInto is ownCgroup2MayMoveInto;
+// tests, which run as root, replace them.
+var (
+	delegatedDir = writableCgroup
+	movableInto  = ownCgroup2MayMoveInto
+)
+
+// ownCgroup2MayMoveInto reports whether the runtime may move its children
+// from its own cgroup2 cgroup into dir: cgroup2 lets a process move
+// another only if it may write cgroup.procs of the two cgroups' common
+// ancestor, so a writable directory beside the runtime's own cgroup is of
+// no use unless that ancestor is delegated too.
+func ownCgroup2MayMoveInto(dir string) bool {
+	h, err := discoverHost()
+	if err != nil || h.unified.Dir == "" {
+		return false
+	}
+	own, ok := h.own[""]
+	if !ok {
+		return false
+	}
+	rel, err := filepath.Rel(h.unified.Root, own)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return false
+	}
+	ancestor := filepath.Join(h.unified.Dir, rel)
+	for !isWithin(dir, ancestor) {
+		ancestor = filepath.Dir(ancestor)
+	}
+	return unix.Access(filepath.Join(ancestor, "cgroup.procs"), unix.W_OK) == nil
+}
+
+// isWithin reports whether path is dir or below it.
+func isWithin(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+"/") || dir == "/"
+}
 
 // writableCgroup reports whether the runtime's user may create dir (its
 // nearest existing ancestor is writable) or, if it exists, move processes

@@ -37,8 +37,9 @@ func TestDelegated(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _, _ := newV1Fixture(t, "memory", "pids", "freezer", "devices")
-			old := delegatedDir
-			t.Cleanup(func() { delegatedDir = old })
+			old, oldMove := delegatedDir, movableInto
+			t.Cleanup(func() { delegatedDir, movableInto = old, oldMove })
+			movableInto = func(string) bool { return true }
 			delegatedDir = func(dir string) bool {
 				for _, c := range tc.delegated {
 					if dir == m.paths[c] {

@@ -2,6 +2,7 @@ package hostcheck
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -48,7 +49,7 @@ func Run(o Options) *Report {
 	}
 
 	checkHelpers(r)
-	userns := checkNamespaces(r, needNS)
+	userns := checkNamespaces(r, needNS, o.Rootless)
 	if userns != nil {
 		defer userns.Close()
 	}
@@ -97,7 +98,7 @@ func checkHelpers(r *Report) {
 // checkNamespaces creates each namespace type through stage 0, then joins
 // it by path from another stage 0. It returns the probe holding a new user
 // namespace (for the id-mapped mount check), or nil.
-func checkNamespaces(r *Report, need func(configs.NamespaceType) bool) *libcontainer.NamespaceProbe {
+func checkNamespaces(r *Report, need func(configs.NamespaceType) bool, rootless bool) *libcontainer.NamespaceProbe {
 	const g = "namespaces"
 	var userns *libcontainer.NamespaceProbe
 	for _, t := range libcontainer.NamespaceTypes {
@@ -106,9 +107,29 @@ func checkNamespaces(r *Report, need func(configs.NamespaceType) bool) *libconta
 			bad = Missing
 		}
 		flag := libcontainer.NamespaceCloneFlag(t)
+		if rootless && t != configs.NEWUSER {
+			// Without root every other namespace is created inside a
+			// new user namespace, as a rootless container's are. The
+			// probe itself (not dumpable, started outside that
+			// namespace) cannot be joined by path without root, while
+			// a container's process can: the join is not tried.
+			p, err := libcontainer.ProbeNamespaces(flag|unix.CLONE_NEWUSER, nil)
+			if err != nil {
+				r.add(g, string(t), bad, "create with a user namespace: "+oneLine(err.Error()), nsFix(t))
+				continue
+			}
+			p.Close()
+			r.ok(g, string(t), "created inside a new user namespace (rootless; joining by path not tried)")
+			continue
+		}
 		p, err := libcontainer.ProbeNamespaces(flag, nil)
 		if err != nil {
 			r.add(g, string(t), bad, "create: "+oneLine(err.Error()), nsFix(t))
+			continue
+		}
+		if rootless {
+			userns = p
+			r.ok(g, string(t), "created (rootless; joining by path not tried)")
 			continue
 		}
 		path := "/proc/" + strconv.Itoa(p.Pid) + "/ns/" + libcontainer.NamespaceFile(t)
@@ -232,6 +253,10 @@ func checkCgroups(r *Report, o Options, cfg *configs.Config) {
 		fix := "let the runtime write the cgroup it runs in: delegate it (systemd Delegate=yes) or mount the hierarchy read-write"
 		if cg.Systemd {
 			fix = "the systemd cgroup driver needs systemd as PID 1, answering on its bus (next item)"
+		}
+		if o.Rootless && !cg.Systemd && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EROFS)) {
+			r.degraded(g, "create", "rootless: containers run without a cgroup, and configs with limits are refused: "+oneLine(err.Error()), fix)
+			return
 		}
 		r.missing(g, "create", oneLine(err.Error()), fix)
 		return

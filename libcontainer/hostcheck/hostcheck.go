@@ -48,6 +48,9 @@ type Options struct {
 	Bundle string
 	// Systemd says the systemd cgroup driver would be used.
 	Systemd bool
+	// Rootless is the runtime's --rootless mode: then a cgroup that is
+	// not delegated only degrades containers (no limits).
+	Rootless bool
 }
 
 // Report is the outcome of Run.

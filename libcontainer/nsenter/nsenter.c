@@ -386,18 +386,21 @@ static void create_namespaces(struct bootstrap *b)
 	if (b->clone_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			ocirun_bail("create user namespace: %s", strerror(errno));
-		// /proc/<pid>/uid_map of a process that is not dumpable belongs
-		// to root: a runtime without root could not write it. Nothing of
-		// the container runs yet that could use the window.
+		// The /proc/<pid> files of a process that is not dumpable belong
+		// to the host's root: a runtime without root could not write
+		// uid_map, nor this process its timens_offsets. Nothing of the
+		// container runs yet that could use the window, which closes
+		// before the fork below.
 		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 			ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		uint32_t len;
 		send_msg(MSG_MAP_IDS, NULL, 0);
 		free(recv_msg(MSG_IDS_MAPPED, &len));
-		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-			ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		if (b->become_root && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 			ocirun_bail("become root in the new user namespace: %s", strerror(errno));
+		// Changing ids made it non-dumpable again.
+		if (b->time_offsets != NULL && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+			ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	}
 	uint32_t rest = b->clone_flags & ~(uint32_t)CLONE_NEWUSER;
 	if (rest != 0 && unshare((int)rest) < 0) {
@@ -418,6 +421,8 @@ static void create_namespaces(struct bootstrap *b)
 			ocirun_bail("write time namespace offsets: %s", strerror(errno));
 		close(fd);
 	}
+	if ((b->clone_flags & CLONE_NEWUSER) && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 }
 
 void ocirun_nsenter(void)
