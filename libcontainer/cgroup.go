@@ -107,6 +107,18 @@ func (c *Container) record() error {
 	if err != nil {
 		return err
 	}
+	if c.store.Rootless {
+		if m, err = delegatedCgroup(m, cfg.Cgroups); err != nil {
+			return err
+		}
+		if m == nil {
+			c.state.Creating = true
+			if err := writeConfig(c.dir, cfg); err != nil {
+				return err
+			}
+			return writeState(c.dir, &c.state)
+		}
+	}
 	st := m.State()
 	fr := st.Freezer()
 	// The init would freeze on entering it and create would hang; runc
@@ -126,6 +138,19 @@ func (c *Container) record() error {
 		return err
 	}
 	return writeState(c.dir, &c.state)
+}
+
+// delegatedCgroup is the part of the container's cgroup that a rootless
+// runtime may use (cgroups.Delegated), or nil. The systemd driver would
+// need systemd's per-user instance, which ocirun does not talk to.
+func delegatedCgroup(m cgroups.Manager, cg *configs.Cgroup) (cgroups.Manager, error) {
+	if cg == nil {
+		return cgroups.Delegated(m, nil)
+	}
+	if cg.Systemd {
+		return nil, errors.New("--systemd-cgroup: rootless, the container's scope would be a unit of the user's own systemd instance, which ocirun does not use; use the cgroupfs driver")
+	}
+	return cgroups.Delegated(m, cg.Resources)
 }
 
 // missingDirs lists the directories of paths, and their parents, that do
@@ -157,6 +182,9 @@ func missingDirs(paths map[string]string) []string {
 func (c *Container) applyCgroup(pid int) error {
 	cfg := c.state.Config
 	m := c.cgm
+	if m == nil {
+		return nil // rootless, with no cgroup delegated
+	}
 	if cfg.Cgroups == nil || !cfg.Cgroups.Systemd {
 		pid = 0
 	}
@@ -185,7 +213,7 @@ func (c *Container) applyCgroup(pid int) error {
 // applyLateLimits sets the limits that wait until the init is set up.
 func (c *Container) applyLateLimits() error {
 	cfg := c.state.Config
-	if cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
+	if c.cgm == nil || cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
 		return nil
 	}
 	_, late := splitResources(cfg.Cgroups.Resources)
@@ -371,13 +399,24 @@ func (c *Container) signalAll(sig unix.Signal) error {
 		if !c.initAlive() {
 			return nil
 		}
-		if err := unix.Kill(c.state.InitPid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("signal %d to container %q init (pid %d): %w", sig, c.ID(), c.state.InitPid, err)
+		pids := []int{c.state.InitPid}
+		if !c.sharesPidNamespace() {
+			if pids, err = c.pidNamespaceMembers(); err != nil {
+				return err
+			}
+		}
+		for _, pid := range pids {
+			if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+				return fmt.Errorf("signal %d to pid %d of container %q: %w", sig, pid, c.ID(), err)
+			}
 		}
 		return nil
 	}
 	wasFrozen := c.isPaused()
-	if !wasFrozen {
+	// A rootless container may have a cgroup but no freezer: its
+	// processes are signalled as they are.
+	canFreeze := c.state.Freezer != nil && c.state.Freezer.Dir != ""
+	if !wasFrozen && canFreeze {
 		if err := m.Freeze(); err != nil {
 			return fmt.Errorf("freeze container %q to signal its processes: %w", c.ID(), err)
 		}
@@ -390,7 +429,7 @@ func (c *Container) signalAll(sig unix.Signal) error {
 			}
 		}
 	}
-	if !wasFrozen || sig == unix.SIGKILL {
+	if canFreeze && (!wasFrozen || sig == unix.SIGKILL) {
 		if e := m.Thaw(); e != nil && err == nil {
 			err = fmt.Errorf("thaw container %q: %w", c.ID(), e)
 		}
@@ -494,13 +533,51 @@ func (c *Container) Resume() error {
 	return m.Thaw()
 }
 
-// Processes lists the host pids of every process in the container.
+// Processes lists the host pids of every process in the container: those
+// in its cgroup or, for a rootless container without one, those in its
+// PID namespace.
 func (c *Container) Processes() ([]int, error) {
-	m, err := c.requireCgroup()
+	m, err := c.cgroupManager()
 	if err != nil {
 		return nil, err
 	}
-	return m.GetPids()
+	if m != nil {
+		return m.GetPids()
+	}
+	if c.sharesPidNamespace() {
+		return nil, fmt.Errorf("container %q has no cgroup (rootless, none delegated) and no PID namespace of its own: its processes cannot be told from the host's", c.ID())
+	}
+	if !c.initAlive() {
+		return nil, nil
+	}
+	return c.pidNamespaceMembers()
+}
+
+// pidNamespaceMembers lists the processes in the PID namespace of the
+// container's init that the runtime can see, sorted.
+func (c *Container) pidNamespaceMembers() ([]int, error) {
+	var want unix.Stat_t
+	nsPath := "/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/pid"
+	if err := unix.Stat(nsPath, &want); err != nil {
+		return nil, fmt.Errorf("container %q: PID namespace of its init: %w", c.ID(), err)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		// Processes of other users, and those gone meanwhile, fail.
+		if unix.Stat("/proc/"+e.Name()+"/ns/pid", &st) == nil && st.Dev == want.Dev && st.Ino == want.Ino {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
 }
 
 // Stats reads the container's cgroup counters.
@@ -555,7 +632,7 @@ func (c *Container) requireCgroup() (cgroups.Manager, error) {
 		return nil, err
 	}
 	if m == nil {
-		return nil, fmt.Errorf("container %q has no cgroup", c.ID())
+		return nil, fmt.Errorf("container %q has no cgroup (rootless, and no cgroup is delegated to the runtime's user)", c.ID())
 	}
 	return m, nil
 }

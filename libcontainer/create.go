@@ -162,7 +162,9 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err := c.applyCgroup(stage0); err != nil {
 		return nil, err
 	}
-	b.CgroupJoin = c.cgm.SelfJoinFiles()
+	if c.cgm != nil {
+		b.CgroupJoin = c.cgm.SelfJoinFiles()
+	}
 	if err := l.bootstrap(b, cfg.UIDMappings, cfg.GIDMappings); err != nil {
 		return nil, err
 	}
@@ -317,31 +319,6 @@ func openConsoleConn(path string, conn *os.File) (*os.File, error) {
 func unixSubreaper() error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become child subreaper: %w", err)
-	}
-	return nil
-}
-
-// refuseHostSysctls refuses a sysctl whose namespace the container joins by
-// path when that path is the runtime's own namespace: the write would change
-// the host. specconv cannot see this; it needs the kernel.
-func refuseHostSysctls(cfg *configs.Config) error {
-	for name := range cfg.Sysctl {
-		t := configs.SysctlNamespace(name)
-		ns, ok := cfg.Namespace(t)
-		if !ok || ns.Path == "" {
-			continue
-		}
-		joined, err := os.Stat(ns.Path)
-		if err != nil {
-			return fmt.Errorf("linux.sysctl %s: %s namespace %s: %w", name, t, ns.Path, err)
-		}
-		own, err := os.Stat("/proc/self/ns/" + procNsName[t])
-		if err != nil {
-			return fmt.Errorf("linux.sysctl %s: %w", name, err)
-		}
-		if os.SameFile(joined, own) {
-			return fmt.Errorf("linux.sysctl %s: not allowed: the %s namespace joined by path (%s) is the runtime's own", name, t, ns.Path)
-		}
 	}
 	return nil
 }

@@ -2,53 +2,128 @@ package libcontainer
 
 import (
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 	"github.com/ocirun/ocirun/specconv"
 )
 
 // CheckHost refuses, before anything is created, what the config asks for
 // that this host would refuse half-way through create: a sysctl that would
-// change the host, an rlimit the init cannot raise. create and "check
-// --bundle" both use it.
+// change the host, an rlimit the init cannot raise, an oom_score_adj it
+// cannot lower. create stops at the first; "check --bundle" lists them all
+// (HostRefusals).
 func CheckHost(cfg *configs.Config) error {
-	if err := refuseHostSysctls(cfg); err != nil {
-		return err
-	}
-	if cfg.Process != nil {
-		return refuseRlimits(cfg.Process.Rlimits)
+	if errs := HostRefusals(cfg); len(errs) > 0 {
+		return errs[0]
 	}
 	return nil
+}
+
+// HostRefusals is every refusal of CheckHost, in the order of the config's
+// fields.
+func HostRefusals(cfg *configs.Config) []error {
+	errs := refuseHostSysctls(cfg)
+	if err := refuseOomScoreAdj(cfg.OomScoreAdj); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Process != nil {
+		errs = append(errs, refuseRlimits(cfg.Process.Rlimits)...)
+	}
+	return errs
+}
+
+// refuseHostSysctls refuses a sysctl whose namespace the container joins by
+// path when that path is the runtime's own namespace: the write would change
+// the host. specconv cannot see this; it needs the kernel.
+func refuseHostSysctls(cfg *configs.Config) []error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(cfg.Sysctl)) {
+		t := configs.SysctlNamespace(name)
+		ns, ok := cfg.Namespace(t)
+		if !ok || ns.Path == "" {
+			continue
+		}
+		joined, err := os.Stat(ns.Path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("linux.sysctl %s: %s namespace %s: %w", name, t, ns.Path, err))
+			continue
+		}
+		own, err := os.Stat("/proc/self/ns/" + procNsName[t])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("linux.sysctl %s: %w", name, err))
+			continue
+		}
+		if os.SameFile(joined, own) {
+			errs = append(errs, fmt.Errorf("linux.sysctl %s: not allowed: the %s namespace joined by path (%s) is the runtime's own", name, t, ns.Path))
+		}
+	}
+	return errs
+}
+
+// hostCapability reports whether the runtime holds capability c over the
+// host: in its effective set, and not merely as root of a user namespace,
+// where the kernel checks rlimits and oom_score_adj against the initial
+// namespace anyway.
+func hostCapability(c int) bool {
+	return hasEffectiveCap(c) && !userns.RunningInUserNS()
+}
+
+// refuseOomScoreAdj refuses process.oomScoreAdj below the runtime's own
+// value when the runtime lacks CAP_SYS_RESOURCE over the host: the kernel
+// lets anyone else only raise it.
+func refuseOomScoreAdj(adj *int) error {
+	if adj == nil {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return fmt.Errorf("process.oomScoreAdj: read the runtime's own: %w", err)
+	}
+	own, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("process.oomScoreAdj: the runtime's own %q: %w", b, err)
+	}
+	if *adj >= own || hostCapability(unix.CAP_SYS_RESOURCE) {
+		return nil
+	}
+	return fmt.Errorf("process.oomScoreAdj %d is below the runtime's own %d and the runtime lacks CAP_SYS_RESOURCE over the host (rootless) to lower it; use a value of at least %d", *adj, own, own)
 }
 
 // refuseRlimits refuses an rlimit whose hard limit is above the runtime's
 // own when the runtime lacks CAP_SYS_RESOURCE: the init inherits both, and
 // setrlimit would fail with a bare EPERM.
-func refuseRlimits(rlimits []configs.Rlimit) error {
+func refuseRlimits(rlimits []configs.Rlimit) []error {
+	var errs []error
 	canRaise := -1 // unknown until needed
 	for i, r := range rlimits {
 		var cur unix.Rlimit
 		if err := unix.Getrlimit(r.Type, &cur); err != nil {
-			return fmt.Errorf("process.rlimits[%d]: get %s: %w", i, specconv.RlimitName(r.Type), err)
+			errs = append(errs, fmt.Errorf("process.rlimits[%d]: get %s: %w", i, specconv.RlimitName(r.Type), err))
+			continue
 		}
 		if r.Hard <= cur.Max {
 			continue
 		}
 		if canRaise < 0 {
 			canRaise = 0
-			if hasEffectiveCap(unix.CAP_SYS_RESOURCE) {
+			if hostCapability(unix.CAP_SYS_RESOURCE) {
 				canRaise = 1
 			}
 		}
 		if canRaise == 0 {
-			return fmt.Errorf("process.rlimits[%d]: %s hard limit %d is above the runtime's own hard limit %s and the runtime lacks CAP_SYS_RESOURCE to raise it; lower it in config.json to at most that, or start the runtime with a higher hard limit",
-				i, specconv.RlimitName(r.Type), r.Hard, rlimitString(cur.Max))
+			errs = append(errs, fmt.Errorf("process.rlimits[%d]: %s hard limit %d is above the runtime's own hard limit %s and the runtime lacks CAP_SYS_RESOURCE to raise it; lower it in config.json to at most that, or start the runtime with a higher hard limit",
+				i, specconv.RlimitName(r.Type), r.Hard, rlimitString(cur.Max)))
 		}
 	}
-	return nil
+	return errs
 }
 
 func rlimitString(v uint64) string {

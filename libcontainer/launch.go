@@ -3,7 +3,10 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
 // Stdio is what the container's process gets as fds 0, 1 and 2.
@@ -222,17 +226,92 @@ func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMa
 	}
 }
 
+// writeIDMaps writes the ID maps of the user namespace of stage 0 (pid).
+// Root writes any map directly. Anyone else may write only a map of a
+// single id, their own, and a gid map only after denying setgroups; other
+// maps go through the setuid helpers newuidmap and newgidmap, which allow
+// the ranges /etc/subuid and /etc/subgid give the user.
 func writeIDMaps(pid int, uidMap, gidMap []configs.IDMap) error {
-	for _, m := range []struct {
-		file string
-		ids  []configs.IDMap
-	}{{"uid_map", uidMap}, {"gid_map", gidMap}} {
-		p := "/proc/" + strconv.Itoa(pid) + "/" + m.file
-		if err := os.WriteFile(p, formatIDMap(m.ids), 0); err != nil {
-			return fmt.Errorf("write %s of the container's user namespace: %w", m.file, err)
+	if err := writeIDMap(pid, idMapFiles[0], uidMap); err != nil {
+		return err
+	}
+	return writeIDMap(pid, idMapFiles[1], gidMap)
+}
+
+type idMapFile struct {
+	file, helper, field string
+	ownID               func() int
+	subIDs, usermodFlag string // where the helper finds the user's ranges
+}
+
+var idMapFiles = [2]idMapFile{
+	{"uid_map", "newuidmap", "linux.uidMappings", os.Geteuid, "/etc/subuid", "--add-subuids"},
+	{"gid_map", "newgidmap", "linux.gidMappings", os.Getegid, "/etc/subgid", "--add-subgids"},
+}
+
+func writeIDMap(pid int, f idMapFile, ids []configs.IDMap) error {
+	proc := "/proc/" + strconv.Itoa(pid) + "/"
+	err := os.WriteFile(proc+f.file, formatIDMap(ids), 0)
+	if err == nil || !errors.Is(err, unix.EPERM) {
+		return wrapIDMapErr(f, ids, err)
+	}
+	if len(ids) == 1 && ids[0].Size == 1 && int(ids[0].HostID) == f.ownID() {
+		if f.file != "gid_map" {
+			return wrapIDMapErr(f, ids, err)
 		}
+		// The process could otherwise drop a group that denies access
+		// to files, which only the host's root may allow.
+		if err := os.WriteFile(proc+"setgroups", []byte("deny"), 0); err != nil {
+			return wrapIDMapErr(f, ids, fmt.Errorf("deny setgroups: %w", err))
+		}
+		return wrapIDMapErr(f, ids, os.WriteFile(proc+f.file, formatIDMap(ids), 0))
+	}
+	helper, lerr := exec.LookPath(f.helper)
+	if lerr != nil {
+		return wrapIDMapErr(f, ids, fmt.Errorf("%w, and mapping other ids than your own needs %s (Debian package uidmap): %w", err, f.helper, lerr))
+	}
+	args := []string{strconv.Itoa(pid)}
+	for _, r := range ids {
+		args = append(args, strconv.FormatUint(uint64(r.ContainerID), 10), strconv.FormatUint(uint64(r.HostID), 10), strconv.FormatUint(uint64(r.Size), 10))
+	}
+	out, err := exec.Command(helper, args...).CombinedOutput()
+	if err != nil {
+		if msg := strings.Join(strings.Fields(string(out)), " "); msg != "" {
+			err = errors.New(msg)
+		}
+		return wrapIDMapErr(f, ids, fmt.Errorf("%w; %s", err, subIDHint(f)))
 	}
 	return nil
+}
+
+// subIDHint says what the helper allows the runtime's user: the ranges
+// of /etc/subuid (or subgid), or how to get one.
+func subIDHint(f idMapFile) string {
+	name := strconv.Itoa(os.Geteuid())
+	if u, err := user.LookupId(name); err == nil {
+		name = u.Username
+	}
+	n, err := userns.SubIDCount(f.subIDs, name, os.Geteuid())
+	switch {
+	case err != nil:
+		return fmt.Sprintf("read %s: %v", f.subIDs, err)
+	case n == 0:
+		return fmt.Sprintf("%s has no range in %s: add one (usermod %s 100000-165535 %s)", name, f.subIDs, f.usermodFlag, name)
+	}
+	return fmt.Sprintf("%s gives %s %d ids: map only ids of its ranges", f.subIDs, name, n)
+}
+
+// wrapIDMapErr names the map that err refused, in the id:host:size
+// notation of podman's --uidmap.
+func wrapIDMapErr(f idMapFile, ids []configs.IDMap, err error) error {
+	if err == nil {
+		return nil
+	}
+	ranges := make([]string, len(ids))
+	for i, r := range ids {
+		ranges[i] = fmt.Sprintf("%d:%d:%d", r.ContainerID, r.HostID, r.Size)
+	}
+	return fmt.Errorf("write %s of the container's user namespace (%s %s): %w", f.file, f.field, strings.Join(ranges, ","), err)
 }
 
 // diedErr turns a broken sync socket into an error that says how the init
@@ -311,13 +390,17 @@ var executable = sync.OnceValues(os.Executable)
 // container that reaches the binary through /proc/<init pid>/exe can read
 // it but never open it for writing (EROFS) and overwrite the host's copy
 // (CVE-2019-5736). Unlike copying the binary into a sealed memfd, this
-// costs two syscalls.
+// costs two syscalls; a runtime without CAP_SYS_ADMIN over its mount
+// namespace (rootless) cannot make the mount and pays for the copy.
 func sealedBinary(name string) (*os.File, error) {
 	path, err := helperPath(name)
 	if err != nil {
 		return nil, err
 	}
 	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if errors.Is(err, unix.EPERM) {
+		return sealedCopy(path, name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open_tree of %s (it is built and installed with ocirun): %w", path, err)
 	}
@@ -327,4 +410,38 @@ func sealedBinary(name string) (*os.File, error) {
 		return nil, fmt.Errorf("make the mount of %s read-only: %w", path, err)
 	}
 	return os.NewFile(uintptr(fd), name+"-exe"), nil
+}
+
+// sealedCopy copies the binary at path into a memfd sealed against every
+// change: what the container could open through /proc/<pid>/exe is that
+// copy, which refuses writes (EPERM), and never the host's file.
+func sealedCopy(path, name string) (*os.File, error) {
+	// MFD_EXEC: a host whose vm.memfd_noexec makes memfds non-executable
+	// by default still lets this one run; kernels before 6.3 lack the
+	// flag (EINVAL) and have no such default.
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if errors.Is(err, unix.EINVAL) {
+		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("memfd for a sealed copy of %s: %w", path, err)
+	}
+	dst := os.NewFile(uintptr(fd), name+"-exe")
+	src, err := os.Open(path)
+	if err != nil {
+		dst.Close()
+		return nil, fmt.Errorf("open %s (it is built and installed with ocirun): %w", path, err)
+	}
+	_, err = io.Copy(dst, src)
+	src.Close()
+	if err != nil {
+		dst.Close()
+		return nil, fmt.Errorf("copy %s into a memfd: %w", path, err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(dst.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		dst.Close()
+		return nil, fmt.Errorf("seal the copy of %s: %w", path, err)
+	}
+	return dst, nil
 }

@@ -109,6 +109,10 @@ type State struct {
 // Store is the state root given by --root: one directory per container.
 type Store struct {
 	Root string
+	// Rootless says the runtime lacks root on the host (runc's
+	// --rootless): containers get a cgroup only where one is delegated
+	// to the runtime's user (see cgroups.Delegated).
+	Rootless bool
 }
 
 func (s *Store) dir(id string) string { return filepath.Join(s.Root, id) }

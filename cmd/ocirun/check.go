@@ -26,7 +26,7 @@ var checkCommand = &cli.Command{
 			return fmt.Errorf("check: takes no arguments, got %q", c.Args().First())
 		}
 		r := hostcheck.Run(hostcheck.Options{
-			Root:    c.String("root"),
+			Root:    stateRoot(c),
 			Bundle:  c.String("bundle"),
 			Systemd: c.Bool("systemd-cgroup"),
 		})

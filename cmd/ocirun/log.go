@@ -87,15 +87,10 @@ func setupLogging(c *cli.Context) error {
 		logger.file = f
 	}
 	if logger.level == levelDebug {
-		logDebug("%s %s, version %s: %s", c.App.Name, strings.Join(os.Args[1:], " "), version, c.String("root"))
+		logDebug("%s %s, version %s: %s", c.App.Name, strings.Join(os.Args[1:], " "), version, stateRoot(c))
 	}
 	switch r := c.String("rootless"); r {
-	case "auto", "false":
-	case "true":
-		if os.Geteuid() == 0 {
-			break
-		}
-		return fmt.Errorf("--rootless=true: running without root is not supported yet")
+	case "auto", "false", "true":
 	default:
 		return fmt.Errorf("--rootless: invalid value %q (true, false or auto)", r)
 	}

@@ -103,13 +103,13 @@ func newApp() *cli.App {
 			"Containers are created from OCI bundles: a directory with a config.json and\n" +
 			"a root filesystem. State is kept under --root, one directory per container.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "root", Value: "/run/ocirun", Usage: "state directory of the containers"},
+			&cli.StringFlag{Name: "root", Value: defaultRoot, Usage: "state directory of the containers ($XDG_RUNTIME_DIR/ocirun when rootless)"},
 			&cli.StringFlag{Name: "log", Usage: "also write log and error messages to this file"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages (--log-level debug)"},
 			&cli.StringFlag{Name: "log-level", Value: "warning", Usage: "least severe messages logged: debug, info, warning (or warn) or error"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath is slice:prefix:name)"},
-			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto (rootless when not root on the host)"},
 			&cli.BoolFlag{Name: "timings", EnvVars: []string{timingsEnv}, Usage: "log the duration of each phase of create, start, run and exec at debug level"},
 		},
 		Before:                 setupLogging,

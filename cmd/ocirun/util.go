@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -11,10 +12,40 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
 func store(c *cli.Context) *libcontainer.Store {
-	return &libcontainer.Store{Root: c.String("root")}
+	return &libcontainer.Store{Root: stateRoot(c), Rootless: rootless(c)}
+}
+
+// defaultRoot is --root unless the runtime is rootless (see stateRoot).
+const defaultRoot = "/run/ocirun"
+
+// stateRoot is --root, or where a rootless runtime keeps its state when
+// --root is not given: under $XDG_RUNTIME_DIR, the user's own runtime
+// directory, as runc does (rootless podman passes no --root).
+func stateRoot(c *cli.Context) string {
+	if c.IsSet("root") {
+		return c.String("root")
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" && userns.Rootless() {
+		return filepath.Join(dir, "ocirun")
+	}
+	return defaultRoot
+}
+
+// rootless is the --rootless mode: "auto" means rootless whenever the
+// runtime lacks root on the host (package userns). The flag's value was
+// checked by setupLogging.
+func rootless(c *cli.Context) bool {
+	switch c.String("rootless") {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return userns.Rootless()
 }
 
 // containerID returns the single container id argument of a command.

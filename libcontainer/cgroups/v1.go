@@ -3,6 +3,8 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -198,13 +200,18 @@ func (m *v1Manager) GetPids() ([]int, error) {
 			return getPids(dir)
 		}
 	}
+	// A rootless container may have only some other hierarchy (the
+	// delegated ones).
+	for _, c := range slices.Sorted(maps.Keys(m.paths)) {
+		return getPids(m.paths[c])
+	}
 	return nil, errors.New("list processes: no cgroup v1 hierarchy known for the container")
 }
 
 func (m *v1Manager) freezerDir(action string) (string, error) {
 	dir := m.Path("freezer")
 	if dir == "" {
-		return "", fmt.Errorf("cannot %s: the cgroup v1 freezer controller is not mounted", action)
+		return "", fmt.Errorf("cannot %s: the container has no cgroup v1 freezer (the controller is not mounted, or, rootless, not delegated to the runtime's user)", action)
 	}
 	return dir, nil
 }

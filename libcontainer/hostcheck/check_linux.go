@@ -2,9 +2,7 @@ package hostcheck
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -23,6 +21,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/lsm"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
 // defaultNamespaces are the namespaces a container needs when no bundle
@@ -77,11 +76,11 @@ func checkBundle(r *Report, o Options) (string, *configs.Config) {
 		r.missing(g, "config.json", oneLine(err.Error()), "change the field named in config.json")
 		return "", nil
 	}
-	if err := libcontainer.CheckHost(cfg); err != nil {
+	refusals := libcontainer.HostRefusals(cfg)
+	for _, err := range refusals {
 		r.missing(g, "config.json", oneLine(err.Error()), "change the field named in config.json")
-		return abs, cfg
 	}
-	if len(warnings) == 0 {
+	if len(warnings) == 0 && len(refusals) == 0 {
 		r.ok(g, "config.json", "translates for this host without changes")
 	}
 	return abs, cfg
@@ -150,7 +149,7 @@ func checkUserIDs(r *Report) {
 		name = u.Username
 	}
 	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
-		n, err := subIDCount(f, name, os.Geteuid())
+		n, err := userns.SubIDCount(f, name, os.Geteuid())
 		switch {
 		case err != nil:
 			r.degraded(g, f, oneLine(err.Error()), "add a range for "+name+": usermod --add-subuids 100000-165535 --add-subgids 100000-165535 "+name)
@@ -178,32 +177,6 @@ func checkUserIDs(r *Report) {
 func hasFileCaps(p string) bool {
 	sz, err := unix.Getxattr(p, "security.capability", nil)
 	return err == nil && sz > 0
-}
-
-// subIDCount sums the ranges of /etc/subuid or /etc/subgid that belong
-// to the user (by name or number).
-func subIDCount(file, name string, uid int) (uint64, error) {
-	f, err := os.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	var n uint64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.Split(strings.TrimSpace(sc.Text()), ":")
-		if len(parts) != 3 || (parts[0] != name && parts[0] != strconv.Itoa(uid)) {
-			continue
-		}
-		c, err := strconv.ParseUint(parts[2], 10, 32)
-		if err == nil {
-			n += c
-		}
-	}
-	return n, sc.Err()
 }
 
 func modeName(m cgroups.Mode) string {

@@ -2,33 +2,9 @@ package hostcheck
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
-
-func TestSubIDCount(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "subuid")
-	os.WriteFile(f, []byte("alice:100000:65536\n1000:300000:10\nbob:200000:65536\nalice:400000:5\nbroken line\n"), 0o644)
-	for _, tc := range []struct {
-		name string
-		uid  int
-		want uint64
-	}{
-		{"alice", 1000, 65536 + 10 + 5}, // by name and by number
-		{"bob", 1001, 65536},
-		{"carol", 1002, 0},
-	} {
-		got, err := subIDCount(f, tc.name, tc.uid)
-		if err != nil || got != tc.want {
-			t.Errorf("%s: got %d, %v; want %d", tc.name, got, err, tc.want)
-		}
-	}
-	if n, err := subIDCount(filepath.Join(t.TempDir(), "none"), "alice", 1000); n != 0 || err != nil {
-		t.Errorf("missing file: got %d, %v; want 0, nil", n, err)
-	}
-}
 
 func TestReportFailedOnlyOnMissing(t *testing.T) {
 	r := &Report{}

@@ -386,9 +386,16 @@ static void create_namespaces(struct bootstrap *b)
 	if (b->clone_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			ocirun_bail("create user namespace: %s", strerror(errno));
+		// /proc/<pid>/uid_map of a process that is not dumpable belongs
+		// to root: a runtime without root could not write it. Nothing of
+		// the container runs yet that could use the window.
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+			ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		uint32_t len;
 		send_msg(MSG_MAP_IDS, NULL, 0);
 		free(recv_msg(MSG_IDS_MAPPED, &len));
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		if (b->become_root && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 			ocirun_bail("become root in the new user namespace: %s", strerror(errno));
 	}

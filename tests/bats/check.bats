@@ -141,6 +141,24 @@ item_field() {
 	item_field bundle config.json detail | grep -q "RLIMIT_NOFILE hard limit $((hard + 1)) is above the runtime's own hard limit $hard" || fail "wrong detail"
 }
 
+@test "check --bundle: every refused field is listed, not only the first" {
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	local nofile nproc
+	nofile=$(ulimit -Hn) nproc=$(ulimit -Hu)
+	[ "$nproc" != unlimited ] || skip "RLIMIT_NPROC hard limit is unlimited"
+	update_config ".process.rlimits = [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": $((nofile + 1))},
+		{\"type\": \"RLIMIT_NPROC\", \"soft\": 10, \"hard\": $((nproc + 1))}] | .process.oomScoreAdj = -1"
+	without_cap_sys_resource
+	ocirun check --bundle "$BUNDLE" --json
+	expect_status 1
+	jq -r '.items[] | select(.group == "bundle" and .status == "missing") | .detail' <<<"$stdout" >"$BATS_TEST_TMPDIR/refused"
+	cat "$BATS_TEST_TMPDIR/refused"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/refused")" -eq 3 ] || fail "expected 3 refused fields"
+	grep -q '^process.oomScoreAdj -1 is below' "$BATS_TEST_TMPDIR/refused" || fail "oomScoreAdj not named"
+	grep -q '^process.rlimits\[0\]: RLIMIT_NOFILE' "$BATS_TEST_TMPDIR/refused" || fail "rlimits[0] not named"
+	grep -q '^process.rlimits\[1\]: RLIMIT_NPROC' "$BATS_TEST_TMPDIR/refused" || fail "rlimits[1] not named"
+}
+
 @test "check --bundle: a sysctl that is not namespaced is missing" {
 	update_config '.linux.sysctl = {"vm.swappiness": "10"}'
 	ocirun check --bundle "$BUNDLE" --json

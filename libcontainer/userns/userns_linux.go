@@ -1,0 +1,68 @@
+// Package userns says whether the runtime runs without root on the host:
+// as an unprivileged user, or as root of a user namespace someone else
+// made (rootless podman's pause process, rootlesskit). Both are what runc
+// calls rootless; the rest of the runtime asks here rather than looking at
+// its uid, which is 0 in the second case.
+package userns
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// initialMap is the uid_map of the initial user namespace: every id maps
+// to itself.
+var initialMap = []byte("0 0 4294967295")
+
+// RunningInUserNS reports whether the calling process is in a user
+// namespace other than the initial one. A kernel without user namespaces
+// has no uid_map: that is the initial namespace too.
+var RunningInUserNS = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	return !isInitialMap(b)
+})
+
+func isInitialMap(uidMap []byte) bool {
+	return bytes.Equal(bytes.Join(bytes.Fields(uidMap), []byte(" ")), initialMap)
+}
+
+// Rootless reports whether the runtime lacks root on the host: its
+// effective uid is not 0, or it is in a user namespace of its own.
+func Rootless() bool {
+	return os.Geteuid() != 0 || RunningInUserNS()
+}
+
+// SubIDCount sums the ranges of /etc/subuid or /etc/subgid that belong
+// to the user (by name or number).
+func SubIDCount(file, name string, uid int) (uint64, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n uint64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.Split(strings.TrimSpace(sc.Text()), ":")
+		if len(parts) != 3 || (parts[0] != name && parts[0] != strconv.Itoa(uid)) {
+			continue
+		}
+		c, err := strconv.ParseUint(parts[2], 10, 32)
+		if err == nil {
+			n += c
+		}
+	}
+	return n, sc.Err()
+}
