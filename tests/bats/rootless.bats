@@ -144,7 +144,7 @@ remove_delegated_cgroups() {
 	ocirun run ct1
 	expect_failure
 	expect_output_contains 'memory'
-	[ "$OCIRUN_NAME" = runc ] || expect_output_contains 'linux\.resources\.memory\.limit'
+	[ "$OCIRUN_NAME" = runc ] || expect_output_contains 'linux\.resources\.memory'
 	expect_nothing_left ct1
 }
 

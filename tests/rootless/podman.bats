@@ -111,6 +111,7 @@ pm() {
 summarize_record() {
 	echo "# runtime calls (ids, pids and paths generalised), with counts"
 	sed -E 's/[0-9a-f]{64}/ID/g; s|/[^ ]*/|PATH/|g' "$RECORD/calls.log" | sort | uniq -c
+	echo "# state directories the runtime made in XDG_RUNTIME_DIR: $(ls -A "$XDG_RUNTIME_DIR" | tr '\n' ' ')"
 	local f
 	for f in "$RECORD"/config.*.json; do
 		[ -f "$f" ] || continue

@@ -18,10 +18,10 @@
 #     one range of 65536 subordinate uids and gids in /etc/subuid and
 #     /etc/subgid (both files are restored from a copy at the end);
 #   - makes a cgroup ocirun-rootless-PID below its own in every hierarchy
-#     (owned by root: nothing is delegated by accident) and in it
-#     "delegated", owned by the account, which rootless.bats uses as a
-#     delegated subtree (OCIRUN_ROOTLESS_CGROUP, relative to the caller's
-#     cgroup);
+#     (owned by root: nothing is delegated by accident) and in it, in each
+#     cgroup v1 hierarchy, "delegated", owned by the account, which
+#     rootless.bats uses as a delegated subtree (OCIRUN_ROOTLESS_CGROUP,
+#     relative to the caller's cgroup);
 #   - in a private mount namespace: a tmpfs scratch directory holding the
 #     account's home, XDG_RUNTIME_DIR (0700) and TMPDIR, a copy of what the
 #     tests read from the repository (so its location's permissions do not
@@ -272,8 +272,13 @@ for f in subuid subgid; do
 	{ cat "$backup/$f"; echo "$RL_USER:$RL_SUB_START:$RL_SUB_COUNT"; } >"/etc/$f"
 done
 
-# One cgroup of the run's own below ours in every hierarchy, and in it the
-# delegated subtree. A cpuset child starts with no CPUs and memory nodes.
+# One cgroup of the run's own below ours in every hierarchy, and in each v1
+# hierarchy the delegated subtree, as runc's rootless tests make it. Not in
+# cgroup2 (the unified hierarchy of a hybrid host, which has no controllers):
+# there a process may only move between cgroups below one whose cgroup.procs
+# it may write, so a subtree beside the caller's cgroup is no delegation (a
+# systemd Delegate=yes unit puts the user's processes inside theirs). A
+# cpuset child starts with no CPUs and memory nodes.
 cg_name=ocirun-rootless-$$
 while IFS=: read -r _ ctrls path; do
 	if [ -z "$ctrls" ]; then
@@ -285,6 +290,7 @@ while IFS=: read -r _ ctrls path; do
 	dir=$mnt${path%/}/$cg_name
 	mkdir "$dir"
 	cg_dirs+=("$dir")
+	[ -n "$ctrls" ] || continue
 	mkdir "$dir/delegated"
 	for d in "$dir" "$dir/delegated"; do
 		if [ -f "$d/cpuset.cpus" ]; then
