@@ -46,7 +46,7 @@ RECVTTY := tests/bin/recvtty
 OCIRUN ?=
 BATS_FLAGS ?=
 
-.PHONY: build recvtty install rootfs demo test install-deps build-deps lint test-unit test-bats test-faults test-engines test-v2 conformance bench clean
+.PHONY: build recvtty install rootfs demo test install-deps build-deps lint test-unit test-bats test-faults test-engines test-rootless test-v2 conformance bench clean
 
 build: ocirun-exec
 	$(GOBUILD) -o ocirun ./cmd/ocirun
@@ -116,6 +116,7 @@ test: install-deps
 	$(MAKE) test-bats || failed="$$failed test-bats"; \
 	$(MAKE) test-faults || failed="$$failed test-faults"; \
 	$(MAKE) test-engines || failed="$$failed test-engines"; \
+	$(MAKE) test-rootless || failed="$$failed test-rootless"; \
 	if [ -f tests/conformance/run.sh ]; then \
 		$(MAKE) conformance || failed="$$failed conformance"; \
 	else \
@@ -177,6 +178,15 @@ test-faults: $(if $(FAULTS_RUNTIME),,build)
 ENGINES_FILTER ?=
 test-engines: $(if $(RUNTIME),,build)
 	tests/engines/run.sh $(call shell-quote,$(ENGINES_FILTER))
+
+# The runtime run by an unprivileged user: tests/rootless/run.sh makes a
+# throwaway account with subordinate ids and a delegated cgroup, and runs
+# bats files of tests/bats (OCIRUN_ROOTLESS=1) and rootless podman as that
+# account. OCIRUN=runc runs the same against runc; ROOTLESS_FILES names the
+# bats files (relative to the repository) instead of the default list.
+ROOTLESS_FILES ?=
+test-rootless: $(if $(OCIRUN),,build) recvtty
+	$(if $(OCIRUN),OCIRUN='$(OCIRUN)') tests/rootless/run.sh $(ROOTLESS_FILES)
 
 # shell-quote: $(1) as one single-quoted shell word.
 shell-quote = '$(subst ','\'',$(1))'

@@ -22,11 +22,12 @@ declare -A probe=(
 	[util-linux]='command -v unshare'
 	[bsdutils]='command -v script'
 	[strace]='command -v strace'
+	[uidmap]='command -v newuidmap && command -v newgidmap'
 )
 # pkgconf first: the libseccomp-dev probe needs pkg-config.
 case ${1:-all} in
 build) order=(pkgconf gcc musl-tools libc6-dev libseccomp-dev busybox-static util-linux) ;;
-all) order=(pkgconf gcc musl-tools libc6-dev bats jq busybox-static libseccomp-dev runc util-linux bsdutils strace) ;;
+all) order=(pkgconf gcc musl-tools libc6-dev bats jq busybox-static libseccomp-dev runc util-linux bsdutils strace uidmap) ;;
 *)
 	echo "usage: $0 [build]" >&2
 	exit 2

@@ -73,16 +73,85 @@ test_tag() {
 	echo "$(basename "$BATS_RUN_TMPDIR")-$(basename "$BATS_TEST_TMPDIR")"
 }
 
+# rootless: the suite runs as an unprivileged user (tests/rootless/run.sh
+# sets OCIRUN_ROOTLESS=1).
+rootless() {
+	[ "${OCIRUN_ROOTLESS:-}" = 1 ]
+}
+
+# requires_root REASON: skip when the suite runs without root.
+requires_root() {
+	! rootless || skip "needs root: $1"
+}
+
+# subordinate_ids FILE: "START COUNT" of the caller's first range in FILE
+# (/etc/subuid or /etc/subgid, by name or uid); nothing when it has none.
+subordinate_ids() {
+	awk -F: -v n="$(id -un)" -v u="$(id -u)" '$1 == n || $1 == u {print $2, $3; exit}' "$1" 2>/dev/null
+}
+
+# map_other_ids [BUNDLE]: let the container switch to ids other than root.
+# Without root, container ids 1 and up map to the caller's subordinate ids
+# (written through newuidmap and newgidmap), root to the caller; with root
+# nothing changes (no user namespace: every id is there).
+map_other_ids() {
+	rootless || return 0
+	local us un gs gn
+	read -r us un <<<"$(subordinate_ids /etc/subuid)"
+	read -r gs gn <<<"$(subordinate_ids /etc/subgid)"
+	[ -n "$us" ] && [ -n "$gs" ] || skip "$(id -un) has no subordinate ids in /etc/subuid and /etc/subgid"
+	update_config ".linux.uidMappings = [{containerID: 0, hostID: $(id -u), size: 1}, {containerID: 1, hostID: $us, size: $un}]
+		| .linux.gidMappings = [{containerID: 0, hostID: $(id -g), size: 1}, {containerID: 1, hostID: $gs, size: $gn}]" "${1:-$BUNDLE}"
+}
+
+# rootless_sample: the path of config.sample.json made rootless, once per
+# run, by the edits `$OCIRUN spec --rootless` makes to `$OCIRUN spec`: the
+# namespaces it adds (the user namespace) with its id mappings, the mounts it
+# changes (/sys bound from the host, no uid=/gid= options) and its resources
+# (none). The network namespace it leaves out stays: an unprivileged user
+# may make one in its user namespace (spec --rootless drops it only so that
+# the example container has the host's network), and the tests check it.
+rootless_sample() {
+	local out=$BATS_RUN_TMPDIR/config.rootless.json d
+	if [ ! -s "$out" ]; then
+		d=$(mktemp -d "$BATS_RUN_TMPDIR/spec.XXXXXX")
+		mkdir "$d/plain" "$d/rootless"
+		"$OCIRUN" spec --bundle "$d/plain" >&2 && "$OCIRUN" spec --rootless --bundle "$d/rootless" >&2 || return 1
+		jq --slurpfile plain "$d/plain/config.json" --slurpfile rl "$d/rootless/config.json" '
+			$plain[0] as $a | $rl[0] as $b
+			| ([$a.linux.namespaces[].type]) as $atypes
+			| .linux.namespaces += [$b.linux.namespaces[] | select(.type as $t | $atypes | index($t) | not)]
+			| .linux.uidMappings = $b.linux.uidMappings
+			| .linux.gidMappings = $b.linux.gidMappings
+			| if $b.linux | has("resources") then .linux.resources = $b.linux.resources else del(.linux.resources) end
+			| .mounts |= map(. as $m
+				| ([$a.mounts[] | select(.destination == $m.destination)] | first) as $am
+				| ([$b.mounts[] | select(.destination == $m.destination)] | first) as $bm
+				| if $am != null and $bm != $am then $bm else $m end)
+			| .mounts |= map(select(. != null))' \
+			"$REPO/config.sample.json" >"$d/config.json" && mv "$d/config.json" "$out" || return 1
+		rm -rf "$d"
+	fi
+	echo "$out"
+}
+
 # new_bundle DIR makes a bundle in DIR: a copy of the cached rootfs and a
 # config.json from config.sample.json running LONG_RUNNING, with a relative
-# cgroupsPath so cgroups nest under the caller's cgroup.
+# cgroupsPath so cgroups nest under the caller's cgroup. Without root the
+# config is the rootless one, with no cgroupsPath (as spec --rootless
+# makes it: the caller's cgroup is not delegated).
 new_bundle() {
-	local dir=$1 cache
+	local dir=$1 cache sample
 	cache=$(rootfs_cache) || return 1
 	mkdir -p "$dir"
 	cp -a "$cache" "$dir/rootfs"
-	jq --arg cg "ocirun-test/$(test_tag)-$(basename "$dir")" \
-		'.linux.cgroupsPath = $cg' "$REPO/config.sample.json" >"$dir/config.json"
+	if rootless; then
+		sample=$(rootless_sample) || return 1
+		cp "$sample" "$dir/config.json"
+	else
+		jq --arg cg "ocirun-test/$(test_tag)-$(basename "$dir")" \
+			'.linux.cgroupsPath = $cg' "$REPO/config.sample.json" >"$dir/config.json"
+	fi
 	set_args "$dir" "${LONG_RUNNING[@]}"
 }
 
@@ -103,6 +172,18 @@ update_config() {
 	local bundle=${2:-$BUNDLE}
 	jq "$1" "$bundle/config.json" >"$bundle/config.json.tmp" &&
 		mv "$bundle/config.json.tmp" "$bundle/config.json"
+}
+
+# share_host_pidns [BUNDLE]: the container has no PID namespace of its own.
+# Without root /proc is then bound from the host: proc can be mounted only
+# by a user namespace that owns the PID namespace.
+share_host_pidns() {
+	update_config '.linux.namespaces |= map(select(.type != "pid"))' "${1:-$BUNDLE}"
+	if rootless; then
+		update_config '.mounts |= map(if .destination == "/proc"
+			then {destination: "/proc", type: "bind", source: "/proc", options: ["rbind", "nosuid", "noexec", "nodev"]}
+			else . end)' "${1:-$BUNDLE}"
+	fi
 }
 
 # set_cmd 'shell script' [BUNDLE]: the container runs `sh -c SCRIPT`.

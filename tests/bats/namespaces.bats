@@ -57,7 +57,11 @@ add_caps() {
 }
 
 @test "namespaces not configured are shared with the host" {
-	update_config '.linux.namespaces |= map(select(.type == "mount" or .type == "pid"))'
+	# Without root the user namespace stays (nothing else can be made
+	# without it), and mqueue, which only the owner of the IPC namespace may
+	# mount, goes.
+	update_config '.linux.namespaces |= map(select(.type == "mount" or .type == "pid" or .type == "user"))'
+	! rootless || update_config '.mounts |= map(select(.type != "mqueue"))'
 	set_cmd 'for t in uts ipc net cgroup; do echo "$t $(readlink /proc/self/ns/$t)"; done'
 	# Without a UTS namespace there must be no hostname to set.
 	update_config 'del(.hostname)'
@@ -148,6 +152,9 @@ add_caps() {
 }
 
 @test "a new network namespace has only lo" {
+	# Without root /sys is the host's, bound (as spec --rootless has it); the
+	# owner of the network namespace may mount its own sysfs.
+	! rootless || update_config '.mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]} else . end)'
 	set_cmd 'ls /sys/class/net; echo ---; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
 	ocirun run ct1
 	expect_status 0
@@ -155,6 +162,7 @@ add_caps() {
 }
 
 @test "user namespace maps container root to an unprivileged host uid" {
+	requires_root "maps host ids 100000-165535, which the user does not own (rootless.bats maps subordinate ids)"
 	local hostdir=$BATS_TEST_TMPDIR/hostdir
 	mkdir -m 0777 "$hostdir"
 	make_traversable "$BUNDLE"
@@ -178,6 +186,7 @@ add_caps() {
 }
 
 @test "joining net, ipc and uts namespaces by path" {
+	requires_root "joins namespaces owned by another container's user namespace (rootless.bats joins it too)"
 	update_config '.hostname = "ctr-a"'
 	add_caps CAP_NET_ADMIN
 	set_cmd 'ip link set lo up && echo ready >/tmp/ready && sleep 1000'
@@ -257,6 +266,7 @@ add_caps() {
 # linux.netDevices
 
 @test "netDevices: a device moves into the container, renamed, with its address, up" {
+	requires_root "makes a network namespace to move devices from"
 	use_private_netns
 	in_netns ip link add vh0 type veth peer name vh1
 	in_netns ip addr add 10.99.0.1/24 dev vh0
@@ -282,6 +292,7 @@ add_caps() {
 }
 
 @test "netDevices: a \"%d\" template lets the kernel number the devices" {
+	requires_root "makes a network namespace to move devices from"
 	use_private_netns
 	in_netns ip link add va0 type veth peer name vb0
 	in_netns ip link add va1 type veth peer name vb1
@@ -294,6 +305,7 @@ add_caps() {
 }
 
 @test "netDevices: a name taken in the container fails the create and leaves the device" {
+	requires_root "makes a network namespace to move devices from"
 	use_private_netns
 	in_netns ip link add vh0 type veth peer name vh1
 	update_config '.linux.netDevices = {"vh0": {"name": "lo"}}'
@@ -305,6 +317,7 @@ add_caps() {
 }
 
 @test "netDevices: a missing device or no new network namespace is refused" {
+	requires_root "makes a network namespace to move devices from"
 	use_private_netns
 	update_config '.linux.netDevices = {"nosuch0": {}}'
 	ocirun run -d ct1

@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# Without root (tests/rootless/run.sh runs this as an unprivileged account,
+# with OCIRUN_ROOTLESS=1): the default state directory, user namespaces joined
+# or mapped through newuidmap, limits the user may not have refused with an
+# error naming them, and a delegated cgroup subtree used.
+
+load helpers
+
+setup() {
+	rootless || skip "runs without root only (tests/rootless/run.sh)"
+	setup_bundle
+}
+
+teardown() {
+	rootless || return 0
+	if [ -n "${DEFAULT_ROOT:-}" ]; then
+		timeout 30 "$OCIRUN" delete --force ct-default >/dev/null 2>&1 </dev/null || true
+		[ -z "${DEFAULT_ROOT_MADE:-}" ] || rm -r "$DEFAULT_ROOT"
+	fi
+	teardown_containers
+	remove_delegated_cgroups
+}
+
+# delegated_path: the cgroupsPath of this test in the delegated subtree
+# (relative: below the caller's cgroup, where run.sh made it).
+delegated_path() {
+	echo "$OCIRUN_ROOTLESS_CGROUP/$(test_tag)"
+}
+
+# require_delegated CONTROLLER...: skip unless the caller's cgroup has the
+# delegated subtree, writable, in the hierarchy of each controller.
+require_delegated() {
+	[ -n "${OCIRUN_ROOTLESS_CGROUP:-}" ] || skip "no delegated cgroup (OCIRUN_ROOTLESS_CGROUP, set by tests/rootless/run.sh)"
+	local c d
+	for c in "$@"; do
+		d=$(cgroup_dir "$c" self)/$OCIRUN_ROOTLESS_CGROUP
+		[ -w "$d" ] || skip "$d is not a delegated cgroup"
+		if cgroup_v2; then
+			grep -qw "$c" "$d/cgroup.controllers" || skip "the $c controller is not enabled in $d"
+		fi
+	done
+}
+
+# remove_delegated_cgroups: rmdir this test's (empty) cgroups in the
+# delegated subtree of every hierarchy.
+remove_delegated_cgroups() {
+	[ -n "${OCIRUN_ROOTLESS_CGROUP:-}" ] || return 0
+	local mnt own
+	for mnt in $(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts); do
+		for own in $(cut -d: -f3- /proc/self/cgroup | sort -u); do
+			[ ! -d "$mnt$own/$(delegated_path)" ] || rmdir "$mnt$own/$(delegated_path)" 2>/dev/null || true
+		done
+	done
+}
+
+@test "without --root the state is under XDG_RUNTIME_DIR, in a directory named after the runtime" {
+	[ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$XDG_RUNTIME_DIR" ] || skip "no XDG_RUNTIME_DIR"
+	DEFAULT_ROOT=$XDG_RUNTIME_DIR/$OCIRUN_NAME
+	[ -e "$DEFAULT_ROOT" ] || DEFAULT_ROOT_MADE=1
+	# The detached container keeps its stdio: a file, not a pipe.
+	local out st=0
+	timeout 30 "$OCIRUN" run -d --bundle "$BUNDLE" ct-default >"$BATS_TEST_TMPDIR/run.out" 2>&1 </dev/null || st=$?
+	[ "$st" = 0 ] || fail "run -d without --root: $(cat "$BATS_TEST_TMPDIR/run.out")"
+	[ -d "$DEFAULT_ROOT/ct-default" ] || fail "no state in $DEFAULT_ROOT: $(ls -la "$DEFAULT_ROOT" 2>&1)"
+	[ "$(stat -c %u "$DEFAULT_ROOT")" = "$(id -u)" ] || fail "$DEFAULT_ROOT is not the user's"
+	out=$(timeout 30 "$OCIRUN" list -q </dev/null) || fail "list without --root failed"
+	[ "$out" = ct-default ] || fail "list without --root: $out"
+	out=$(timeout 30 "$OCIRUN" delete --force ct-default 2>&1 </dev/null) || fail "delete without --root: $out"
+	[ ! -e "$DEFAULT_ROOT/ct-default" ] || fail "delete left $DEFAULT_ROOT/ct-default"
+}
+
+@test "a second container joins the first one's user, network, ipc and uts namespaces by path" {
+	update_config '.hostname = "ctr-a"'
+	set_cmd 'echo ready >/tmp/ready; sleep 1000'
+	ocirun run -d ct-a
+	expect_status 0
+	wait_for_file "$BUNDLE/rootfs/tmp/ready"
+	local pida b2=$BATS_TEST_TMPDIR/b2
+	pida=$(state_field ct-a pid)
+	new_bundle "$b2"
+	# The mappings stay: they are those of the namespace joined.
+	update_config "del(.hostname) | .linux.namespaces |= map(
+		if .type == \"user\" then .path = \"/proc/$pida/ns/user\"
+		elif .type == \"network\" then .path = \"/proc/$pida/ns/net\"
+		elif .type == \"ipc\" then .path = \"/proc/$pida/ns/ipc\"
+		elif .type == \"uts\" then .path = \"/proc/$pida/ns/uts\"
+		else . end)" "$b2"
+	set_cmd 'hostname; for t in user net ipc uts mnt pid; do echo "$t $(readlink /proc/self/ns/$t)"; done' "$b2"
+	ocirun run --bundle "$b2" ct-b
+	expect_status 0
+	[ "${lines[0]}" = ctr-a ] || fail "B does not see A's hostname: $stdout"
+	local t got
+	for t in user net ipc uts; do
+		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
+		[ "$got" = "$(readlink "/proc/$pida/ns/$t")" ] || fail "$t: B has $got, A has $(readlink "/proc/$pida/ns/$t")"
+	done
+	for t in mnt pid; do
+		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
+		[ "$got" != "$(readlink "/proc/$pida/ns/$t")" ] || fail "$t namespace shared though not asked: $got"
+	done
+	[ "$(state_field ct-a status)" = running ] || fail "B's exit stopped A"
+}
+
+@test "several id ranges are mapped through newuidmap and newgidmap" {
+	map_other_ids
+	local us gs
+	us=$(subordinate_ids /etc/subuid | cut -d' ' -f1)
+	gs=$(subordinate_ids /etc/subgid | cut -d' ' -f1)
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	set_cmd 'echo made >/tmp/by-1000; sleep 1000'
+	ocirun run -d ct1
+	expect_status 0
+	local pid
+	pid=$(state_field ct1 pid)
+	wait_for_file "$BUNDLE/rootfs/tmp/by-1000" || fail "$(container_output 1)"
+	ocirun exec ct1 sh -c 'cat /proc/self/uid_map; echo ---; cat /proc/self/gid_map'
+	expect_status 0
+	local uid_map gid_map
+	uid_map=$(sed -n '1,/^---$/p' <<<"$stdout" | grep -v '^---$' | awk '{print $1, $2, $3}')
+	gid_map=$(sed -n '/^---$/,$p' <<<"$stdout" | grep -v '^---$' | awk '{print $1, $2, $3}')
+	[ "$uid_map" = "0 $(id -u) 1"$'\n'"1 $us 65536" ] || fail "uid_map: $uid_map"
+	[ "$gid_map" = "0 $(id -g) 1"$'\n'"1 $gs 65536" ] || fail "gid_map: $gid_map"
+	# Container uid 1000 is the 1000th subordinate id on the host.
+	grep -qE "^Uid:[[:space:]]+$((us + 999))[[:space:]]" "/proc/$pid/status" || fail "host uid: $(grep ^Uid: "/proc/$pid/status")"
+	[ "$(stat -c %u:%g "$BUNDLE/rootfs/tmp/by-1000")" = "$((us + 999)):$((gs + 999))" ] ||
+		fail "owner on the host: $(stat -c %u:%g "$BUNDLE/rootfs/tmp/by-1000")"
+}
+
+@test "a mapping of ids the user does not own fails with one line naming it, and leaves nothing" {
+	update_config ".linux.uidMappings = [{containerID: 0, hostID: $(id -u), size: 1}, {containerID: 1, hostID: 100000, size: 65536}]"
+	set_cmd true
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'newuidmap|uid_?map|uidMappings'
+	expect_output_contains '100000'
+	# runc prints warnings and newuidmap's own line besides its error.
+	[ "$OCIRUN_NAME" = runc ] || [ "${#lines[@]}" -eq 1 ] || fail "more than one line: $output"
+	expect_nothing_left ct1
+}
+
+@test "a memory limit without a delegated cgroup is refused with an error naming it" {
+	update_config '.linux.resources.memory.limit = 33554432'
+	set_cmd true
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'memory'
+	[ "$OCIRUN_NAME" = runc ] || expect_output_contains 'linux\.resources\.memory'
+	expect_nothing_left ct1
+}
+
+@test "a cgroupsPath whose parent is not delegated, without limits: the container runs without a cgroup" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc 1.1 ignores an unwritable cgroup only when no cgroupsPath is given"
+	update_config ".linux.cgroupsPath = \"ocirun-test/$(test_tag)\""
+	set_cmd 'echo ran'
+	ocirun run ct1
+	expect_status 0
+	[ "$stdout" = ran ] || fail "output: $output"
+}
+
+@test "an rlimit above the user's hard limit is refused clearly" {
+	local hard
+	hard=$(ulimit -Hn)
+	[ "$hard" != unlimited ] || skip "the hard RLIMIT_NOFILE is unlimited"
+	update_config ".process.rlimits = [{type: \"RLIMIT_NOFILE\", soft: $((hard + 1)), hard: $((hard + 1))}]"
+	set_cmd true
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'rlimit'
+	[ "$OCIRUN_NAME" = runc ] || expect_output_contains 'RLIMIT_NOFILE'
+	expect_nothing_left ct1
+}
+
+@test "an oomScoreAdj below the current one is refused" {
+	local cur
+	cur=$(cat /proc/self/oom_score_adj)
+	[ "$cur" -gt -1000 ] || skip "oom_score_adj is already -1000"
+	update_config ".process.oomScoreAdj = $((cur - 1))"
+	set_cmd true
+	ocirun run ct1
+	expect_failure
+	expect_output_contains 'oom_?score_?adj'
+	expect_nothing_left ct1
+}
+
+@test "pause without a writable freezer fails clearly and leaves the container running" {
+	ocirun run -d ct1
+	expect_status 0
+	ocirun pause ct1
+	expect_failure
+	expect_output_contains 'freezer|cgroup'
+	[ "$(state_field ct1 status)" = running ] || fail "status after a failed pause: $(state_field ct1 status)"
+	ocirun exec ct1 true
+	expect_status 0
+}
+
+@test "exec, kill and delete of a container without a cgroup" {
+	set_cmd 'trap "echo got-term >/tmp/sig; exit 0" TERM; sleep 1000 & wait'
+	ocirun run -d ct1
+	expect_status 0
+	local pid
+	pid=$(state_field ct1 pid)
+	ocirun exec ct1 sh -c 'echo from-exec; id -u'
+	expect_status 0
+	[ "$stdout" = $'from-exec\n0' ] || fail "exec: $output"
+	ocirun kill ct1 TERM
+	expect_status 0
+	wait_for_status ct1 stopped
+	[ "$(cat "$BUNDLE/rootfs/tmp/sig")" = got-term ] || fail "TERM not delivered"
+	ocirun delete ct1
+	expect_status 0
+	wait_pid_gone "$pid"
+	expect_nothing_left ct1
+}
+
+@test "ps lists the processes of a container without a cgroup" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc 1.1 finds a container's processes through its cgroup, which it does not have here"
+	ocirun run -d ct1
+	expect_status 0
+	ocirun exec --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" ct1 sleep 300
+	expect_status 0
+	ocirun ps --format json ct1
+	expect_status 0
+	jq -e --argjson i "$(state_field ct1 pid)" --argjson e "$(cat "$BATS_TEST_TMPDIR/exec.pid")" \
+		'index($i) != null and index($e) != null' <<<"$stdout" >/dev/null || fail "ps: $stdout"
+}
+
+@test "a delegated cgroup subtree is used: a memory limit applies and pause works" {
+	require_delegated memory pids freezer
+	update_config ".linux.cgroupsPath = \"$(delegated_path)\"
+		| .linux.resources = {memory: {limit: 33554432}, pids: {limit: 50}}"
+	ocirun run -d ct1
+	expect_status 0
+	local pid cg
+	pid=$(state_field ct1 pid)
+	cg=$(cgroup_dir memory "$pid")
+	[[ $cg == */$(delegated_path) ]] || fail "not in the delegated cgroup: $cg"
+	[ "$(cgroup_value memory "$pid" memory.limit_in_bytes memory.max)" = 33554432 ] || fail "memory limit not applied"
+	[ "$(cgroup_value pids "$pid" pids.max pids.max)" = 50 ] || fail "pids limit not applied"
+	ocirun pause ct1
+	expect_status 0
+	[ "$(state_field ct1 status)" = paused ] || fail "status after pause: $(state_field ct1 status)"
+	if ! cgroup_v2; then
+		[ "$(cgroup_value freezer "$pid" freezer.state -)" = FROZEN ] || fail "freezer.state: $(cgroup_value freezer "$pid" freezer.state -)"
+	fi
+	grep -qE '^State:[[:space:]]+[SD]' "/proc/$pid/status" || fail "$(grep ^State: "/proc/$pid/status")"
+	ocirun resume ct1
+	expect_status 0
+	[ "$(state_field ct1 status)" = running ] || fail "status after resume: $(state_field ct1 status)"
+	ocirun delete --force ct1
+	expect_status 0
+	[ ! -d "$cg" ] || fail "delete left the cgroup $cg"
+}
