@@ -317,6 +317,10 @@ func (c *Container) Delete(force bool) error {
 	}
 	switch st := c.Status(); st {
 	case Stopped:
+		if m, err := c.cgroupManager(); err == nil && m == nil && c.sharesPidNamespace() {
+			// Processes that outlived the init may still run.
+			Warn(fmt.Sprintf("container %q: %v", c.ID(), ErrProcessesUnknown))
+		}
 	case Created:
 		if err := c.killAndWait(); err != nil {
 			return err

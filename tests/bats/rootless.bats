@@ -250,3 +250,47 @@ remove_delegated_cgroups() {
 	expect_status 0
 	[ ! -d "$cg" ] || fail "delete left the cgroup $cg"
 }
+
+@test "kill --all in a delegated cgroup reaches every process, also in the host's PID namespace" {
+	require_delegated freezer pids
+	update_config ".linux.cgroupsPath = \"$(delegated_path)\""
+	share_host_pidns
+	set_cmd 'sleep 1000 & sleep 1000 & echo ready >/tmp/ready; wait'
+	ocirun run --detach ct1
+	expect_status 0
+	wait_for_file "$BUNDLE/rootfs/tmp/ready"
+	local pids p
+	pids=$(pids_in_ns mnt "$(state_field ct1 pid)")
+	[ "$(wc -w <<<"$pids")" -eq 3 ] || fail "expected 3 processes, got: $pids"
+	ocirun kill --all ct1 KILL
+	expect_status 0
+	for p in $pids; do
+		wait_pid_gone "$p"
+	done
+	wait_for_status ct1 stopped
+}
+
+@test "kill --all without a cgroup and without a PID namespace fails naming why; delete --force still removes the container" {
+	[ "$OCIRUN_NAME" != runc ] || skip "runc 1.1 fails to find the processes without a cgroup, with another message"
+	share_host_pidns
+	set_cmd 'sleep 1000 & echo ready >/tmp/ready; wait'
+	ocirun run --detach ct1
+	expect_status 0
+	wait_for_file "$BUNDLE/rootfs/tmp/ready"
+	local pid pids p
+	pid=$(state_field ct1 pid)
+	pids=$(pids_in_ns mnt "$pid")
+	ocirun kill --all ct1 TERM
+	expect_failure
+	[ "${#lines[@]}" -eq 1 ] || fail "not one line: $output"
+	expect_output_contains 'only its init \(pid [0-9]+\) was signalled: without a cgroup .* its other processes cannot be found'
+	ocirun delete --force ct1
+	expect_status 0
+	expect_output_contains 'warning: .*its other processes cannot be found'
+	wait_pid_gone "$pid"
+	# What nothing could find is the test's to remove.
+	for p in $pids; do
+		[ "$p" = "$pid" ] || kill -9 "$p"
+	done
+	expect_nothing_left ct1
+}
