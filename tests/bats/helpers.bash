@@ -591,3 +591,54 @@ stop_recvtty() {
 		RECV_PID=
 	fi
 }
+
+# join_namespaces_of PID BUNDLE NS...: BUNDLE's container joins the
+# namespaces NS (names of /proc/PID/ns: user net ipc uts) of process PID by
+# path, has no hostname of its own, and prints its hostname and then
+# "NS INODE" for each of NS, mnt and pid (see expect_joined_only).
+join_namespaces_of() {
+	local pid=$1 bundle=$2 ns type map=
+	shift 2
+	declare -A types=([user]=user [net]=network [ipc]=ipc [uts]=uts [cgroup]=cgroup)
+	for ns in "$@"; do
+		type=${types[$ns]}
+		map+="if .type == \"$type\" then .path = \"/proc/$pid/ns/$ns\" else . end | "
+	done
+	update_config "del(.hostname) | .linux.namespaces |= map(${map}.)" "$bundle"
+	set_cmd "hostname; for t in $* mnt pid; do echo \"\$t \$(readlink /proc/self/ns/\$t)\"; done" "$bundle"
+}
+
+# expect_joined_only PID NS...: the last call printed (join_namespaces_of)
+# the namespaces NS of PID, and mnt and pid namespaces of its own.
+expect_joined_only() {
+	local pid=$1 t got
+	shift
+	for t in "$@"; do
+		got=$(awk -v t="$t" '$1 == t {print $2}' <<<"$stdout")
+		[ "$got" = "$(readlink "/proc/$pid/ns/$t")" ] || fail "$t: has $got, PID $pid has $(readlink "/proc/$pid/ns/$t")"
+	done
+	for t in mnt pid; do
+		got=$(awk -v t="$t" '$1 == t {print $2}' <<<"$stdout")
+		[ "$got" != "$(readlink "/proc/$pid/ns/$t")" ] || fail "$t namespace shared though not asked: $got"
+	done
+}
+
+# expect_kill_all_reaches_shared_pidns: with the bundle's container in the
+# host's PID namespace, where the init's death does not end the others,
+# kill --all KILL ends all three of its processes.
+expect_kill_all_reaches_shared_pidns() {
+	share_host_pidns
+	set_cmd 'sleep 1000 & sleep 1000 & echo ready >/tmp/ready; wait'
+	ocirun run --detach ct1
+	expect_status 0
+	wait_for_file "$BUNDLE/rootfs/tmp/ready"
+	local pids p
+	pids=$(pids_in_ns mnt "$(state_field ct1 pid)")
+	[ "$(wc -w <<<"$pids")" -eq 3 ] || fail "expected 3 processes, got: $pids"
+	ocirun kill --all ct1 KILL
+	expect_status 0
+	for p in $pids; do
+		wait_pid_gone "$p"
+	done
+	wait_for_status ct1 stopped
+}

@@ -325,23 +325,7 @@ teardown() {
 	# Without root the container has no cgroup unless one is delegated:
 	# rootless.bats covers both cases.
 	! rootless || skip "rootless: see rootless.bats, kill --all with and without a delegated cgroup"
-	# Without a PID namespace the init's death would not take the others
-	# along, so only --all can reach them.
-	share_host_pidns
-	set_cmd 'sleep 1000 & sleep 1000 & echo ready >/tmp/ready; wait'
-	ocirun run --detach ct1
-	expect_status 0
-	wait_for_file "$BUNDLE/rootfs/tmp/ready"
-	local pid pids p
-	pid=$(state_field ct1 pid)
-	pids=$(pids_in_ns mnt "$pid")
-	[ "$(wc -w <<<"$pids")" -eq 3 ] || fail "expected 3 processes, got: $pids"
-	ocirun kill --all ct1 KILL
-	expect_status 0
-	for p in $pids; do
-		wait_pid_gone "$p"
-	done
-	wait_for_status ct1 stopped
+	expect_kill_all_reaches_shared_pidns
 }
 
 @test "delete refuses a running container without --force" {

@@ -198,24 +198,12 @@ add_caps() {
 
 	local b2=$BATS_TEST_TMPDIR/b2
 	new_bundle "$b2"
-	update_config "del(.hostname) | .linux.namespaces |= map(
-		if .type == \"network\" then .path = \"/proc/$pida/ns/net\"
-		elif .type == \"ipc\" then .path = \"/proc/$pida/ns/ipc\"
-		elif .type == \"uts\" then .path = \"/proc/$pida/ns/uts\"
-		else . end)" "$b2"
-	set_cmd 'hostname; for t in net ipc uts mnt pid; do echo "$t $(readlink /proc/self/ns/$t)"; done; ip link show lo' "$b2"
+	join_namespaces_of "$pida" "$b2" net ipc uts
+	update_config '.process.args[2] += "; ip link show lo"' "$b2"
 	ocirun run --bundle "$b2" ct-b
 	expect_status 0
 	[ "${lines[0]}" = ctr-a ] || fail "B does not see A's hostname: $stdout"
-	local t got
-	for t in net ipc uts; do
-		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
-		[ "$got" = "$(ns_of "$pida" $t)" ] || fail "$t: B has $got, A has $(ns_of "$pida" $t)"
-	done
-	for t in mnt pid; do
-		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
-		[ "$got" != "$(ns_of "$pida" $t)" ] || fail "$t namespace shared though not asked: $got"
-	done
+	expect_joined_only "$pida" net ipc uts
 	grep -qE 'lo:.*<[^>]*\bUP\b' <<<"$stdout" || fail "B does not see A's lo up: $stdout"
 	[ "$(state_field ct-a status)" = running ] || fail "B's exit stopped A"
 }

@@ -79,25 +79,11 @@ remove_delegated_cgroups() {
 	pida=$(state_field ct-a pid)
 	new_bundle "$b2"
 	# The mappings stay: they are those of the namespace joined.
-	update_config "del(.hostname) | .linux.namespaces |= map(
-		if .type == \"user\" then .path = \"/proc/$pida/ns/user\"
-		elif .type == \"network\" then .path = \"/proc/$pida/ns/net\"
-		elif .type == \"ipc\" then .path = \"/proc/$pida/ns/ipc\"
-		elif .type == \"uts\" then .path = \"/proc/$pida/ns/uts\"
-		else . end)" "$b2"
-	set_cmd 'hostname; for t in user net ipc uts mnt pid; do echo "$t $(readlink /proc/self/ns/$t)"; done' "$b2"
+	join_namespaces_of "$pida" "$b2" user net ipc uts
 	ocirun run --bundle "$b2" ct-b
 	expect_status 0
 	[ "${lines[0]}" = ctr-a ] || fail "B does not see A's hostname: $stdout"
-	local t got
-	for t in user net ipc uts; do
-		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
-		[ "$got" = "$(readlink "/proc/$pida/ns/$t")" ] || fail "$t: B has $got, A has $(readlink "/proc/$pida/ns/$t")"
-	done
-	for t in mnt pid; do
-		got=$(awk -v t=$t '$1 == t {print $2}' <<<"$stdout")
-		[ "$got" != "$(readlink "/proc/$pida/ns/$t")" ] || fail "$t namespace shared though not asked: $got"
-	done
+	expect_joined_only "$pida" user net ipc uts
 	[ "$(state_field ct-a status)" = running ] || fail "B's exit stopped A"
 }
 
@@ -254,20 +240,7 @@ remove_delegated_cgroups() {
 @test "kill --all in a delegated cgroup reaches every process, also in the host's PID namespace" {
 	require_delegated freezer pids
 	update_config ".linux.cgroupsPath = \"$(delegated_path)\""
-	share_host_pidns
-	set_cmd 'sleep 1000 & sleep 1000 & echo ready >/tmp/ready; wait'
-	ocirun run --detach ct1
-	expect_status 0
-	wait_for_file "$BUNDLE/rootfs/tmp/ready"
-	local pids p
-	pids=$(pids_in_ns mnt "$(state_field ct1 pid)")
-	[ "$(wc -w <<<"$pids")" -eq 3 ] || fail "expected 3 processes, got: $pids"
-	ocirun kill --all ct1 KILL
-	expect_status 0
-	for p in $pids; do
-		wait_pid_gone "$p"
-	done
-	wait_for_status ct1 stopped
+	expect_kill_all_reaches_shared_pidns
 }
 
 @test "kill --all without a cgroup and without a PID namespace fails naming why; delete --force still removes the container" {
