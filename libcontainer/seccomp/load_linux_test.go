@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,8 +260,10 @@ func TestLoadNotify(t *testing.T) {
 		t.Fatalf("NotifReceive: %v", err)
 	}
 	name, _ := req.Data.Syscall.GetName()
-	if name != "getppid" || int(req.Pid) != cmd.Process.Pid {
-		t.Errorf("notification for %q from pid %d, want getppid from %d", name, req.Pid, cmd.Process.Pid)
+	// The kernel names the calling thread, which in the Go child need not
+	// be its main one.
+	if name != "getppid" || threadGroup(int(req.Pid)) != cmd.Process.Pid {
+		t.Errorf("notification for %q from thread %d (of process %d), want getppid from process %d", name, req.Pid, threadGroup(int(req.Pid)), cmd.Process.Pid)
 	}
 	if err := libseccomp.NotifRespond(libseccomp.ScmpFd(notifyFd), &libseccomp.ScmpNotifResp{ID: req.ID, Val: 4242}); err != nil {
 		t.Fatalf("NotifRespond: %v", err)
@@ -341,4 +344,21 @@ func childNotify(sock string) error {
 	}
 	fmt.Println("getppid answered by the agent: 4242")
 	return nil
+}
+
+// threadGroup is the process (thread group id) that thread tid belongs to,
+// or -1.
+func threadGroup(tid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
