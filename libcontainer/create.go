@@ -153,6 +153,12 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		// host user namespace, which the init no longer has in a new one.
 		p := "/proc/" + strconv.Itoa(stage0) + "/oom_score_adj"
 		if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.OomScoreAdj)), 0); err != nil {
+			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+				// The floor is the lowest value a process with that
+				// capability set for an ancestor, which /proc does
+				// not show: it can only be tried.
+				err = fmt.Errorf("%w: without CAP_SYS_RESOURCE over the host (as when rootless) the kernel lets it go no lower than the runtime's ancestors were allowed to set", err)
+			}
 			return nil, fmt.Errorf("set process.oomScoreAdj to %d: %w", *cfg.OomScoreAdj, err)
 		}
 	}

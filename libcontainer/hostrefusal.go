@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -17,8 +16,7 @@ import (
 
 // CheckHost refuses, before anything is created, what the config asks for
 // that this host would refuse half-way through create: a sysctl that would
-// change the host, an rlimit the init cannot raise, an oom_score_adj it
-// cannot lower. create stops at the first; "check --bundle" lists them all
+// change the host, an rlimit the init cannot raise. create stops at the first; "check --bundle" lists them all
 // (HostRefusals).
 func CheckHost(cfg *configs.Config) error {
 	if errs := HostRefusals(cfg); len(errs) > 0 {
@@ -31,9 +29,6 @@ func CheckHost(cfg *configs.Config) error {
 // fields.
 func HostRefusals(cfg *configs.Config) []error {
 	errs := refuseHostSysctls(cfg)
-	if err := refuseOomScoreAdj(cfg.OomScoreAdj); err != nil {
-		errs = append(errs, err)
-	}
 	if cfg.Process != nil {
 		errs = append(errs, refuseRlimits(cfg.Process.Rlimits)...)
 	}
@@ -70,31 +65,9 @@ func refuseHostSysctls(cfg *configs.Config) []error {
 
 // hostCapability reports whether the runtime holds capability c over the
 // host: in its effective set, and not merely as root of a user namespace,
-// where the kernel checks rlimits and oom_score_adj against the initial
-// namespace anyway.
+// where the kernel checks rlimits against the initial namespace anyway.
 func hostCapability(c int) bool {
 	return hasEffectiveCap(c) && !userns.RunningInUserNS()
-}
-
-// refuseOomScoreAdj refuses process.oomScoreAdj below the runtime's own
-// value when the runtime lacks CAP_SYS_RESOURCE over the host: the kernel
-// lets anyone else only raise it.
-func refuseOomScoreAdj(adj *int) error {
-	if adj == nil {
-		return nil
-	}
-	b, err := os.ReadFile("/proc/self/oom_score_adj")
-	if err != nil {
-		return fmt.Errorf("process.oomScoreAdj: read the runtime's own: %w", err)
-	}
-	own, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return fmt.Errorf("process.oomScoreAdj: the runtime's own %q: %w", b, err)
-	}
-	if *adj >= own || hostCapability(unix.CAP_SYS_RESOURCE) {
-		return nil
-	}
-	return fmt.Errorf("process.oomScoreAdj %d is below the runtime's own %d and the runtime lacks CAP_SYS_RESOURCE over the host (rootless) to lower it; use a value of at least %d", *adj, own, own)
 }
 
 // refuseRlimits refuses an rlimit whose hard limit is above the runtime's
