@@ -287,15 +287,15 @@ done
 # starts with no CPUs and memory nodes). Not in the cgroup2 of a hybrid host
 # (it has no controllers): there a process may only move between cgroups
 # below one whose cgroup.procs it may write, so a subtree beside the
-# caller's cgroup is no delegation. On a pure cgroup v2 host the account
-# gets what a systemd Delegate=yes unit gets: "delegated" with the
-# controllers its parent enables and, of its files, cgroup.procs,
-# cgroup.subtree_control and cgroup.threads, and its processes inside it,
-# in the leaf "runner" (a cgroup that holds processes cannot enable
-# controllers for its children). A relative cgroupsPath then lands in
-# "delegated", beside "runner" (v2 resolves it against the parent of the
-# runtime's cgroup); OCIRUN_ROOTLESS_CGROUP is a cgroup of the tests' there.
-# The run's cgroup goes beside ours, for the same reason.
+# caller's cgroup is no delegation. On a pure cgroup v2 host the run's
+# cgroup goes beside ours (a cgroup that holds processes, as ours does,
+# cannot enable controllers for its children), and the account gets what a
+# systemd Delegate=yes unit gets: "delegated" with the controllers its
+# parent enables and, of its files, cgroup.procs, cgroup.subtree_control
+# and cgroup.threads, and its processes inside it, in the leaf "runner". A
+# relative cgroupsPath then lands in "delegated", beside "runner" (v2
+# resolves it against the parent of the runtime's cgroup);
+# OCIRUN_ROOTLESS_CGROUP is a cgroup of the tests' there.
 cg_name=ocirun-rootless-$$
 join_dirs=()
 RL_CGROUP=
