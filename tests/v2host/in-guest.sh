@@ -143,8 +143,9 @@ rootless_stage() {
 	[ $rc = 0 ] || tail -n 60 "$results/rootless.log"
 }
 
-# The v2- and systemd-specific suites and the engines first: when the time
-# limit cuts a slow run short, the general suites are what is lost.
+# The v2- and systemd-specific suites, the engines and the rootless tests
+# (their delegated cgroup is a v2 one here) first: when the time limit cuts
+# a slow run short, the general suites are what is lost.
 for stage in $stages; do
 	case $stage in
 	go) ;;
