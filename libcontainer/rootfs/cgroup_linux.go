@@ -15,7 +15,9 @@ import (
 // cgroups at the destination, laid out like the host's /sys/fs/cgroup.
 //
 // With a cgroup namespace the real hierarchies are mounted (the namespace
-// makes their root the container's cgroup). Without one, mounting them would
+// makes their root the container's cgroup; on cgroup v2, where the kernel
+// refuses that mount, as below a /sys bound from the host, the container's
+// cgroup is bound instead). Without one, mounting them would
 // show the whole host tree, so the container's own cgroup directories
 // (Options.CgroupPaths) are bound instead. On a cgroup v1 or hybrid host the
 // destination is a tmpfs holding one directory per hierarchy, named like the
@@ -57,11 +59,29 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 		sub := *m
 		sub.Flags = flags
 		sub.Data = ""
+		src := opts.CgroupPaths[""]
 		if opts.HasCgroupNS {
 			sub.Source, sub.Device = "cgroup2", "cgroup2"
-			return s.fsMount(t, &sub, opts)
+			err := s.fsMount(t, &sub, opts)
+			// The kernel refuses the hierarchy on a mount point that is
+			// its own root already (EBUSY), as where /sys is bound from
+			// the host (a rootless container's /sys): the container's
+			// cgroup, what its namespace would show, is bound instead;
+			// without one (rootless, nothing delegated) the destination
+			// is masked rather than left showing the host's tree (runc
+			// does both).
+			if !errors.Is(err, unix.EBUSY) {
+				return err
+			}
+			if src == "" {
+				var mk masks
+				defer mk.close()
+				if err := s.maskPath(t, cleanDest(m.Destination), &mk); err != nil {
+					return fmt.Errorf("mask it, as cgroup2 cannot be mounted there: %w", err)
+				}
+				return nil
+			}
 		}
-		src := opts.CgroupPaths[""]
 		if src == "" {
 			return errors.New("no cgroup directory of the container is known for the unified hierarchy")
 		}

@@ -462,6 +462,8 @@ func TestCgroupMounts(t *testing.T) {
 		opts  Options
 		want  []string
 		links map[string]string
+		// busy: the kernel refuses the cgroup2 mount with EBUSY.
+		busy bool
 	}{{
 		name: "v1 with cgroupns", infos: hybridHost, m: cgroupMountCfg(nse, 0), opts: Options{HasCgroupNS: true},
 		want: []string{
@@ -500,6 +502,22 @@ func TestCgroupMounts(t *testing.T) {
 			`mount cgroup2 $T/rootfs/sys/fs/cgroup cgroup2 MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC ""`,
 		},
 	}, {
+		name:  "v2 with cgroupns where the hierarchy is mounted already binds the container's cgroup",
+		infos: unifiedHost, m: cgroupMountCfg(nse, 0), busy: true,
+		opts: Options{HasCgroupNS: true, CgroupPaths: map[string]string{"": "/h/unified/ctr"}},
+		want: []string{
+			`mount cgroup2 $T/rootfs/sys/fs/cgroup cgroup2 MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC ""`,
+			`mount $T/h/unified/ctr $T/rootfs/sys/fs/cgroup bind MS_BIND|MS_REC ""`,
+			`mount "" $T/rootfs/sys/fs/cgroup "" MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT|MS_BIND ""`,
+		},
+	}, {
+		name:  "v2 with cgroupns where the hierarchy is mounted already, without a cgroup, masks",
+		infos: unifiedHost, m: cgroupMountCfg(nse, 0), busy: true, opts: Options{HasCgroupNS: true},
+		want: []string{
+			`mount cgroup2 $T/rootfs/sys/fs/cgroup cgroup2 MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC ""`,
+			`mount tmpfs $T/rootfs/sys/fs/cgroup tmpfs MS_RDONLY ""`,
+		},
+	}, {
 		name: "v2 without cgroupns", infos: unifiedHost, m: cgroupMountCfg(0, 0),
 		opts: Options{CgroupPaths: map[string]string{"": "/h/unified/ctr"}},
 		want: []string{
@@ -511,6 +529,9 @@ func TestCgroupMounts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
 			w.infos = tc.infos
+			if tc.busy {
+				w.k.fail["mount cgroup2"] = unix.EBUSY
+			}
 			for k, p := range tc.opts.CgroupPaths {
 				w.mkdir(p)
 				tc.opts.CgroupPaths[k] = filepath.Join(w.base, p)

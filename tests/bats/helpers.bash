@@ -452,20 +452,29 @@ stop_seccomp_agent() {
 	fi
 }
 
-# remove_test_cgroups: rmdir this test's (empty) cgroups under every
-# hierarchy, then the shared ocirun-test parent when it is empty. On cgroup
-# v2 a relative cgroupsPath goes below the parent of the caller's cgroup.
-remove_test_cgroups() {
-	local tag mnt own d
-	tag=$(test_tag)
+# relative_cgroup_bases: the directories, in every hierarchy, that a
+# relative cgroupsPath may be resolved against: the caller's cgroups, and on
+# cgroup v2 their parent (where a relative cgroupsPath goes there).
+relative_cgroup_bases() {
+	local mnt own
 	for mnt in $(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts); do
 		for own in $(cut -d: -f3- /proc/self/cgroup | sort -u; cgroup_v2 && dirname "$(cut -d: -f3- /proc/self/cgroup)"); do
-			[ -d "$mnt$own/ocirun-test" ] || continue
-			for d in "$mnt$own/ocirun-test/$tag"-*; do
-				[ -d "$d" ] && rmdir "$d" 2>/dev/null
-			done
-			rmdir "$mnt$own/ocirun-test" 2>/dev/null || true
+			echo "$mnt$own"
 		done
+	done
+}
+
+# remove_test_cgroups: rmdir this test's (empty) cgroups under every
+# hierarchy, then the shared ocirun-test parent when it is empty.
+remove_test_cgroups() {
+	local tag base d
+	tag=$(test_tag)
+	for base in $(relative_cgroup_bases); do
+		[ -d "$base/ocirun-test" ] || continue
+		for d in "$base/ocirun-test/$tag"-*; do
+			[ -d "$d" ] && rmdir "$d" 2>/dev/null
+		done
+		rmdir "$base/ocirun-test" 2>/dev/null || true
 	done
 	return 0
 }

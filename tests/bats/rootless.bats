@@ -22,34 +22,60 @@ teardown() {
 }
 
 # delegated_path: the cgroupsPath of this test in the delegated subtree
-# (relative: below the caller's cgroup, where run.sh made it).
+# (OCIRUN_ROOTLESS_CGROUP, a relative cgroupsPath there, set by run.sh).
 delegated_path() {
 	echo "$OCIRUN_ROOTLESS_CGROUP/$(test_tag)"
 }
 
-# require_delegated CONTROLLER...: skip unless the caller's cgroup has the
-# delegated subtree, writable, in the hierarchy of each controller.
+# relative_base CONTROLLER: the directory a relative cgroupsPath is resolved
+# against in CONTROLLER's hierarchy: the caller's cgroup, on cgroup v2 its
+# parent.
+relative_base() {
+	local d
+	d=$(cgroup_dir "$1" self)
+	cgroup_v2 && d=$(dirname "$d")
+	echo "$d"
+}
+
+# require_delegated CONTROLLER...: skip unless OCIRUN_ROOTLESS_CGROUP is in
+# a delegated subtree, in the hierarchy of each controller: the cgroup is,
+# or its nearest existing ancestor is, the user's, and has the controller.
 require_delegated() {
 	[ -n "${OCIRUN_ROOTLESS_CGROUP:-}" ] || skip "no delegated cgroup (OCIRUN_ROOTLESS_CGROUP, set by tests/rootless/run.sh)"
 	local c d
 	for c in "$@"; do
-		d=$(cgroup_dir "$c" self)/$OCIRUN_ROOTLESS_CGROUP
-		[ -w "$d" ] || skip "$d is not a delegated cgroup"
-		if cgroup_v2; then
-			grep -qw "$c" "$d/cgroup.controllers" || skip "the $c controller is not enabled in $d"
+		d=$(relative_base "$c")/$OCIRUN_ROOTLESS_CGROUP
+		while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+		[ -w "$d" ] && [ -w "$d/cgroup.procs" ] || skip "$d is not a delegated cgroup"
+		cgroup_v2 || continue
+		# The v2 freezer is no controller: every cgroup but the root has
+		# cgroup.freeze.
+		if [ "$c" = freezer ]; then
+			[ -e "$d/cgroup.freeze" ] || skip "no cgroup.freeze in $d"
+		else
+			grep -qw "$c" "$d/cgroup.controllers" || skip "the $c controller is not available in $d"
 		fi
 	done
+}
+
+# keep_out_of_delegation: make sure the container gets no cgroup. Without a
+# cgroupsPath it would be in the delegated subtree when a relative path
+# lands there (cgroup v2, where run.sh puts the caller in the subtree, as
+# systemd's Delegate=yes does); it is then given a path below the root,
+# which the user may not write.
+keep_out_of_delegation() {
+	[ -w "$(relative_base memory)/cgroup.procs" ] || return 0
+	[ "$OCIRUN_NAME" != runc ] || skip "runc 1.1 fails on a cgroupsPath it cannot create, and without one its container would be in the delegated subtree"
+	update_config ".linux.cgroupsPath = \"/ocirun-test/$(test_tag)\""
 }
 
 # remove_delegated_cgroups: rmdir this test's (empty) cgroups in the
 # delegated subtree of every hierarchy.
 remove_delegated_cgroups() {
 	[ -n "${OCIRUN_ROOTLESS_CGROUP:-}" ] || return 0
-	local mnt own
-	for mnt in $(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts); do
-		for own in $(cut -d: -f3- /proc/self/cgroup | sort -u); do
-			[ ! -d "$mnt$own/$(delegated_path)" ] || rmdir "$mnt$own/$(delegated_path)" 2>/dev/null || true
-		done
+	local base
+	for base in $(relative_cgroup_bases); do
+		[ ! -d "$base/$(delegated_path)" ] || rmdir "$base/$(delegated_path)" 2>/dev/null || true
 	done
 }
 
@@ -125,6 +151,7 @@ remove_delegated_cgroups() {
 }
 
 @test "a memory limit without a delegated cgroup is refused with an error naming it" {
+	keep_out_of_delegation
 	update_config '.linux.resources.memory.limit = 33554432'
 	set_cmd true
 	ocirun run ct1
@@ -137,6 +164,7 @@ remove_delegated_cgroups() {
 @test "a cgroupsPath whose parent is not delegated, without limits: the container runs without a cgroup" {
 	[ "$OCIRUN_NAME" != runc ] || skip "runc 1.1 ignores an unwritable cgroup only when no cgroupsPath is given"
 	update_config ".linux.cgroupsPath = \"ocirun-test/$(test_tag)\""
+	keep_out_of_delegation
 	set_cmd 'echo ran'
 	ocirun run ct1
 	expect_status 0
@@ -169,6 +197,7 @@ remove_delegated_cgroups() {
 }
 
 @test "pause without a writable freezer fails clearly and leaves the container running" {
+	keep_out_of_delegation
 	ocirun run -d ct1
 	expect_status 0
 	ocirun pause ct1
@@ -180,6 +209,7 @@ remove_delegated_cgroups() {
 }
 
 @test "exec, kill and delete of a container without a cgroup" {
+	keep_out_of_delegation
 	set_cmd 'trap "echo got-term >/tmp/sig; exit 0" TERM; sleep 1000 & wait'
 	ocirun run -d ct1
 	expect_status 0
@@ -200,6 +230,7 @@ remove_delegated_cgroups() {
 
 @test "ps lists the processes of a container without a cgroup" {
 	[ "$OCIRUN_NAME" != runc ] || skip "runc 1.1 finds a container's processes through its cgroup, which it does not have here"
+	keep_out_of_delegation
 	ocirun run -d ct1
 	expect_status 0
 	ocirun exec --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" ct1 sleep 300
@@ -245,6 +276,7 @@ remove_delegated_cgroups() {
 
 @test "kill --all without a cgroup and without a PID namespace fails naming why; delete --force still removes the container" {
 	[ "$OCIRUN_NAME" != runc ] || skip "runc 1.1 fails to find the processes without a cgroup, with another message"
+	keep_out_of_delegation
 	share_host_pidns
 	set_cmd 'sleep 1000 & echo ready >/tmp/ready; wait'
 	ocirun run --detach ct1

@@ -12,16 +12,21 @@
 #   ROOTLESS_UID    the account's uid and gid (default 47291; must be free)
 #   ROOTLESS_TIMEOUT  seconds the whole run as the user may take (default 600)
 #   NO_INSTALL=1    do not apt-get podman and conmon when they are missing
+#   ROOTLESS_FILTER a regex: run only the bats tests whose names match
+#   OCIRUN_TIMEOUT, OCIRUN_TEST_SLOWDOWN  passed on to the tests (helpers.bash)
 #
 # What it does, as root:
 #   - makes the account ocirun-rl with that uid, a group of the same id, and
 #     one range of 65536 subordinate uids and gids in /etc/subuid and
 #     /etc/subgid (both files are restored from a copy at the end);
-#   - makes a cgroup ocirun-rootless-PID below its own in every hierarchy
-#     (owned by root: nothing is delegated by accident) and in it, in each
-#     cgroup v1 hierarchy, "delegated", owned by the account, which
-#     rootless.bats uses as a delegated subtree (OCIRUN_ROOTLESS_CGROUP,
-#     relative to the caller's cgroup);
+#   - makes a cgroup ocirun-rootless-PID owned by root (nothing is
+#     delegated by accident) and in it "delegated", a subtree given to the
+#     account, which rootless.bats uses (OCIRUN_ROOTLESS_CGROUP, a relative
+#     cgroupsPath that lands in it): in each cgroup v1 hierarchy below
+#     run.sh's own cgroup, "delegated" chowned as a whole, as runc's
+#     rootless tests do; on a pure cgroup v2 host beside run.sh's own cgroup
+#     (below its parent), with the controllers enabled and the account's
+#     processes in it, as systemd's Delegate=yes does;
 #   - in a private mount namespace: a tmpfs scratch directory holding the
 #     account's home, XDG_RUNTIME_DIR (0700) and TMPDIR, a copy of what the
 #     tests read from the repository (so its location's permissions do not
@@ -101,9 +106,11 @@ inner() {
 		env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
 		HOME="$s/home" USER="$RL_USER" LOGNAME="$RL_USER" SHELL=/bin/sh LANG=C.UTF-8 \
 		XDG_RUNTIME_DIR="$s/xdg" TMPDIR="$s/tmp" \
-		OCIRUN="$runtime" OCIRUN_ROOTLESS=1 OCIRUN_ROOTLESS_CGROUP=delegated \
+		OCIRUN="$runtime" OCIRUN_ROOTLESS=1 OCIRUN_ROOTLESS_CGROUP="$RL_CGROUP" \
+		${OCIRUN_TIMEOUT:+OCIRUN_TIMEOUT="$OCIRUN_TIMEOUT"} \
+		${OCIRUN_TEST_SLOWDOWN:+OCIRUN_TEST_SLOWDOWN="$OCIRUN_TEST_SLOWDOWN"} \
 		PODMAN_RECORD="$s/podman-record" \
-		bats --tap "${files[@]}" </dev/null || st=$?
+		bats --tap ${ROOTLESS_FILTER:+--filter "$ROOTLESS_FILTER"} "${files[@]}" </dev/null || st=$?
 
 	# Kept on the host: what podman passed to the runtime.
 	if [ -s "$s/podman-record/calls.log" ]; then
@@ -207,6 +214,7 @@ cleanup() {
 	fi
 	for d in ${cg_dirs[@]+"${cg_dirs[@]}"}; do
 		find "$d" -name freezer.state -exec sh -c 'echo THAWED >"$1"' _ {} \; 2>/dev/null
+		find "$d" -name cgroup.freeze -exec sh -c 'echo 0 >"$1"' _ {} \; 2>/dev/null
 	done
 	for i in $(seq 50); do
 		pids=$( (uid_procs; cg_procs) | sort -un)
@@ -272,14 +280,27 @@ for f in subuid subgid; do
 	{ cat "$backup/$f"; echo "$RL_USER:$RL_SUB_START:$RL_SUB_COUNT"; } >"/etc/$f"
 done
 
-# One cgroup of the run's own below ours in every hierarchy, and in each v1
-# hierarchy the delegated subtree, as runc's rootless tests make it. Not in
-# cgroup2 (the unified hierarchy of a hybrid host, which has no controllers):
-# there a process may only move between cgroups below one whose cgroup.procs
-# it may write, so a subtree beside the caller's cgroup is no delegation (a
-# systemd Delegate=yes unit puts the user's processes inside theirs). A
-# cpuset child starts with no CPUs and memory nodes.
+# One cgroup of the run's own in every hierarchy, owned by root, which the
+# run joins, and in it "delegated", the account's subtree. In each v1
+# hierarchy the run's cgroup goes below ours and the account gets
+# "delegated" as a whole, as runc's rootless tests make it (a cpuset child
+# starts with no CPUs and memory nodes). Not in the cgroup2 of a hybrid host
+# (it has no controllers): there a process may only move between cgroups
+# below one whose cgroup.procs it may write, so a subtree beside the
+# caller's cgroup is no delegation. On a pure cgroup v2 host the run's
+# cgroup goes beside ours (a cgroup that holds processes, as ours does,
+# cannot enable controllers for its children), and the account gets what a
+# systemd Delegate=yes unit gets: "delegated" with the controllers its
+# parent enables and, of its files, cgroup.procs, cgroup.subtree_control
+# and cgroup.threads, and its processes inside it, in the leaf "runner". A
+# relative cgroupsPath then lands in "delegated", beside "runner" (v2
+# resolves it against the parent of the runtime's cgroup);
+# OCIRUN_ROOTLESS_CGROUP is a cgroup of the tests' there.
 cg_name=ocirun-rootless-$$
+join_dirs=()
+RL_CGROUP=
+pure_v2=
+[ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] || pure_v2=1
 while IFS=: read -r _ ctrls path; do
 	if [ -z "$ctrls" ]; then
 		mnt=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
@@ -287,9 +308,26 @@ while IFS=: read -r _ ctrls path; do
 		mnt=$(awk -v c="${ctrls%%,*}" '$3 == "cgroup" && $4 ~ ("(^|,)" c "(,|$)") {print $2; exit}' /proc/self/mounts)
 	fi
 	[ -n "$mnt" ] || continue
+	if [ -n "$pure_v2" ]; then
+		dir=$mnt${path%/}
+		[ "$dir" = "$mnt" ] || dir=$(dirname "$dir")
+		dir=$dir/$cg_name
+		mkdir "$dir"
+		cg_dirs+=("$dir")
+		for c in $(cat "$dir/cgroup.controllers"); do
+			echo "+$c" >"$dir/cgroup.subtree_control"
+		done
+		mkdir "$dir/delegated" "$dir/delegated/runner"
+		chown "$RL_UID:$RL_UID" "$dir/delegated" "$dir"/delegated/cgroup.{procs,subtree_control,threads}
+		chown -R "$RL_UID:$RL_UID" "$dir/delegated/runner"
+		join_dirs+=("$dir/delegated/runner")
+		RL_CGROUP=containers
+		continue
+	fi
 	dir=$mnt${path%/}/$cg_name
 	mkdir "$dir"
 	cg_dirs+=("$dir")
+	join_dirs+=("$dir")
 	[ -n "$ctrls" ] || continue
 	mkdir "$dir/delegated"
 	for d in "$dir" "$dir/delegated"; do
@@ -299,14 +337,15 @@ while IFS=: read -r _ ctrls path; do
 		fi
 	done
 	chown -R "$RL_UID:$RL_UID" "$dir/delegated"
+	RL_CGROUP=delegated
 done </proc/self/cgroup
 
 echo "rootless: running as $RL_USER (uid $RL_UID) with $runtime" >&2
 st=0
-export _ROOTLESS_INNER=1 SCRATCH="$scratch/s" RUNTIME="$runtime" RL_UID RL_USER RL_FILES RECORD_DIR="$record_dir"
+export _ROOTLESS_INNER=1 SCRATCH="$scratch/s" RUNTIME="$runtime" RL_UID RL_USER RL_FILES RL_CGROUP RECORD_DIR="$record_dir"
 tmp_tap=$(mktemp "$repo/build/rootless.XXXXXX")
 timeout -k 10 "${ROOTLESS_TIMEOUT:-600}" bash -c 'for d in "${@:2}"; do echo $$ >"$d/cgroup.procs"; done
-	exec unshare -m --propagation private bash "$1"' _ "$here/run.sh" "${cg_dirs[@]}" </dev/null |
+	exec unshare -m --propagation private bash "$1"' _ "$here/run.sh" "${join_dirs[@]}" </dev/null |
 	tee "$tmp_tap" || st=$?
 [ "$st" != 124 ] && [ "$st" != 137 ] || echo "rootless: the run hit its time limit" >&2
 mv -f "$tmp_tap" "$tap"

@@ -8,6 +8,8 @@
 #   bats          the v2 and systemd suites: $V2_BATS (default cgroups_v2
 #                 cgroups systemd; a missing file is left out)
 #   engines       containerd and podman with the systemd and cgroupfs drivers
+#   rootless      tests/bats/rootless.bats as an unprivileged account, through
+#                 tests/rootless/run.sh, which delegates it a v2 subtree
 #   bats-general  $V2_BATS_GENERAL (default exec lifecycle security), each
 #                 file started only when, at the pace of the tests so far, it
 #                 ends within $V2_BUDGET seconds of the job's start (default
@@ -15,7 +17,7 @@
 #
 # V2_BATS_FILTER (a regex) selects bats tests by name in every bats stage.
 # $OCIRUN names the runtime under test: empty for the repo's ocirun, "runc"
-# for the guest's Debian runc. V2_STAGES picks stages (default all four).
+# for the guest's Debian runc. V2_STAGES picks stages (default all five).
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +26,7 @@ runtime=${OCIRUN:-ocirun}
 results=$out/results-$(basename "$runtime")
 rm -rf "$results"
 mkdir -p "$results"
-stages=${V2_STAGES:-go bats engines bats-general}
+stages=${V2_STAGES:-go bats engines rootless bats-general}
 # Seconds after the job's start by which the general suites must end.
 budget=${V2_BUDGET:-1080}
 
@@ -47,7 +49,7 @@ done
 # costs several times as much).
 work=/var/tmp/ocirun
 mkdir -p $work/tests
-cp -a "$repo/tests/bats" "$repo/tests/rootfs.sh" "$repo/tests/v2host" $work/tests/
+cp -a "$repo/tests/bats" "$repo/tests/rootfs.sh" "$repo/tests/v2host" "$repo/tests/rootless" $work/tests/
 mkdir -p $work/tests/bin
 cp "$out/bin/recvtty" $work/tests/bin/
 cp "$repo/config.sample.json" "$out"/bin/ocirun* $work/
@@ -122,13 +124,34 @@ engines_stage() {
 	[ "$f" = 0 ] || tail -n 40 "$results/engines.log"
 }
 
-# The v2- and systemd-specific suites and the engines first: when the time
-# limit cuts a slow run short, the general suites are what is lost.
+# rootless_stage: rootless.bats alone (the other files of run.sh's default
+# list do not fit the guest's time); run.sh's exit status fails the stage
+# also for what its TAP does not show (leftovers, a setup that failed).
+rootless_stage() {
+	local start=$SECONDS tap=$results/rootless.tap p s n rc=0
+	OCIRUN_TIMEOUT=180 OCIRUN_TEST_SLOWDOWN=4 NO_INSTALL=1 ROOTLESS_TIMEOUT=900 \
+		ROOTLESS_FILTER=${V2_BATS_FILTER:-} bash $work/tests/rootless/run.sh tests/bats/rootless.bats \
+		</dev/null >"$results/rootless.log" 2>&1 || rc=$?
+	cp "$work/build/rootless-$(basename "$OCIRUN").tap" "$tap" 2>/dev/null || : >"$tap"
+	p=$(grep -Ec '^ok ' "$tap")
+	s=$(grep -Ec '^ok .* # skip' "$tap")
+	n=$(grep -Ec '^not ok ' "$tap")
+	[ $rc = 0 ] || [ "$n" -gt 0 ] || n=1
+	count $((p - s)) "$n" "$s" "rootless: rootless.bats as an unprivileged account ($((SECONDS - start)) s)"
+	bats_secs=$((bats_secs + SECONDS - start)) bats_tests=$((bats_tests + p + n))
+	grep -E '^not ok|# skip' "$tap"
+	[ $rc = 0 ] || tail -n 60 "$results/rootless.log"
+}
+
+# The v2- and systemd-specific suites, the engines and the rootless tests
+# (their delegated cgroup is a v2 one here) first: when the time limit cuts
+# a slow run short, the general suites are what is lost.
 for stage in $stages; do
 	case $stage in
 	go) ;;
 	bats) bats_stage v2 ${V2_BATS:-cgroups_v2 cgroups systemd} ;;
 	engines) engines_stage ;;
+	rootless) rootless_stage ;;
 	bats-general)
 		# One run per file, so that a slow machine spends its time budget
 		# on whole suites; the files it has no time left for are counted
