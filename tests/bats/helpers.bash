@@ -443,14 +443,18 @@ start_seccomp_agent() {
 	fail "the agent did not start"
 }
 
-# stop_seccomp_agent: end the agent start_seccomp_agent started, if any.
-stop_seccomp_agent() {
-	if [ -n "${AGENT_PID:-}" ]; then
-		kill "$AGENT_PID" 2>/dev/null || true
-		wait "$AGENT_PID" 2>/dev/null || true
-		AGENT_PID=
-	fi
+# stop_background VAR: end and reap the background process whose pid is in
+# the variable VAR, if any, and empty VAR.
+stop_background() {
+	local pid=${!1:-}
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	printf -v "$1" '%s' ''
 }
+
+# stop_seccomp_agent: end the agent start_seccomp_agent started, if any.
+stop_seccomp_agent() { stop_background AGENT_PID; }
 
 # relative_cgroup_bases: the directories, in every hierarchy, that a
 # relative cgroupsPath may be resolved against: the caller's cgroups, and on
@@ -593,13 +597,7 @@ start_recvtty() {
 }
 
 # stop_recvtty: end the recvtty start_recvtty started, if it still runs.
-stop_recvtty() {
-	if [ -n "${RECV_PID:-}" ]; then
-		kill "$RECV_PID" 2>/dev/null || true
-		wait "$RECV_PID" 2>/dev/null || true
-		RECV_PID=
-	fi
-}
+stop_recvtty() { stop_background RECV_PID; }
 
 # join_namespaces_of PID BUNDLE NS...: BUNDLE's container joins the
 # namespaces NS (names of /proc/PID/ns: user net ipc uts) of process PID by
