@@ -556,7 +556,7 @@ func (c *Container) Processes() ([]int, error) {
 		return m.GetPids()
 	}
 	if c.sharesPidNamespace() {
-		return nil, fmt.Errorf("container %q has no cgroup (rootless, none delegated) and no PID namespace of its own: its processes cannot be told from the host's", c.ID())
+		return nil, fmt.Errorf("container %q: %w", c.ID(), ErrProcessesUnknown)
 	}
 	if !c.initAlive() {
 		return nil, nil
@@ -588,6 +588,7 @@ func (c *Container) pidNamespaceMembers() ([]int, error) {
 			pids = append(pids, pid)
 		}
 	}
+	slices.Sort(pids)
 	return pids, nil
 }
 
