@@ -125,6 +125,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		Bundle:       o.Bundle,
 		Config:       cfg,
 		Process:      cfg.Process,
+		Rootless:     s.Rootless,
 		NoPivotRoot:  o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring,
 		PreserveFds:  o.PreserveFds,

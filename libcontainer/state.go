@@ -116,7 +116,8 @@ type Store struct {
 	Root string
 	// Rootless says the runtime lacks root on the host (runc's
 	// --rootless): containers get a cgroup only where one is delegated
-	// to the runtime's user (see cgroups.Delegated).
+	// to the runtime's user (see cgroups.Delegated), and devices are
+	// bound. Create reads it; other commands need not set it.
 	Rootless bool
 }
 

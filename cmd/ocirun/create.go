@@ -63,7 +63,11 @@ func createContainer(c *cli.Context, id string, modify func(*libcontainer.Create
 			return nil, err
 		}
 	}
-	ctr, err := store(c).Create(opts)
+	// Only create asks whether it is rootless: the other commands find
+	// what it decided in the container's state.
+	s := store(c)
+	s.Rootless = rootless(c)
+	ctr, err := s.Create(opts)
 	if err != nil {
 		return nil, err
 	}

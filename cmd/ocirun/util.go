@@ -16,7 +16,7 @@ import (
 )
 
 func store(c *cli.Context) *libcontainer.Store {
-	return &libcontainer.Store{Root: stateRoot(c), Rootless: rootless(c)}
+	return &libcontainer.Store{Root: stateRoot(c)}
 }
 
 // defaultRoot is --root unless the runtime is rootless (see stateRoot).

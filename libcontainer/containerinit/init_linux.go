@@ -22,7 +22,6 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/hooks"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/rootfs"
-	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
 // Main runs stage 1 and never returns: it execs the container's process or
@@ -76,10 +75,10 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if _, ok := cfg.Namespace(configs.NEWNS); !ok {
 		return errors.New("the container needs a mount namespace (linux.namespaces has no \"mount\" entry)")
 	}
-	// A runtime that is itself in a user namespace (rootless podman)
-	// cannot create devices either, even for a container without one.
+	// A rootless runtime cannot create devices either, even for a
+	// container without a user namespace of its own (rootless podman's).
 	_, inUserNS := cfg.Namespace(configs.NEWUSER)
-	inUserNS = inUserNS || userns.RunningInUserNS()
+	inUserNS = inUserNS || ic.Rootless
 	_, cgroupNS := cfg.Namespace(configs.NEWCGROUP)
 	// Checked while the host's /sys is still in view, before anything of
 	// the container is built: the container's own /sys says nothing.

@@ -384,6 +384,10 @@ type InitConfig struct {
 	// process for exec.
 	Process *configs.Process `json:"process"`
 
+	// Rootless: the runtime lacks root on the host, so devices cannot
+	// be created even without a user namespace in the config (the
+	// runtime's own is someone else's, as rootless podman's).
+	Rootless     bool `json:"rootless,omitempty"`
 	NoPivotRoot  bool `json:"no_pivot_root,omitempty"`
 	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
 	// PreserveFds counts the fds from 3 up that pass to the user process.
