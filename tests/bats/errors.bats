@@ -42,6 +42,7 @@ copy_runtime() {
 # directory they are given lead. Skipped where the ramfs has no /proc, /sys
 # or /dev for the host's.
 on_initial_ramfs() {
+	requires_root "a mount namespace whose root is the initial ramfs"
 	local prog dir=$BATS_TEST_TMPDIR err
 	prog=$(test_program ramfsroot) || return 1
 	copy_runtime "$dir/bin"
@@ -128,4 +129,44 @@ on_initial_ramfs() {
 	[ "$(cat "$BUNDLE/rootfs/marker")" = ran ] || fail "the container did not run"
 	expect_nothing_left ct1
 	expect_no_cgroup
+}
+
+# host_netns_in_userns: the bundle's container has a user namespace of its
+# own and joins the runtime's network namespace by path, which its user
+# namespace does not own, so it may not mount sysfs itself.
+host_netns_in_userns() {
+	requires_root "joining the host's network namespace"
+	add_userns
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = "/proc/'$$'/ns/net" else . end)'
+}
+
+@test "sysfs in a user namespace with the host's network namespace: the host's /sys" {
+	host_netns_in_userns
+	set_cmd 'ls /sys/class/net'
+	ocirun run ct1
+	expect_status 0
+	[ "$stdout" = "$(ls /sys/class/net)" ] || fail "the container's /sys/class/net is not the runtime's: $stdout"
+	expect_nothing_left ct1
+}
+
+@test "error: sysfs in a user namespace, and the host's /sys no sysfs to bind" {
+	host_netns_in_userns
+	# The runtime's /sys is a tmpfs with the cgroup hierarchies moved into
+	# it; its sysfs stays in its namespace elsewhere, fully visible, which a
+	# user namespace needs to mount a sysfs of its own.
+	local sys=$BATS_TEST_TMPDIR/sys cg=$BATS_TEST_TMPDIR/cgroup
+	mkdir "$sys" "$cg"
+	wrap_runtime_in_mountns "mount --bind /sys $sys; mount --move /sys/fs/cgroup $cg
+		mount -t tmpfs tmpfs /sys; mkdir -p /sys/fs/cgroup; mount --move $cg /sys/fs/cgroup"
+	ocirun create ct1
+	expect_last_line "ocirun: mount \"sysfs\" on /sys: operation not permitted: a user namespace may mount sysfs only in network namespaces it owns, and binding the host's /sys instead failed: /sys is not a sysfs; give the container its own network namespace (a \"network\" entry in linux.namespaces without a path)"
+	expect_nothing_left ct1
+	expect_no_cgroup
+	# The fix works.
+	update_config '.linux.namespaces |= map(if .type == "network" then del(.path) else . end)'
+	set_cmd 'ls /sys/class/net'
+	ocirun run ct1
+	expect_status 0
+	[ "$stdout" = lo ] || fail "the container's own network namespace has: $stdout"
+	expect_nothing_left ct1
 }
