@@ -145,11 +145,10 @@ func enterRamfs(dir string) (int, error) {
 	}
 	for i, p := range trees {
 		if _, err := os.Stat(p); err != nil {
-			err = fmt.Errorf("%w: the initial ramfs has no %s to attach the host's on", errUnsuitable, p)
-		} else {
-			err = attach(copies[i], p, p)
+			unix.Close(dirTree)
+			return -1, fmt.Errorf("%w: the initial ramfs has no %s to attach the host's on", errUnsuitable, p)
 		}
-		if err != nil {
+		if err := attach(copies[i], p, p); err != nil {
 			unix.Close(dirTree)
 			return -1, err
 		}
