@@ -37,10 +37,10 @@ copy_runtime() {
 
 # on_initial_ramfs: later calls of the runtime run with the kernel's initial
 # ramfs as their root directory, as on a machine booted into an initramfs
-# (tests/cmd/ramfsroot). They run a copy of the runtime in the test's
-# directory, which the ramfs shows at $RAMFS_DIR, where the paths into that
-# directory they are given lead. Skipped where the ramfs has no /proc, /sys
-# or /dev for the host's.
+# (tests/cmd/ramfsroot). They run a copy of the runtime from the test's
+# directory, which the ramfs shows at $RAMFS_DIR; arguments that are paths
+# into the test's directory are rewritten to lead there. Skipped where the
+# ramfs has no /proc, /sys or /dev for the host's.
 on_initial_ramfs() {
 	requires_root "a mount namespace whose root is the initial ramfs"
 	local prog dir=$BATS_TEST_TMPDIR err
