@@ -81,23 +81,27 @@ func readMountinfo() string {
 }
 
 const (
-	rootMounted    = iota // a mount point other than the initial ramfs
+	rootMounted    = iota // a mount point that pivot_root can move
 	rootRamfs             // the initial ramfs, which pivot_root cannot move
 	rootNotMounted        // a plain directory: the runtime is in a chroot
 )
 
 // rootDirKind tells from mountinfo what the root directory is: every mount
-// on it is listed with mount point "/", the one on top last.
+// on it is listed with mount point "/", the one on top last. pivot_root
+// refuses a root mount that has no parent, and the only such mount a
+// process can have as its root is the root of its mount namespace, a copy
+// of the initial ramfs: mountinfo lists it as its own parent. Its type is no
+// sure sign: the kernel names it rootfs whether it is a ramfs or a tmpfs,
+// and a ramfs or tmpfs mounted later on "/" has a parent.
 func rootDirKind(mountinfo string) int {
 	kind := rootNotMounted
 	for _, line := range strings.Split(mountinfo, "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		f := strings.Fields(pre)
-		if !ok || len(f) < 5 || f[4] != "/" {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[4] != "/" {
 			continue
 		}
 		kind = rootMounted
-		if g := strings.Fields(post); len(g) > 0 && (g[0] == "rootfs" || g[0] == "ramfs") {
+		if f[0] == f[1] {
 			kind = rootRamfs
 		}
 	}

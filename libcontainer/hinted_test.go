@@ -15,6 +15,9 @@ func TestRootDirKind(t *testing.T) {
 		{"ext4 root", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n23 22 0:5 / /proc rw - proc proc rw\n", rootMounted},
 		{"initial ramfs", "1 1 0:2 / / rw - rootfs rootfs rw\n23 1 0:5 / /proc rw - proc proc rw\n", rootRamfs},
 		{"ext4 over the ramfs", "1 1 0:2 / / rw - rootfs rootfs rw\n22 1 8:1 / / rw - ext4 /dev/sda1 rw\n", rootMounted},
+		{"initial ramfs of a new mount namespace", "129 129 0:2 / / rw,nosuid - rootfs rootfs rw,size=12335000k\n168 129 0:20 / /proc rw - proc proc rw\n", rootRamfs},
+		{"tmpfs root", "40 1 0:40 / / rw - tmpfs tmpfs rw\n", rootMounted},
+		{"ramfs mounted on /", "41 1 0:41 / / rw - ramfs ramfs rw\n", rootMounted},
 		{"chroot into a plain directory", "23 22 0:5 / /proc rw - proc proc rw\n24 22 0:6 / /sys rw - sysfs sysfs rw\n", rootNotMounted},
 		{"escaped mount point", `30 22 0:7 / /a\040b rw - tmpfs tmpfs rw` + "\n", rootNotMounted},
 	} {

@@ -16,20 +16,49 @@ import (
 // to repeat them.
 const lockableFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 
-// userNSFallback names the host mount to bind when a filesystem cannot be
-// mounted afresh in a user namespace: sysfs needs a network namespace owned
-// by the user namespace and mqueue an IPC namespace; a container that shares
-// the host's gets a bind of the host's mount instead, as with runc.
-var userNSFallback = map[string]string{
-	"sysfs":  "/sys",
-	"mqueue": "/dev/mqueue",
+// userNSFallbacks are the filesystems that a user namespace may mount only
+// in a namespace it owns: sysfs in a network namespace, mqueue in an IPC
+// namespace. A container in a user namespace that shares such a namespace
+// with the host (or joins one by path) gets a bind of the host's mount
+// instead, as with runc, provided the host's is that filesystem: an empty
+// directory in its place would pass for a container's sysfs without a word.
+var userNSFallbacks = map[string]userNSFallback{
+	"sysfs":  {host: "/sys", magic: unix.SYSFS_MAGIC, ns: "network", entry: `a "network"`},
+	"mqueue": {host: "/dev/mqueue", magic: mqueueMagic, ns: "IPC", entry: `an "ipc"`},
 }
 
-// userNSFix says what lets the container mount the filesystem itself when
-// the fallback bind fails too.
-var userNSFix = map[string]string{
-	"sysfs":  `give the container its own network namespace (a "network" entry in linux.namespaces without a path), in which a user namespace may mount sysfs`,
-	"mqueue": `give the container its own IPC namespace (an "ipc" entry in linux.namespaces without a path), in which a user namespace may mount mqueue`,
+// mqueueMagic is MQUEUE_MAGIC of <linux/magic.h>, which x/sys/unix lacks.
+const mqueueMagic = 0x19800202
+
+type userNSFallback struct {
+	host  string // the host's mount to bind
+	magic int64  // its statfs type
+	ns    string // the namespace the user namespace must own
+	entry string // its entry in linux.namespaces, with the article
+}
+
+// bindHost binds the host's mount of fb in place of m.
+func (s *setup) bindHost(t *tree, m *configs.Mount, fb userNSFallback) error {
+	var st unix.Statfs_t
+	if err := s.k.Statfs(fb.host, &st); err != nil {
+		return fmt.Errorf("statfs %s: %w", fb.host, err)
+	}
+	if st.Type != fb.magic {
+		return fmt.Errorf("%s is not a %s", fb.host, m.Device)
+	}
+	b := *m
+	b.Source, b.Device = fb.host, "bind"
+	b.Flags |= unix.MS_BIND | unix.MS_REC
+	b.Data = ""
+	return s.bindMount(t, &b)
+}
+
+// explain says, for a mount of m that failed with err, why a user namespace
+// may not mount it and what would let it.
+func (fb userNSFallback) explain(m *configs.Mount, err, berr error) error {
+	return fmt.Errorf("%w: a user namespace may mount %s only in %s namespaces it owns, and binding the host's %s instead failed: %w; "+
+		"give the container its own %s namespace (%s entry in linux.namespaces without a path)",
+		err, m.Device, fb.ns, fb.host, berr, fb.ns, fb.entry)
 }
 
 // mountError names the mount in err.
@@ -186,13 +215,9 @@ func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options) error {
 		defer old.Close()
 	}
 	if err := s.k.Mount(m.Source, pl.target, m.Device, m.Flags, m.Data); err != nil {
-		if host, ok := userNSFallback[m.Device]; ok && opts.InUserNS && errors.Is(err, unix.EPERM) {
-			b := *m
-			b.Source, b.Device = host, "bind"
-			b.Flags |= unix.MS_BIND | unix.MS_REC
-			b.Data = ""
-			if berr := s.bindMount(t, &b); berr != nil {
-				return fmt.Errorf("%w; binding the host's %s instead: %w; %s", err, host, berr, userNSFix[m.Device])
+		if fb, ok := userNSFallbacks[m.Device]; ok && opts.InUserNS && errors.Is(err, unix.EPERM) {
+			if berr := s.bindHost(t, m, fb); berr != nil {
+				return fb.explain(m, err, berr)
 			}
 			return nil
 		}

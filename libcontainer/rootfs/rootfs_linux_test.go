@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -404,8 +405,10 @@ func TestPrepareDevHostBind(t *testing.T) {
 }
 
 func TestPrepareSysfsInUserNSFallsBackToBind(t *testing.T) {
+	sysfs := unix.Statfs_t{Type: unix.SYSFS_MAGIC}
 	w := newWorld(t)
 	w.k.fail["mount sysfs"] = unix.EPERM
+	w.k.statfs["/sys"] = sysfs
 	cfg := w.config(&configs.Mount{Source: "sysfs", Destination: "/sys", Device: "sysfs", Flags: unix.MS_RDONLY | unix.MS_NOSUID})
 	if err := w.s.prepare(cfg, Options{InUserNS: true}); err != nil {
 		t.Fatal(err)
@@ -416,17 +419,31 @@ func TestPrepareSysfsInUserNSFallsBackToBind(t *testing.T) {
 		`mount "" $T/rootfs/sys "" MS_RDONLY|MS_NOSUID|MS_REMOUNT|MS_BIND ""`,
 	})
 
-	// When the bind fails too, the error says what would let the
-	// container mount sysfs itself.
+	// When the bind fails too, the error says why the container may not
+	// mount sysfs and what would let it.
+	fix := `a user namespace may mount sysfs only in network namespaces it owns, and binding the host's /sys instead failed: %s; ` +
+		`give the container its own network namespace (a "network" entry in linux.namespaces without a path)`
 	w = newWorld(t)
 	w.k.fail["mount sysfs"] = unix.EPERM
 	w.k.fail["mount /sys"] = unix.EACCES
+	w.k.statfs["/sys"] = sysfs
 	err := w.s.prepare(w.config(&configs.Mount{Source: "sysfs", Destination: "/sys", Device: "sysfs"}), Options{InUserNS: true})
-	want := `mount "sysfs" on /sys: operation not permitted; binding the host's /sys instead: permission denied; ` +
-		`give the container its own network namespace (a "network" entry in linux.namespaces without a path), in which a user namespace may mount sysfs`
+	want := `mount "sysfs" on /sys: operation not permitted: ` + fmt.Sprintf(fix, "permission denied")
 	if err == nil || err.Error() != want {
 		t.Fatalf("bind fallback failing:\n got %v\nwant %s", err, want)
 	}
+
+	// A host /sys that is no sysfs is not bound: the container would take
+	// it for its sysfs.
+	w = newWorld(t)
+	w.k.fail["mount sysfs"] = unix.EPERM
+	w.k.statfs["/sys"] = unix.Statfs_t{Type: unix.TMPFS_MAGIC}
+	err = w.s.prepare(w.config(&configs.Mount{Source: "sysfs", Destination: "/sys", Device: "sysfs"}), Options{InUserNS: true})
+	want = `mount "sysfs" on /sys: operation not permitted: ` + fmt.Sprintf(fix, "/sys is not a sysfs")
+	if err == nil || err.Error() != want {
+		t.Fatalf("host /sys not a sysfs:\n got %v\nwant %s", err, want)
+	}
+	checkCalls(t, w.k.calls[2:], []string{`mount sysfs $T/rootfs/sys sysfs 0 ""`})
 
 	w = newWorld(t)
 	w.k.fail["mount sysfs"] = unix.EPERM

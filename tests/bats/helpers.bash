@@ -414,15 +414,21 @@ teardown_containers() {
 	remove_test_cgroups
 }
 
-# build_seccomp_agent: $SECCOMP_AGENT, the SCMP_ACT_NOTIFY listener of
-# tests/cmd/seccompagent, built once per run (call it from setup_file).
-build_seccomp_agent() {
-	local go
+# test_program NAME: prints the path of the Go program tests/cmd/NAME,
+# built once per run.
+test_program() {
+	local go bin=$BATS_RUN_TMPDIR/$1
 	go=$(command -v go || echo /usr/local/go/bin/go)
-	SECCOMP_AGENT=$BATS_RUN_TMPDIR/seccompagent
-	if [ ! -x "$SECCOMP_AGENT" ]; then
-		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$SECCOMP_AGENT" ./tests/cmd/seccompagent) || return 1
+	if [ ! -x "$bin" ]; then
+		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$bin" "./tests/cmd/$1") >&2 || return 1
 	fi
+	echo "$bin"
+}
+
+# build_seccomp_agent: $SECCOMP_AGENT, the SCMP_ACT_NOTIFY listener of
+# tests/cmd/seccompagent (call it from setup_file).
+build_seccomp_agent() {
+	SECCOMP_AGENT=$(test_program seccompagent) || return 1
 	export SECCOMP_AGENT
 }
 
@@ -481,6 +487,16 @@ remove_test_cgroups() {
 		rmdir "$base/ocirun-test" 2>/dev/null || true
 	done
 	return 0
+}
+
+# expect_no_cgroup [BUNDLE]: the cgroup of BUNDLE's container (the
+# cgroupsPath new_bundle gives it) is in no hierarchy.
+expect_no_cgroup() {
+	local base cg
+	for base in $(relative_cgroup_bases); do
+		cg=$base/ocirun-test/$(test_tag)-$(basename "${1:-$BUNDLE}")
+		[ ! -d "$cg" ] || fail "cgroup $cg left behind" || return 1
+	done
 }
 
 # make_traversable DIR: let an unprivileged (user-namespaced) process reach
