@@ -415,9 +415,15 @@ teardown_containers() {
 }
 
 # test_program NAME: prints the path of the Go program tests/cmd/NAME,
-# built once per run.
+# built once per run, or found in $TEST_PROGRAMS (a directory of them built
+# elsewhere, for machines without Go: the cgroup v2 guest).
 test_program() {
 	local go bin=$BATS_RUN_TMPDIR/$1
+	if [ -n "${TEST_PROGRAMS:-}" ]; then
+		[ -x "$TEST_PROGRAMS/$1" ] || { echo "test_program: no $1 in TEST_PROGRAMS=$TEST_PROGRAMS" >&2; return 1; }
+		echo "$TEST_PROGRAMS/$1"
+		return 0
+	fi
 	go=$(command -v go || echo /usr/local/go/bin/go)
 	if [ ! -x "$bin" ]; then
 		(cd "$REPO" && CGO_ENABLED=0 "$go" build -o "$bin" "./tests/cmd/$1") >&2 || return 1

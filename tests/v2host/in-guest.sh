@@ -52,6 +52,8 @@ mkdir -p $work/tests
 cp -a "$repo/tests/bats" "$repo/tests/rootfs.sh" "$repo/tests/v2host" "$repo/tests/rootless" $work/tests/
 mkdir -p $work/tests/bin
 cp "$out/bin/recvtty" $work/tests/bin/
+cp -a "$out/programs" $work/tests/programs
+export TEST_PROGRAMS=$work/tests/programs
 cp "$repo/config.sample.json" "$out"/bin/ocirun* $work/
 cp -a "$out/rootfs" $work/rootfs
 export OCIRUN_TEST_ROOTFS=$work/rootfs

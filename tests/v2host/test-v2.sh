@@ -32,6 +32,9 @@ if [ "$what" = all ] || [ "$what" = prepare ]; then
 	# With every helper binary that ocirun finds next to itself.
 	rm -f "$out"/bin/*
 	cp ocirun ocirun-* tests/bin/recvtty "$out/bin/"
+	# The guest has no Go: the test programs the suites build come built.
+	mkdir -p "$out/programs"
+	CGO_ENABLED=0 nice "$GO" build -o "$out/programs/" ./tests/cmd/...
 	# The packages whose tests exercise real cgroups and cgroup mounts.
 	rm -f "$out"/gotest/*
 	for pkg in libcontainer/cgroups libcontainer/rootfs; do
