@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The systemd cgroup driver (--systemd-cgroup, cgroupsPath "slice:prefix:name"):
 # the container's cgroup is a transient scope unit. Needs systemd as PID 1
-# (the cgroup v2 guest of `make test-v2` has it); skipped elsewhere.
+# (the guests of `make test-v2` have it, on cgroup v2 and on the hybrid
+# layout of v1 hosts); skipped elsewhere.
 
 load helpers
 
@@ -15,6 +16,26 @@ setup() {
 	UNIT=$PREFIX-$TAG.scope
 	SLICE=system.slice
 	set_path "$SLICE:$PREFIX:$TAG"
+	# The hybrid layout: a hierarchy per v1 controller, where systemd takes
+	# the v1 properties (MemoryLimit, CPUShares, BlockIOWeight) and leaves
+	# cpuset to the runtime.
+	V1=
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || V1=1
+}
+
+# unit_cgroup CONTROLLER: the unit's cgroup directory that holds the files
+# of CONTROLLER.
+unit_cgroup() {
+	if [ -n "$V1" ]; then
+		echo "/sys/fs/cgroup/$1/$SLICE/$UNIT"
+	else
+		echo "/sys/fs/cgroup/$SLICE/$UNIT"
+	fi
+}
+
+# expect_file FILE VALUE
+expect_file() {
+	[ "$(cat "$1")" = "$2" ] || fail "$1 is '$(cat "$1")', expected '$2'"
 }
 
 teardown() {
@@ -52,8 +73,11 @@ unit_gone() {
 
 @test "systemd: the scope is created with the container's resources as unit properties" {
 	update_config '.linux.resources += {"memory": {"limit": 67108864, "reservation": 16777216},
-		"pids": {"limit": 42}, "cpu": {"shares": 512, "quota": 25000, "period": 100000, "cpus": "0"},
-		"blockIO": {"weight": 500}}'
+		"pids": {"limit": 42}, "cpu": {"shares": 512, "quota": 25000, "period": 100000, "cpus": "0"}}'
+	# v1 has proportional I/O weights only with the BFQ (or CFQ) scheduler.
+	if [ -z "$V1" ] || [ -e /sys/fs/cgroup/blkio/blkio.weight ]; then
+		update_config '.linux.resources.blockIO = {"weight": 500}'
+	fi
 	ocirun --systemd-cgroup run -d ct1
 	expect_status 0
 	local pid dir
@@ -64,22 +88,36 @@ unit_gone() {
 	expect_prop "$UNIT" ControlGroup "/$SLICE/$UNIT"
 	expect_prop "$UNIT" Delegate yes
 	expect_prop "$UNIT" DefaultDependencies no
-	expect_prop "$UNIT" MemoryMax 67108864
-	expect_prop "$UNIT" MemoryLow 16777216
 	expect_prop "$UNIT" TasksMax 42
 	expect_prop "$UNIT" CPUQuotaPerSecUSec 250ms
 	expect_prop "$UNIT" CPUQuotaPeriodUSec 100ms
-	expect_prop "$UNIT" AllowedCPUs 0
-	dir=/sys/fs/cgroup/$SLICE/$UNIT
 	# What systemd wrote and what the runtime wrote agree.
-	[ "$(cat "$dir/memory.max")" = 67108864 ] || fail "memory.max $(cat "$dir/memory.max")"
-	[ "$(cat "$dir/pids.max")" = 42 ] || fail "pids.max $(cat "$dir/pids.max")"
-	[ "$(cat "$dir/cpu.max")" = "25000 100000" ] || fail "cpu.max $(cat "$dir/cpu.max")"
-	[ "$(prop "$UNIT" CPUWeight)" = "$(cat "$dir/cpu.weight")" ] || fail "CPUWeight $(prop "$UNIT" CPUWeight) but cpu.weight $(cat "$dir/cpu.weight")"
-	# runc (1.1) leaves the IO weight to the cgroup file.
-	if [ -e "$dir/io.weight" ] && [ "$OCIRUN_NAME" != runc ]; then
-		[ "$(prop "$UNIT" IOWeight)" = "$(awk '$1 == "default" {print $2}' "$dir/io.weight")" ] ||
-			fail "IOWeight $(prop "$UNIT" IOWeight) but io.weight $(cat "$dir/io.weight")"
+	expect_file "$(unit_cgroup pids)/pids.max" 42
+	grep -q "^Cpus_allowed_list:[[:space:]]*0$" /proc/$pid/status || fail "init not on CPU 0: $(grep Cpus_allowed_list /proc/$pid/status)"
+	if [ -n "$V1" ]; then
+		expect_prop "$UNIT" MemoryLimit 67108864
+		expect_prop "$UNIT" CPUShares 512
+		expect_file "$(unit_cgroup memory)/memory.limit_in_bytes" 67108864
+		expect_file "$(unit_cgroup memory)/memory.soft_limit_in_bytes" 16777216
+		expect_file "$(unit_cgroup cpu)/cpu.cfs_quota_us" 25000
+		expect_file "$(unit_cgroup cpu)/cpu.cfs_period_us" 100000
+		expect_file "$(unit_cgroup cpu)/cpu.shares" 512
+		# systemd has no cpuset on v1: the runtime's cgroupfs code places it.
+		grep -q "^[0-9]*:cpuset:/$SLICE/$UNIT\$" /proc/$pid/cgroup || fail "init not in the unit's cpuset cgroup: $(cat /proc/$pid/cgroup)"
+		expect_file "$(unit_cgroup cpuset)/cpuset.cpus" 0
+	else
+		expect_prop "$UNIT" MemoryMax 67108864
+		expect_prop "$UNIT" MemoryLow 16777216
+		expect_prop "$UNIT" AllowedCPUs 0
+		dir=$(unit_cgroup memory)
+		expect_file "$dir/memory.max" 67108864
+		expect_file "$dir/cpu.max" "25000 100000"
+		[ "$(prop "$UNIT" CPUWeight)" = "$(cat "$dir/cpu.weight")" ] || fail "CPUWeight $(prop "$UNIT" CPUWeight) but cpu.weight $(cat "$dir/cpu.weight")"
+		# runc (1.1) leaves the IO weight to the cgroup file.
+		if [ -e "$dir/io.weight" ] && [ "$OCIRUN_NAME" != runc ]; then
+			[ "$(prop "$UNIT" IOWeight)" = "$(awk '$1 == "default" {print $2}' "$dir/io.weight")" ] ||
+				fail "IOWeight $(prop "$UNIT" IOWeight) but io.weight $(cat "$dir/io.weight")"
+		fi
 	fi
 	# The container's devices are limited by systemd too.
 	expect_prop "$UNIT" DevicePolicy strict
@@ -110,14 +148,17 @@ unit_gone() {
 	ocirun --systemd-cgroup run -d ct1
 	expect_status 0
 	expect_prop "$UNIT" ActiveState active
-	[ -d "/sys/fs/cgroup/$SLICE/$UNIT" ] || fail "no cgroup for the unit"
+	[ -d "$(unit_cgroup pids)" ] || fail "no cgroup for the unit"
 	ocirun --systemd-cgroup kill ct1 KILL
 	expect_status 0
 	wait_for_status ct1 stopped
 	ocirun --systemd-cgroup delete ct1
 	expect_status 0
 	unit_gone "$UNIT"
-	[ ! -e "/sys/fs/cgroup/$SLICE/$UNIT" ] || fail "the unit's cgroup is left"
+	local c
+	for c in pids memory cpuset; do
+		[ ! -e "$(unit_cgroup $c)" ] || fail "the unit's cgroup $(unit_cgroup $c) is left"
+	done
 	# delete --force of a running one too.
 	ocirun --systemd-cgroup run -d ct2
 	expect_status 0
@@ -130,17 +171,23 @@ unit_gone() {
 	update_config '.linux.resources += {"memory": {"limit": 67108864}, "pids": {"limit": 50}}'
 	ocirun --systemd-cgroup run -d ct1
 	expect_status 0
-	local procs=/sys/fs/cgroup/$SLICE/$UNIT/cgroup.procs before
+	local procs before
+	procs=$(unit_cgroup pids)/cgroup.procs
 	before=$(wc -l <"$procs")
 	ocirun --systemd-cgroup exec -d ct1 sleep 100
 	expect_status 0
 	[ "$(wc -l <"$procs")" -gt "$before" ] || fail "the exec'd process is not in the unit's cgroup: $(cat "$procs")"
 	ocirun --systemd-cgroup update --memory 104857600 --pids-limit 17 ct1
 	expect_status 0
-	expect_prop "$UNIT" MemoryMax 104857600
 	expect_prop "$UNIT" TasksMax 17
-	[ "$(cat "/sys/fs/cgroup/$SLICE/$UNIT/memory.max")" = 104857600 ] || fail "memory.max not updated"
-	[ "$(cat "/sys/fs/cgroup/$SLICE/$UNIT/pids.max")" = 17 ] || fail "pids.max not updated"
+	expect_file "$(unit_cgroup pids)/pids.max" 17
+	if [ -n "$V1" ]; then
+		expect_prop "$UNIT" MemoryLimit 104857600
+		expect_file "$(unit_cgroup memory)/memory.limit_in_bytes" 104857600
+	else
+		expect_prop "$UNIT" MemoryMax 104857600
+		expect_file "$(unit_cgroup memory)/memory.max" 104857600
+	fi
 }
 
 @test "systemd: a slice that does not exist yet is created, nested by its dashes" {

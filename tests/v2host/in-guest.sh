@@ -13,7 +13,7 @@
 #   bats-general  $V2_BATS_GENERAL (default exec lifecycle security), each
 #                 file started only when, at the pace of the tests so far, it
 #                 ends within $V2_BUDGET seconds of the job's start (default
-#                 1080); the others count as skipped, by name
+#                 1800); the others count as skipped, by name
 #
 # V2_BATS_FILTER (a regex) selects bats tests by name in every bats stage.
 # $OCIRUN names the runtime under test: empty for the repo's ocirun, "runc"
@@ -23,27 +23,38 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 out=$repo/build/v2
 runtime=${OCIRUN:-ocirun}
+# V2_LAYOUT=hybrid: the guest was booted with systemd's hybrid layout (v1
+# controllers, cgroup2 at /sys/fs/cgroup/unified), where only the systemd
+# driver's suite runs by default: the rest of v1 is the host's to test.
+layout=${V2_LAYOUT:-v2}
 results=$out/results-$(basename "$runtime")
+if [ "$layout" = hybrid ]; then
+	results=$results-hybrid
+	stages=${V2_STAGES:-bats}
+	V2_BATS=${V2_BATS:-systemd}
+fi
 rm -rf "$results"
 mkdir -p "$results"
-stages=${V2_STAGES:-go bats engines rootless bats-general}
+stages=${stages:-${V2_STAGES:-go bats engines rootless bats-general}}
 # Seconds after the job's start by which the general suites must end.
-budget=${V2_BUDGET:-1080}
+budget=${V2_BUDGET:-1800}
 
 # Move the job's processes (this one and the service's script that started
 # it) into a child of the job's delegated cgroup, so that the job's own
 # cgroup holds no process and can enable every controller for the container
 # cgroups the tests create next to us (a relative cgroupsPath goes below the
 # parent of the runtime's cgroup on v2).
-own=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
-mkdir -p "$own/runner"
-for p in $(cat "$own/cgroup.procs"); do
-	echo "$p" 2>/dev/null >"$own/runner/cgroup.procs" || [ ! -e "/proc/$p" ] ||
-		echo "in-guest: cannot move process $p out of $own" >&2
-done
-for c in $(cat "$own/cgroup.controllers"); do
-	echo "+$c" >"$own/cgroup.subtree_control" || echo "in-guest: cannot enable $c in $own" >&2
-done
+if [ "$layout" = v2 ]; then
+	own=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
+	mkdir -p "$own/runner"
+	for p in $(cat "$own/cgroup.procs"); do
+		echo "$p" 2>/dev/null >"$own/runner/cgroup.procs" || [ ! -e "/proc/$p" ] ||
+			echo "in-guest: cannot move process $p out of $own" >&2
+	done
+	for c in $(cat "$own/cgroup.controllers"); do
+		echo "+$c" >"$own/cgroup.subtree_control" || echo "in-guest: cannot enable $c in $own" >&2
+	done
+fi
 
 # Execute from the guest's disk, not from the 9p share (each exec from 9p
 # costs several times as much).
@@ -56,6 +67,9 @@ cp -a "$out/programs" $work/tests/programs
 export TEST_PROGRAMS=$work/tests/programs
 cp "$repo/config.sample.json" "$out"/bin/ocirun* $work/
 cp -a "$out/rootfs" $work/rootfs
+# Data files the suites read from the repo.
+mkdir -p $work/libcontainer/seccomp
+cp -a "$repo/libcontainer/seccomp/testdata" $work/libcontainer/seccomp/
 export OCIRUN_TEST_ROOTFS=$work/rootfs
 if [ "$runtime" = ocirun ]; then
 	export OCIRUN=$work/ocirun
@@ -73,7 +87,7 @@ count() { # count PASS FAIL SKIP STAGE
 	echo "$4: $1 passed, $2 failed, $3 skipped" | tee -a "$results/summary"
 }
 
-echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), $(nproc) CPUs, controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "guest: $(uname -r), PID 1 $(cat /proc/1/comm), $(nproc) CPUs, /sys/fs/cgroup: $(stat -f -c %T /sys/fs/cgroup), controllers: $(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || ls /sys/fs/cgroup | tr '\n' ' ')"
 echo "guest: runtime $($OCIRUN --version | head -n 1)"
 
 if [[ " $stages " == *" go "* ]]; then
@@ -174,6 +188,6 @@ for stage in $stages; do
 	esac
 done
 
-line="v2: $pass passed, $fail failed, $skip skipped"
+line="$layout: $pass passed, $fail failed, $skip skipped"
 echo "$line" >>"$results/summary"
 [ "$fail" = 0 ]

@@ -9,7 +9,7 @@
 #   -s DIR    share DIR (default: the current directory) into the guest at the
 #             same path, read-write; the command starts in the current
 #             directory when it is inside DIR, else in DIR
-#   -t SECS   limit for the whole run, boot included (default 1500)
+#   -t SECS   limit for the whole run, boot included (default 2400)
 #   -e VAR    pass the environment variable VAR into the guest (repeatable)
 #
 # Output of the command comes back when the guest has ended, stdout on stdout
@@ -18,11 +18,13 @@
 # thrown away; only the shared directory keeps what the command writes.
 # OCIRUN_GUEST_MEM (MiB, default 2048) and OCIRUN_GUEST_CPUS (default 2) size
 # the guest; OCIRUN_GUEST_CONSOLE=FILE keeps its console log.
+# OCIRUN_GUEST_CGROUP=hybrid has systemd mount the layout of cgroup v1 hosts
+# (v1 controllers, cgroup2 at /sys/fs/cgroup/unified) instead of pure v2.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 share=$PWD
-limit=1500
+limit=2400
 envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -63,6 +65,12 @@ echo "$share" >"$ctl/share"
 : >"$ctl/stderr"
 
 # hugepages: a few 2 MiB huge pages for the hugetlb tests.
+cgroup_args=
+case ${OCIRUN_GUEST_CGROUP:-v2} in
+v2) ;;
+hybrid) cgroup_args="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0" ;;
+*) echo "v2host: OCIRUN_GUEST_CGROUP is v2 or hybrid, not $OCIRUN_GUEST_CGROUP" >&2; exit 2 ;;
+esac
 rc=0
 timeout -k 10 "$limit" qemu-system-x86_64 \
 	-machine pc -accel tcg,thread=multi -cpu max \
@@ -70,7 +78,7 @@ timeout -k 10 "$limit" qemu-system-x86_64 \
 	-nodefaults -no-user-config -display none -vga none -monitor none -no-reboot -nic none \
 	-serial "file:$ctl/console" \
 	-kernel "$image/vmlinuz" -initrd "$image/initrd" \
-	-append "console=ttyS0 panic=-1 quiet hugepagesz=2M hugepages=16 systemd.show_status=0" \
+	-append "console=ttyS0 panic=-1 quiet hugepagesz=2M hugepages=16 systemd.show_status=0 $cgroup_args" \
 	-drive "file=$image/rootfs.img,format=raw,if=virtio,snapshot=on,cache=unsafe" \
 	-virtfs "local,path=$ctl,mount_tag=ctl,security_model=passthrough,multidevs=remap" \
 	-virtfs "local,path=$share,mount_tag=repo,security_model=passthrough,multidevs=remap" \

@@ -14,7 +14,10 @@
 # and runs in-guest.sh there. The last line is the guest's summary,
 # "v2: N passed, N failed, N skipped"; build/v2/results-RUNTIME keeps the
 # logs and TAP files. V2_STAGES, V2_BATS, V2_BATS_GENERAL and V2_BUDGET (see
-# in-guest.sh) narrow the run; V2_TIMEOUT (seconds, default 1500) bounds it.
+# in-guest.sh) narrow the run; V2_TIMEOUT (seconds, default 2400) bounds it.
+# A second, short boot has systemd mount the hybrid layout of cgroup v1
+# hosts and runs the systemd driver's suite there (results-RUNTIME-hybrid);
+# V2_LAYOUTS (default "v2 hybrid") picks the boots.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -52,20 +55,35 @@ t0=$SECONDS
 image=$(tests/v2host/build.sh)
 t_image=$((SECONDS - t0))
 echo "test-v2: guest image $image ready in ${t_image} s"
-rm -f "$out/results-$(basename "${OCIRUN:-ocirun}")/summary"
-rc=0
-tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-1500}" -e OCIRUN -e V2_STAGES -e V2_BATS -e V2_BATS_GENERAL -e V2_BUDGET -e V2_BATS_FILTER \
-	-- bash tests/v2host/in-guest.sh || rc=$?
+# guest LAYOUT: one boot with that cgroup layout (v2, or hybrid for the
+# systemd driver on a v1 host); sets p f s to its counts and returns the
+# guest's status. A guest that did not finish counts what its finished
+# stages report, and the unfinished run as one failure.
+guest() {
+	local layout=$1 rc=0 suffix= summary
+	[ "$layout" = v2 ] || suffix=-$layout
+	summary=$out/results-$(basename "${OCIRUN:-ocirun}")$suffix/summary
+	rm -f "$summary"
+	OCIRUN_GUEST_CGROUP=$layout V2_LAYOUT=$layout tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-2400}" \
+		-e OCIRUN -e V2_LAYOUT -e V2_STAGES -e V2_BATS -e V2_BATS_GENERAL -e V2_BUDGET -e V2_BATS_FILTER \
+		-- bash tests/v2host/in-guest.sh || rc=$?
+	if grep -q "^$layout: " "$summary" 2>/dev/null; then
+		read -r p f s < <(sed -n "s/^$layout: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p" "$summary")
+	else
+		read -r p f s < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' "$summary" 2>/dev/null |
+			awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}')
+		f=$((f + 1))
+		echo "$layout: $p passed, $f failed, $s skipped (the guest did not finish; exit $rc)"
+		[ $rc != 0 ] || rc=1
+	fi
+	return $rc
+}
+
+rc=0 tp=0 tf=0 ts=0
+for layout in ${V2_LAYOUTS:-v2 hybrid}; do
+	guest "$layout" || rc=$?
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+done
 echo "test-v2: $((SECONDS - start)) s in all (runtime ${OCIRUN:-ocirun}, exit $rc)"
-summary=$out/results-$(basename "${OCIRUN:-ocirun}")/summary
-if grep -q '^v2: ' "$summary" 2>/dev/null; then
-	grep '^v2: ' "$summary"
-else
-	# The guest did not finish: count what its finished stages report, and
-	# the unfinished run as one failure.
-	read -r p f s < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' "$summary" 2>/dev/null |
-		awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}')
-	echo "v2: $p passed, $((f + 1)) failed, $s skipped (the guest did not finish; exit $rc)"
-	[ $rc != 0 ] || rc=1
-fi
+echo "v2: $tp passed, $tf failed, $ts skipped"
 exit $rc
