@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
@@ -79,18 +82,23 @@ func passwdName(uid string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return lookupPasswd(string(data), uid)
+	return lookupPasswd(bytes.NewReader(data), uid)
 }
 
-func lookupPasswd(data, uid string) (string, bool) {
-	for _, line := range strings.Split(data, "\n") {
-		// name:password:uid:gid:gecos:home:shell
-		f := strings.SplitN(line, ":", 4)
-		if len(f) == 4 && f[2] == uid && f[0] != "" && !strings.HasPrefix(f[0], "#") {
-			return f[0], true
-		}
+func lookupPasswd(passwd io.Reader, uid string) (string, bool) {
+	id, err := strconv.Atoi(uid)
+	if err != nil {
+		return "", false
 	}
-	return "", false
+	// The parser keeps every line: a comment comes back as a user named
+	// "#...", and names no one.
+	found, err := user.ParsePasswdFilter(passwd, func(u user.User) bool {
+		return u.Uid == id && u.Name != "" && !strings.HasPrefix(u.Name, "#")
+	})
+	if err != nil || len(found) == 0 {
+		return "", false
+	}
+	return found[0].Name, true
 }
 
 var stateCommand = &cli.Command{
