@@ -6,14 +6,14 @@
 package userns
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/moby/sys/user"
 )
 
 // initialMap is the uid_map of the initial user namespace: every id maps
@@ -44,25 +44,20 @@ func Rootless() bool {
 // SubIDCount sums the ranges of /etc/subuid or /etc/subgid that belong
 // to the user (by name or number).
 func SubIDCount(file, name string, uid int) (uint64, error) {
-	f, err := os.Open(file)
+	ranges, err := user.ParseSubIDFileFilter(file, func(r user.SubID) bool {
+		return r.Name == name || r.Name == strconv.Itoa(uid)
+	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
 	var n uint64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.Split(strings.TrimSpace(sc.Text()), ":")
-		if len(parts) != 3 || (parts[0] != name && parts[0] != strconv.Itoa(uid)) {
-			continue
-		}
-		c, err := strconv.ParseUint(parts[2], 10, 32)
-		if err == nil {
-			n += c
+	for _, r := range ranges {
+		if r.Count > 0 {
+			n += uint64(r.Count)
 		}
 	}
-	return n, sc.Err()
+	return n, nil
 }
