@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocirun/ocirun/libcontainer"
-	"github.com/ocirun/ocirun/libcontainer/smallfile"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
 // containerState is what state and list --format json print: the
@@ -68,37 +64,13 @@ func ownerName(uid string, cache map[string]string) string {
 		return name
 	}
 	name := "#" + uid
-	if n, ok := passwdName(uid); ok {
-		name = n
+	if id, err := strconv.Atoi(uid); err == nil {
+		if n, ok := userns.UserName(id); ok {
+			name = n
+		}
 	}
 	cache[uid] = name
 	return name
-}
-
-// passwdName looks uid up in /etc/passwd, as os/user does in a build
-// without cgo, but read without the Go poller (package smallfile).
-func passwdName(uid string) (string, bool) {
-	data, err := smallfile.Read("/etc/passwd")
-	if err != nil {
-		return "", false
-	}
-	return lookupPasswd(bytes.NewReader(data), uid)
-}
-
-func lookupPasswd(passwd io.Reader, uid string) (string, bool) {
-	id, err := strconv.Atoi(uid)
-	if err != nil {
-		return "", false
-	}
-	// The parser keeps every line: a comment comes back as a user named
-	// "#...", and names no one.
-	found, err := user.ParsePasswdFilter(passwd, func(u user.User) bool {
-		return u.Uid == id && u.Name != "" && !strings.HasPrefix(u.Name, "#")
-	})
-	if err != nil || len(found) == 0 {
-		return "", false
-	}
-	return found[0].Name, true
 }
 
 var stateCommand = &cli.Command{

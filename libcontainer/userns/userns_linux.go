@@ -8,12 +8,16 @@ package userns
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/moby/sys/user"
+
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // initialMap is the uid_map of the initial user namespace: every id maps
@@ -39,6 +43,28 @@ func isInitialMap(uidMap []byte) bool {
 // effective uid is not 0, or it is in a user namespace of its own.
 func Rootless() bool {
 	return os.Geteuid() != 0 || RunningInUserNS()
+}
+
+// UserName is the name /etc/passwd gives uid; ok is false when it gives
+// none. The file is read without the Go poller (package smallfile).
+func UserName(uid int) (name string, ok bool) {
+	data, err := smallfile.Read("/etc/passwd")
+	if err != nil {
+		return "", false
+	}
+	return lookupPasswd(bytes.NewReader(data), uid)
+}
+
+func lookupPasswd(passwd io.Reader, uid int) (string, bool) {
+	// The parser keeps every line: a comment comes back as a user named
+	// "#...", and names no one.
+	found, err := user.ParsePasswdFilter(passwd, func(u user.User) bool {
+		return u.Uid == uid && u.Name != "" && !strings.HasPrefix(u.Name, "#")
+	})
+	if err != nil || len(found) == 0 {
+		return "", false
+	}
+	return found[0].Name, true
 }
 
 // SubIDCount sums the ranges of /etc/subuid or /etc/subgid that belong
