@@ -1,10 +1,13 @@
 package libcontainer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/initproto"
@@ -64,27 +67,31 @@ func explainRootDir(err error, noPivot bool) error {
 	}
 	switch {
 	case !noPivot && strings.Contains(remote.Msg, "pivot_root"):
-		if rootDirKind(readMountinfo()) == rootRamfs {
+		if hostRootKind() == rootRamfs {
 			return &PivotRootError{Err: err, Reason: "the runtime's root directory is the initial ramfs"}
 		}
 	case strings.Contains(remote.Msg, "propagation of /"):
-		if rootDirKind(readMountinfo()) == rootNotMounted {
+		if hostRootKind() == rootNotMounted {
 			return fmt.Errorf("%w: the runtime's root directory is not a mount point (a chroot); bind-mount that directory on itself before entering it", err)
 		}
 	}
 	return err
 }
 
-func readMountinfo() string {
-	b, _ := smallfile.Read("/proc/self/mountinfo")
-	return string(b)
-}
-
 const (
 	rootMounted    = iota // a mount point that pivot_root can move
 	rootRamfs             // the initial ramfs, which pivot_root cannot move
 	rootNotMounted        // a plain directory: the runtime is in a chroot
+	rootUnknown           // mountinfo could not be read
 )
+
+func hostRootKind() int {
+	b, err := smallfile.Read("/proc/self/mountinfo")
+	if err != nil {
+		return rootUnknown
+	}
+	return rootDirKind(bytes.NewReader(b))
+}
 
 // rootDirKind tells from mountinfo what the root directory is: every mount
 // on it is listed with mount point "/", the one on top last. pivot_root
@@ -93,17 +100,18 @@ const (
 // of the initial ramfs: mountinfo lists it as its own parent. Its type is no
 // sure sign: the kernel names it rootfs whether it is a ramfs or a tmpfs,
 // and a ramfs or tmpfs mounted later on "/" has a parent.
-func rootDirKind(mountinfo string) int {
-	kind := rootNotMounted
-	for _, line := range strings.Split(mountinfo, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 || f[4] != "/" {
-			continue
-		}
-		kind = rootMounted
-		if f[0] == f[1] {
-			kind = rootRamfs
-		}
+func rootDirKind(mounts io.Reader) int {
+	onRoot, err := mountinfo.GetMountsFromReader(mounts, func(m *mountinfo.Info) (skip, stop bool) {
+		return m.Mountpoint != "/", false
+	})
+	switch {
+	case err != nil:
+		return rootUnknown
+	case len(onRoot) == 0:
+		return rootNotMounted
 	}
-	return kind
+	if top := onRoot[len(onRoot)-1]; top.ID == top.Parent {
+		return rootRamfs
+	}
+	return rootMounted
 }

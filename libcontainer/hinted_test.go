@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ocirun/ocirun/libcontainer/initproto"
@@ -20,8 +21,9 @@ func TestRootDirKind(t *testing.T) {
 		{"ramfs mounted on /", "41 1 0:41 / / rw - ramfs ramfs rw\n", rootMounted},
 		{"chroot into a plain directory", "23 22 0:5 / /proc rw - proc proc rw\n24 22 0:6 / /sys rw - sysfs sysfs rw\n", rootNotMounted},
 		{"escaped mount point", `30 22 0:7 / /a\040b rw - tmpfs tmpfs rw` + "\n", rootNotMounted},
+		{"unreadable", "garbage\n", rootUnknown},
 	} {
-		if got := rootDirKind(tc.mountinfo); got != tc.want {
+		if got := rootDirKind(strings.NewReader(tc.mountinfo)); got != tc.want {
 			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -287,9 +286,9 @@ func writeIDMap(pid int, f idMapFile, ids []configs.IDMap) error {
 // subIDHint says what the helper allows the runtime's user: the ranges
 // of /etc/subuid (or subgid), or how to get one.
 func subIDHint(f idMapFile) string {
-	name := strconv.Itoa(os.Geteuid())
-	if u, err := user.LookupId(name); err == nil {
-		name = u.Username
+	name, ok := userns.UserName(os.Geteuid())
+	if !ok {
+		name = strconv.Itoa(os.Geteuid())
 	}
 	n, err := userns.SubIDCount(f.subIDs, name, os.Geteuid())
 	switch {

@@ -153,7 +153,11 @@ static char *look_path(struct plan *pl)
 }
 
 // add_home appends HOME from the container's /etc/passwd when the process
-// has none, as runc and docker do.
+// has none, as runc and docker do. It is the one passwd parser besides
+// github.com/moby/sys/user, which the Go side uses: the finisher reads the
+// file inside the container, after pivot_root and without a Go runtime, and
+// musl's getpwuid would, for a uid the file lacks, query an nscd socket that
+// the container's own files provide.
 static void add_home(struct plan *pl)
 {
 	if (env_value(pl, "HOME") != NULL)

@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocirun/ocirun/libcontainer"
-	"github.com/ocirun/ocirun/libcontainer/smallfile"
+	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
 // containerState is what state and list --format json print: the
@@ -65,32 +64,13 @@ func ownerName(uid string, cache map[string]string) string {
 		return name
 	}
 	name := "#" + uid
-	if n, ok := passwdName(uid); ok {
-		name = n
+	if id, err := strconv.Atoi(uid); err == nil {
+		if n, ok := userns.UserName(id); ok {
+			name = n
+		}
 	}
 	cache[uid] = name
 	return name
-}
-
-// passwdName looks uid up in /etc/passwd, as os/user does in a build
-// without cgo, but read without the Go poller (package smallfile).
-func passwdName(uid string) (string, bool) {
-	data, err := smallfile.Read("/etc/passwd")
-	if err != nil {
-		return "", false
-	}
-	return lookupPasswd(string(data), uid)
-}
-
-func lookupPasswd(data, uid string) (string, bool) {
-	for _, line := range strings.Split(data, "\n") {
-		// name:password:uid:gid:gecos:home:shell
-		f := strings.SplitN(line, ":", 4)
-		if len(f) == 4 && f[2] == uid && f[0] != "" && !strings.HasPrefix(f[0], "#") {
-			return f[0], true
-		}
-	}
-	return "", false
 }
 
 var stateCommand = &cli.Command{

@@ -56,13 +56,3 @@ func TestCheckPreservedFds(t *testing.T) {
 		t.Error("a non-number accepted")
 	}
 }
-
-func TestLookupPasswd(t *testing.T) {
-	passwd := "root:x:0:0:root:/root:/bin/bash\n#comment:x:7:7\nbroken line\nadm:x:3:4:adm:/var/adm:/sbin/nologin\nlast:x:9:9"
-	for uid, want := range map[string]string{"0": "root", "3": "adm", "9": "last", "7": "", "4": "", "x": ""} {
-		got, ok := lookupPasswd(passwd, uid)
-		if got != want || ok != (want != "") {
-			t.Errorf("uid %s: %q, %v; want %q", uid, got, ok, want)
-		}
-	}
-}

@@ -1,15 +1,13 @@
 package cgroups
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/smallfile"
@@ -63,7 +61,7 @@ func discoverHost() (*host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find cgroup mounts: %w", err)
 	}
-	mounts, err := parseMountinfo(bytes.NewReader(data))
+	mounts, err := mountinfo.GetMountsFromReader(bytes.NewReader(data), mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return nil, fmt.Errorf("parse /proc/self/mountinfo: %w", err)
 	}
@@ -89,58 +87,6 @@ func unifiedDir(m Mode) string {
 	return cgroupRoot
 }
 
-// mountinfoEntry is the part of a /proc/self/mountinfo line we use.
-type mountinfoEntry struct {
-	Root, Dir, FSType string
-	SuperOpts         []string
-}
-
-func parseMountinfo(r io.Reader) ([]mountinfoEntry, error) {
-	var out []mountinfoEntry
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			return nil, fmt.Errorf("line %q has no \" - \" separator", line)
-		}
-		f := strings.Fields(pre)
-		g := strings.Fields(post)
-		if len(f) < 6 || len(g) < 3 {
-			return nil, fmt.Errorf("line %q has too few fields", line)
-		}
-		out = append(out, mountinfoEntry{
-			Root:      unescapeOctal(f[3]),
-			Dir:       unescapeOctal(f[4]),
-			FSType:    g[0],
-			SuperOpts: strings.Split(g[2], ","),
-		})
-	}
-	return out, sc.Err()
-}
-
-// unescapeOctal undoes the kernel's \ooo escaping of spaces, tabs,
-// newlines and backslashes in mountinfo paths.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 var knownV1 = func() map[string]bool {
 	m := map[string]bool{}
 	for _, c := range v1Controllers {
@@ -152,22 +98,22 @@ var knownV1 = func() map[string]bool {
 // pickMounts chooses, per controller, the v1 hierarchy mounted under
 // /sys/fs/cgroup (a controller may also be mounted elsewhere), and the
 // cgroup2 mount that belongs to the mode.
-func pickMounts(entries []mountinfoEntry, mode Mode) (map[string]mount, mount) {
+func pickMounts(entries []*mountinfo.Info, mode Mode) (map[string]mount, mount) {
 	v1 := map[string]mount{}
 	var unified mount
 	want := unifiedDir(mode)
 	for _, e := range entries {
 		switch e.FSType {
 		case "cgroup2":
-			if mode != Legacy && e.Dir == want {
-				unified = mount{Dir: e.Dir, Root: e.Root}
+			if mode != Legacy && e.Mountpoint == want {
+				unified = mount{Dir: e.Mountpoint, Root: e.Root}
 			}
 		case "cgroup":
 			if mode == Unified {
 				continue
 			}
-			under := filepath.Dir(e.Dir) == cgroupRoot
-			for _, o := range e.SuperOpts {
+			under := filepath.Dir(e.Mountpoint) == cgroupRoot
+			for _, o := range strings.Split(e.VFSOptions, ",") {
 				if !knownV1[o] {
 					continue
 				}
@@ -176,7 +122,7 @@ func pickMounts(entries []mountinfoEntry, mode Mode) (map[string]mount, mount) {
 				if prev, ok := v1[o]; ok && (!under || filepath.Dir(prev.Dir) == cgroupRoot) {
 					continue
 				}
-				v1[o] = mount{Dir: e.Dir, Root: e.Root}
+				v1[o] = mount{Dir: e.Mountpoint, Root: e.Root}
 			}
 		}
 	}

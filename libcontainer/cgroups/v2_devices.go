@@ -68,6 +68,16 @@ const (
 )
 
 // asm collects instructions with jumps to labels resolved at the end.
+//
+// This small assembler stands in for github.com/cilium/ebpf/asm, the
+// library made for the job, because that package is not small: it imports
+// the rest of cilium/ebpf's internals, which bring crypto, compress,
+// debug/elf, debug/dwarf and go/format into every command of ocirun (the
+// device program is built in the CLI). Tried at v0.22.0, it added 58
+// packages and 0.87 MB (+10%) to ocirun, and 26 page faults (+8%) to
+// "ocirun --version"; the start-up cost is in the design note of
+// bench/README.md. The program needs nine opcodes, and the unit tests
+// run it in an interpreter against a model of the v1 rules.
 type asm struct {
 	insns  []bpfInsn
 	labels []int // label -> instruction index, -1 until placed

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -165,9 +164,9 @@ func nsFix(t configs.NamespaceType) string {
 // user namespace with more than one id needs when the runtime is not root.
 func checkUserIDs(r *Report) {
 	const g = "user ids"
-	name := strconv.Itoa(os.Geteuid())
-	if u, err := user.LookupId(name); err == nil {
-		name = u.Username
+	name, ok := userns.UserName(os.Geteuid())
+	if !ok {
+		name = strconv.Itoa(os.Geteuid())
 	}
 	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
 		n, err := userns.SubIDCount(f, name, os.Geteuid())

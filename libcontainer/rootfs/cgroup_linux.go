@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
@@ -35,7 +36,7 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("find the host's cgroup hierarchies: %w", err)
 	}
-	var hier []mountInfo
+	var hier []*mountinfo.Info
 	v1 := false
 	for _, mi := range visibleMounts(infos) {
 		if within(mi.Mountpoint, t.path) {
@@ -122,7 +123,7 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 		case opts.HasCgroupNS:
 			hm.Source, hm.Device = h.FSType, h.FSType
 			if h.FSType == "cgroup" {
-				hm.Data = cgroupData(h.SuperOptions)
+				hm.Data = cgroupData(h.VFSOptions)
 			}
 			err = s.fsMount(sub, hm, opts)
 		default:
@@ -160,7 +161,7 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 	return nil
 }
 
-func containsFSType(infos []mountInfo, fstype string) bool {
+func containsFSType(infos []*mountinfo.Info, fstype string) bool {
 	for _, mi := range infos {
 		if mi.FSType == fstype {
 			return true
@@ -205,11 +206,11 @@ func cgroupData(superOpts string) string {
 // cgroupPathFor finds the container's directory in hierarchy h: paths are
 // keyed by controller ("cpu", "memory", "name=systemd", also "systemd"), and
 // "" for the unified hierarchy.
-func cgroupPathFor(h mountInfo, paths map[string]string) string {
+func cgroupPathFor(h *mountinfo.Info, paths map[string]string) string {
 	if h.FSType == "cgroup2" {
 		return paths[""]
 	}
-	for _, c := range cgroupControllers(h.SuperOptions) {
+	for _, c := range cgroupControllers(h.VFSOptions) {
 		if p := paths[c]; p != "" {
 			return p
 		}

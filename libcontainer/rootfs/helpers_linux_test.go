@@ -8,34 +8,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
-func TestParseMountinfo(t *testing.T) {
-	const in = `22 27 0:21 / /proc rw,relatime - proc proc rw
+// Only a "shared:N" optional field puts a mount in a peer group.
+func TestShared(t *testing.T) {
+	const in = `22 27 0:21 / /proc rw,relatime master:2 - proc proc rw
 27 1 254:0 / / rw,relatime shared:1 master:2 - ext4 /dev/vda rw,discard
-32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
-40 27 0:40 /x /with\040space\134 rw - tmpfs none
+28 27 0:22 / /run rw - tmpfs tmpfs rw
 `
-	got, err := parseMountinfo(strings.NewReader(in))
+	infos, err := mountinfo.GetMountsFromReader(strings.NewReader(in), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []mountInfo{
-		{ID: 22, Parent: 27, Mountpoint: "/proc", Optional: []string{}, FSType: "proc", Source: "proc", SuperOptions: "rw"},
-		{ID: 27, Parent: 1, Mountpoint: "/", Optional: []string{"shared:1", "master:2"}, FSType: "ext4", Source: "/dev/vda", SuperOptions: "rw,discard"},
-		{ID: 32, Parent: 31, Mountpoint: "/sys/fs/cgroup/cpu,cpuacct", Optional: []string{}, FSType: "cgroup", Source: "cgroup", SuperOptions: "rw,cpu,cpuacct"},
-		{ID: 40, Parent: 27, Mountpoint: `/with space\`, Optional: []string{}, FSType: "tmpfs", Source: "none"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got  %+v\nwant %+v", got, want)
-	}
-	if !got[1].shared() || got[0].shared() {
-		t.Error("shared()")
-	}
-	for _, bad := range []string{"1 2 3\n", "1 2 0:1 / /x rw shared:1 ext4 x rw\n", "1 2 0:1 / /x rw - ext4\n"} {
-		if _, err := parseMountinfo(strings.NewReader(bad)); err == nil {
-			t.Errorf("%q: no error", bad)
+	for i, want := range []bool{false, true, false} {
+		if got := shared(infos[i]); got != want {
+			t.Errorf("shared(%s) = %v, want %v", infos[i].Mountpoint, got, want)
 		}
 	}
 	if infos, err := readMountinfo(); err != nil || len(infos) == 0 {
@@ -63,16 +52,16 @@ func TestCgroupOptions(t *testing.T) {
 	}
 	paths := map[string]string{"memory": "/m", "systemd": "/s", "": "/u"}
 	for _, tc := range []struct {
-		h    mountInfo
+		h    *mountinfo.Info
 		want string
 	}{
-		{mountInfo{FSType: "cgroup", SuperOptions: "rw,memory"}, "/m"},
-		{mountInfo{FSType: "cgroup", SuperOptions: "rw,name=systemd"}, "/s"},
-		{mountInfo{FSType: "cgroup", SuperOptions: "rw,cpu"}, ""},
-		{mountInfo{FSType: "cgroup2", SuperOptions: "rw"}, "/u"},
+		{&mountinfo.Info{FSType: "cgroup", VFSOptions: "rw,memory"}, "/m"},
+		{&mountinfo.Info{FSType: "cgroup", VFSOptions: "rw,name=systemd"}, "/s"},
+		{&mountinfo.Info{FSType: "cgroup", VFSOptions: "rw,cpu"}, ""},
+		{&mountinfo.Info{FSType: "cgroup2", VFSOptions: "rw"}, "/u"},
 	} {
 		if got := cgroupPathFor(tc.h, paths); got != tc.want {
-			t.Errorf("cgroupPathFor(%q) = %q, want %q", tc.h.SuperOptions, got, tc.want)
+			t.Errorf("cgroupPathFor(%q) = %q, want %q", tc.h.VFSOptions, got, tc.want)
 		}
 	}
 }

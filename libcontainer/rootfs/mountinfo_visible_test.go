@@ -4,12 +4,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // A nested engine covers the host's cgroup hierarchies with a new tmpfs
 // and mounts its own: only the new ones are visible.
 func TestVisibleMounts(t *testing.T) {
-	const mountinfo = `1 0 0:1 / / rw - ext4 /dev/root rw
+	const in = `1 0 0:1 / / rw - ext4 /dev/root rw
 20 1 0:20 / /sys rw - sysfs sysfs rw
 30 20 0:30 / /sys/fs/cgroup rw - tmpfs tmpfs rw
 31 30 0:31 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu
@@ -21,7 +23,7 @@ func TestVisibleMounts(t *testing.T) {
 51 50 0:51 / /mnt/a/b rw - tmpfs tmpfs rw
 52 50 0:52 / /mnt/a rw - tmpfs tmpfs rw
 `
-	infos, err := parseMountinfo(strings.NewReader(mountinfo))
+	infos, err := mountinfo.GetMountsFromReader(strings.NewReader(in), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

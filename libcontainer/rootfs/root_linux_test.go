@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
@@ -200,12 +201,12 @@ func baseConfig(dir string) *configs.Config {
 }
 
 // hostCgroups returns the host's cgroup hierarchies (outside dir).
-func hostCgroups(dir string) ([]mountInfo, error) {
+func hostCgroups(dir string) ([]*mountinfo.Info, error) {
 	infos, err := readMountinfo()
 	if err != nil {
 		return nil, err
 	}
-	var out []mountInfo
+	var out []*mountinfo.Info
 	for _, mi := range infos {
 		if (mi.FSType == "cgroup" || mi.FSType == "cgroup2") && !within(mi.Mountpoint, dir) {
 			out = append(out, mi)
@@ -226,7 +227,7 @@ func cgroupOpts(dir string, noPivot bool) (Options, error) {
 	}
 	for _, h := range hs {
 		if h.FSType == "cgroup" {
-			return Options{CgroupPaths: map[string]string{cgroupControllers(h.SuperOptions)[0]: h.Mountpoint}}, nil
+			return Options{CgroupPaths: map[string]string{cgroupControllers(h.VFSOptions)[0]: h.Mountpoint}}, nil
 		}
 	}
 	return Options{CgroupPaths: map[string]string{"": hs[0].Mountpoint}}, nil
@@ -401,7 +402,7 @@ func sharedRoot(dir string, r report) error {
 	}
 	for _, mi := range infos {
 		if mi.Mountpoint == "/" {
-			r["root_shared"] = fmt.Sprint(mi.shared())
+			r["root_shared"] = fmt.Sprint(shared(mi))
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
@@ -57,7 +58,7 @@ func MountConsole(slavePath string) error {
 // setup carries what differs between the real run and the unit tests.
 type setup struct {
 	k         kernel
-	mountinfo func() ([]mountInfo, error)
+	mountinfo func() ([]*mountinfo.Info, error)
 	// root is where the container's root is once Finish has switched to it:
 	// "/", except in tests that only pretend to pivot.
 	root string
@@ -201,14 +202,13 @@ func (s *setup) privateParent(rootfs string) error {
 	if err != nil {
 		return fmt.Errorf("find the mount holding the rootfs: %w", err)
 	}
-	var parent *mountInfo
-	for i := range infos {
-		mi := &infos[i]
+	var parent *mountinfo.Info
+	for _, mi := range infos {
 		if within(rootfs, mi.Mountpoint) && (parent == nil || len(mi.Mountpoint) >= len(parent.Mountpoint)) {
 			parent = mi
 		}
 	}
-	if parent == nil || !parent.shared() {
+	if parent == nil || !shared(parent) {
 		return nil
 	}
 	if err := s.k.Mount("", parent.Mountpoint, "", unix.MS_PRIVATE, ""); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
@@ -22,7 +23,7 @@ type world struct {
 	rootfs string
 	k      *fakeKernel
 	s      *setup
-	infos  []mountInfo
+	infos  []*mountinfo.Info
 }
 
 func newWorld(t *testing.T) *world {
@@ -34,7 +35,7 @@ func newWorld(t *testing.T) *world {
 	w := &world{t: t, base: base, rootfs: filepath.Join(base, "rootfs")}
 	w.mkdir("rootfs")
 	w.k = newFakeKernel(t, base)
-	w.s = &setup{k: w.k, root: w.rootfs, mountinfo: func() ([]mountInfo, error) { return w.infos, nil }}
+	w.s = &setup{k: w.k, root: w.rootfs, mountinfo: func() ([]*mountinfo.Info, error) { return w.infos, nil }}
 	return w
 }
 
@@ -176,9 +177,9 @@ func TestPrepareDevCoreAndPtmxReplaced(t *testing.T) {
 
 func TestPrepareSharedRootPropagation(t *testing.T) {
 	w := newWorld(t)
-	w.infos = []mountInfo{
-		{Mountpoint: "/", Optional: []string{"shared:1"}, FSType: "ext4"},
-		{Mountpoint: "/proc", Optional: []string{"shared:5"}, FSType: "proc"},
+	w.infos = []*mountinfo.Info{
+		{Mountpoint: "/", Optional: "shared:1", FSType: "ext4"},
+		{Mountpoint: "/proc", Optional: "shared:5", FSType: "proc"},
 	}
 	cfg := w.config()
 	cfg.RootPropagation = unix.MS_SHARED | unix.MS_REC
@@ -453,16 +454,16 @@ func TestPrepareSysfsInUserNSFallsBackToBind(t *testing.T) {
 	}
 }
 
-var hybridHost = []mountInfo{
-	{Mountpoint: "/sys/fs/cgroup", FSType: "tmpfs", SuperOptions: "rw,mode=755"},
-	{Mountpoint: "/sys/fs/cgroup/cpu,cpuacct", FSType: "cgroup", SuperOptions: "rw,cpu,cpuacct"},
-	{Mountpoint: "/sys/fs/cgroup/memory", FSType: "cgroup", SuperOptions: "rw,memory"},
-	{Mountpoint: "/sys/fs/cgroup/systemd", FSType: "cgroup", SuperOptions: "rw,xattr,release_agent=/x,name=systemd"},
-	{Mountpoint: "/sys/fs/cgroup/unified", FSType: "cgroup2", SuperOptions: "rw,nsdelegate"},
+var hybridHost = []*mountinfo.Info{
+	{Mountpoint: "/sys/fs/cgroup", FSType: "tmpfs", VFSOptions: "rw,mode=755"},
+	{Mountpoint: "/sys/fs/cgroup/cpu,cpuacct", FSType: "cgroup", VFSOptions: "rw,cpu,cpuacct"},
+	{Mountpoint: "/sys/fs/cgroup/memory", FSType: "cgroup", VFSOptions: "rw,memory"},
+	{Mountpoint: "/sys/fs/cgroup/systemd", FSType: "cgroup", VFSOptions: "rw,xattr,release_agent=/x,name=systemd"},
+	{Mountpoint: "/sys/fs/cgroup/unified", FSType: "cgroup2", VFSOptions: "rw,nsdelegate"},
 }
 
-var unifiedHost = []mountInfo{
-	{Mountpoint: "/sys/fs/cgroup", FSType: "cgroup2", SuperOptions: "rw,nsdelegate"},
+var unifiedHost = []*mountinfo.Info{
+	{Mountpoint: "/sys/fs/cgroup", FSType: "cgroup2", VFSOptions: "rw,nsdelegate"},
 }
 
 func cgroupMountCfg(flags, cleared uintptr) *configs.Mount {
@@ -474,7 +475,7 @@ func TestCgroupMounts(t *testing.T) {
 	const nse = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	tests := []struct {
 		name  string
-		infos []mountInfo
+		infos []*mountinfo.Info
 		m     *configs.Mount
 		opts  Options
 		want  []string
@@ -686,7 +687,7 @@ func TestFinishMaskedFileNeedsTheNullDevice(t *testing.T) {
 
 func TestFinishNoPivot(t *testing.T) {
 	w := finishWorld(t, true)
-	w.infos = []mountInfo{
+	w.infos = []*mountinfo.Info{
 		{Mountpoint: "/"},
 		{Mountpoint: filepath.Dir(w.base)},
 		{Mountpoint: "/proc"},

@@ -6,14 +6,18 @@
 package userns
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/moby/sys/user"
+
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // initialMap is the uid_map of the initial user namespace: every id maps
@@ -41,28 +45,45 @@ func Rootless() bool {
 	return os.Geteuid() != 0 || RunningInUserNS()
 }
 
+// UserName is the name /etc/passwd gives uid; ok is false when it gives
+// none. The file is read without the Go poller (package smallfile).
+func UserName(uid int) (name string, ok bool) {
+	data, err := smallfile.Read("/etc/passwd")
+	if err != nil {
+		return "", false
+	}
+	return lookupPasswd(bytes.NewReader(data), uid)
+}
+
+func lookupPasswd(passwd io.Reader, uid int) (string, bool) {
+	// The parser keeps every line: a comment comes back as a user named
+	// "#...", and names no one.
+	found, err := user.ParsePasswdFilter(passwd, func(u user.User) bool {
+		return u.Uid == uid && u.Name != "" && !strings.HasPrefix(u.Name, "#")
+	})
+	if err != nil || len(found) == 0 {
+		return "", false
+	}
+	return found[0].Name, true
+}
+
 // SubIDCount sums the ranges of /etc/subuid or /etc/subgid that belong
 // to the user (by name or number).
 func SubIDCount(file, name string, uid int) (uint64, error) {
-	f, err := os.Open(file)
+	ranges, err := user.ParseSubIDFileFilter(file, func(r user.SubID) bool {
+		return r.Name == name || r.Name == strconv.Itoa(uid)
+	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
 	var n uint64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.Split(strings.TrimSpace(sc.Text()), ":")
-		if len(parts) != 3 || (parts[0] != name && parts[0] != strconv.Itoa(uid)) {
-			continue
-		}
-		c, err := strconv.ParseUint(parts[2], 10, 32)
-		if err == nil {
-			n += c
+	for _, r := range ranges {
+		if r.Count > 0 {
+			n += uint64(r.Count)
 		}
 	}
-	return n, sc.Err()
+	return n, nil
 }

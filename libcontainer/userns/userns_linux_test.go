@@ -3,6 +3,7 @@ package userns
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,18 @@ func TestSubIDCount(t *testing.T) {
 	}
 	if n, err := SubIDCount(filepath.Join(t.TempDir(), "none"), "alice", 1000); n != 0 || err != nil {
 		t.Errorf("missing file: got %d, %v; want 0, nil", n, err)
+	}
+}
+
+func TestLookupPasswd(t *testing.T) {
+	passwd := "root:x:0:0:root:/root:/bin/bash\n#comment:x:7:7\nbroken line\nadm:x:3:4:adm:/var/adm:/sbin/nologin\nlast:x:9:9"
+	for uid, want := range map[int]string{0: "root", 3: "adm", 9: "last", 7: "", 4: ""} {
+		got, ok := lookupPasswd(strings.NewReader(passwd), uid)
+		if got != want || ok != (want != "") {
+			t.Errorf("uid %d: %q, %v; want %q", uid, got, ok, want)
+		}
+	}
+	if name, ok := UserName(0); !ok || name == "" {
+		t.Errorf("UserName(0) = %q, %v", name, ok)
 	}
 }
