@@ -135,7 +135,7 @@ func idmappedTree(m *configs.Mount, ns *os.File) (*os.File, error) {
 	if err := unix.MountSetattr(fd, "", uint(at), attr); err != nil {
 		unix.Close(fd)
 		if errors.Is(err, unix.EINVAL) {
-			return nil, fmt.Errorf("mount_setattr(MOUNT_ATTR_IDMAP): %w: the filesystem of the source (or of a mount under it) may not support id-mapped mounts", err)
+			return nil, fmt.Errorf("mount_setattr(MOUNT_ATTR_IDMAP): %w: the filesystem of the source (or of a mount under it) may not support id-mapped mounts; use a source on a filesystem that does (ocirun check --bundle tries them) or remove the \"idmap\" option", err)
 		}
 		return nil, fmt.Errorf("mount_setattr(MOUNT_ATTR_IDMAP): %w", err)
 	}
