@@ -114,8 +114,10 @@ containerd_scenario() { # DRIVER
 		flags=(--cgroup "/ocirun-v2/$id")
 	fi
 	trap 'ctr_ task kill -s SIGKILL '"$id"' >/dev/null 2>&1; sleep 1; ctr_ task delete -f '"$id"' >/dev/null 2>&1; ctr_ container delete '"$id"' >/dev/null 2>&1; rm -rf '"$rootfs"'' EXIT
+	# ctr's spec for a bare rootfs has no PATH: runc (1.1) then finds no
+	# "sh", where execvp semantics (ocirun, crun) search /bin:/usr/bin.
 	run_logged ctr_ run -d --rootfs --runc-binary "$RT" "${flags[@]}" --memory-limit $MEM \
-		"$rootfs" "$id" sh -c 'trap "exit 0" TERM; while :; do sleep 0.2; done' || return 1
+		--env PATH=/usr/sbin:/usr/bin:/sbin:/bin "$rootfs" "$id" sh -c 'trap "exit 0" TERM; while :; do sleep 0.2; done' || return 1
 	pid=$(ctr_ task ls | awk -v id="$id" '$1 == id {print $2}')
 	[ -n "$pid" ] && [ "$pid" != 0 ] || { log "  FAIL: no task pid"; return 1; }
 	dir=$(cgroup_of "$pid")
