@@ -3,17 +3,18 @@
 # cgroup v2 + systemd guest. Everything it needs was built on the host into
 # build/v2 (see test-v2.sh); results go back there, to the shared repo.
 #
-# Stages, in this order, each counted in the closing summary line:
+# Stages, each counted in the closing summary line; go first, the others in
+# two lanes side by side (see lane):
 #   go            the package test binaries (go test -c) that need a real v2 tree
 #   bats          the v2 and systemd suites: $V2_BATS (default cgroups_v2
 #                 cgroups systemd; a missing file is left out)
 #   engines       containerd and podman with the systemd and cgroupfs drivers
 #   rootless      tests/bats/rootless.bats as an unprivileged account, through
 #                 tests/rootless/run.sh, which delegates it a v2 subtree
-#   bats-general  $V2_BATS_GENERAL (default exec lifecycle security), each
-#                 file started only when, at the pace of the tests so far, it
-#                 ends within $V2_BUDGET seconds of the job's start (default
-#                 1800); the others count as skipped, by name
+#   bats-general  $V2_BATS_GENERAL (default security lifecycle exec), each
+#                 file started only when, at the pace of its lane's tests so
+#                 far, it ends within $V2_BUDGET seconds of the job's start
+#                 (default 1800); the others count as skipped, by name
 #
 # V2_BATS_FILTER (a regex) selects bats tests by name in every bats stage.
 # $OCIRUN names the runtime under test: empty for the repo's ocirun, "runc"
@@ -159,35 +160,73 @@ rootless_stage() {
 	[ $rc = 0 ] || tail -n 60 "$results/rootless.log"
 }
 
-# The v2- and systemd-specific suites, the engines and the rootless tests
-# (their delegated cgroup is a v2 one here) first: when the time limit cuts
-# a slow run short, the general suites are what is lost.
+# general_stage FILE: one of the general suites, run only when, at the pace
+# of this lane's tests so far, it ends within the budget; otherwise its
+# tests count as skipped, by name, rather than cut off by the guest's limit.
+general_stage() {
+	local f=$1 n est
+	[ -f $work/tests/bats/$f.bats ] || return 0
+	n=$(grep -c '^@test' $work/tests/bats/$f.bats)
+	est=$((n * bats_secs / (bats_tests > 0 ? bats_tests : 1)))
+	if [ $((SECONDS + est)) -gt "$budget" ]; then
+		count 0 0 "$n" "bats $f: skipped, its $n tests (~$est s at this guest's pace) would overrun the time budget of $budget s (V2_BUDGET)"
+		return 0
+	fi
+	bats_stage "$f" "$f"
+}
+
+# lane STAGE...: stages one after the other. Two lanes run side by side, so
+# that the guest keeps both its CPUs busy (a bats run keeps about one); each
+# test has its own --root, cgroups, bundle and mount namespace, the engines
+# their own daemons and the rootless stage its own account. The v2- and
+# systemd-specific suites, the engines and the rootless tests come first in
+# their lanes: when the budget cuts a slow run short, the general suites
+# are what is lost.
+lane() {
+	local stage
+	for stage in "$@"; do
+		case $stage in
+		bats) bats_stage v2 ${V2_BATS:-cgroups_v2 cgroups systemd} ;;
+		engines) engines_stage ;;
+		rootless) rootless_stage ;;
+		general:*) general_stage "${stage#general:}" ;;
+		*) echo "in-guest: unknown stage $stage" >&2 ;;
+		esac
+	done
+}
+
+lanes=("" "")
 for stage in $stages; do
 	case $stage in
 	go) ;;
-	bats) bats_stage v2 ${V2_BATS:-cgroups_v2 cgroups systemd} ;;
-	engines) engines_stage ;;
-	rootless) rootless_stage ;;
+	bats) lanes[0]+=" bats" ;;
+	engines | rootless) lanes[1]+=" $stage" ;;
 	bats-general)
-		# One run per file, so that a slow machine spends its time budget
-		# on whole suites; the files it has no time left for are counted
-		# as skipped, by name, rather than cut off by the guest's limit.
-		for f in ${V2_BATS_GENERAL:-exec lifecycle security}; do
-			[ -f $work/tests/bats/$f.bats ] || continue
-			n=$(grep -c '^@test' $work/tests/bats/$f.bats)
-			# The time a test took so far, on average, predicts the file's.
-			est=$((n * bats_secs / (bats_tests > 0 ? bats_tests : 1)))
-			if [ $((SECONDS + est)) -gt "$budget" ]; then
-				count 0 0 "$n" "bats $f: skipped, its $n tests (~$est s at this guest's pace) would overrun the time budget of $budget s (V2_BUDGET)"
-				continue
-			fi
-			bats_stage "$f" "$f"
+		# Alternately, starting with the lane of the shorter stages:
+		# by default security and exec beside the engines and rootless,
+		# lifecycle after the v2 suites.
+		i=1
+		for f in ${V2_BATS_GENERAL:-security lifecycle exec}; do
+			lanes[i]+=" general:$f"
+			i=$((1 - i))
 		done
 		;;
 	*) echo "in-guest: unknown stage $stage" >&2 ;;
 	esac
 done
+for i in 0 1; do
+	[ -n "${lanes[i]}" ] || continue
+	# shellcheck disable=SC2086 # the stage names are words
+	lane ${lanes[i]} >"$results/lane$i.log" 2>&1 &
+	lane_pids[i]=$!
+done
+for i in 0 1; do
+	[ -z "${lane_pids[i]:-}" ] || wait "${lane_pids[i]}"
+	[ ! -f "$results/lane$i.log" ] || cat "$results/lane$i.log"
+done
 
+read -r pass fail skip < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p' "$results/summary" |
+	awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}')
 line="$layout: $pass passed, $fail failed, $skip skipped"
 echo "$line" >>"$results/summary"
 [ "$fail" = 0 ]
