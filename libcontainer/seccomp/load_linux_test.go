@@ -255,18 +255,28 @@ func TestLoadNotify(t *testing.T) {
 		t.Errorf("state = %+v", st)
 	}
 
-	req, err := libseccomp.NotifReceive(libseccomp.ScmpFd(notifyFd))
-	if err != nil {
-		t.Fatalf("NotifReceive: %v", err)
-	}
-	name, _ := req.Data.Syscall.GetName()
-	// The kernel names the calling thread, which in the Go child need not
-	// be its main one.
-	if name != "getppid" || threadGroup(int(req.Pid)) != cmd.Process.Pid {
-		t.Errorf("notification for %q from thread %d (of process %d), want getppid from process %d", name, req.Pid, threadGroup(int(req.Pid)), cmd.Process.Pid)
-	}
-	if err := libseccomp.NotifRespond(libseccomp.ScmpFd(notifyFd), &libseccomp.ScmpNotifResp{ID: req.ID, Val: 4242}); err != nil {
-		t.Fatalf("NotifRespond: %v", err)
+	for attempt := 1; ; attempt++ {
+		req, err := libseccomp.NotifReceive(libseccomp.ScmpFd(notifyFd))
+		if err != nil {
+			t.Fatalf("NotifReceive: %v", err)
+		}
+		name, _ := req.Data.Syscall.GetName()
+		// The kernel names the calling thread, which in the Go child need
+		// not be its main one.
+		if name != "getppid" || threadGroup(int(req.Pid)) != cmd.Process.Pid {
+			t.Errorf("notification for %q from thread %d (of process %d), want getppid from process %d", name, req.Pid, threadGroup(int(req.Pid)), cmd.Process.Pid)
+		}
+		err = libseccomp.NotifRespond(libseccomp.ScmpFd(notifyFd), &libseccomp.ScmpNotifResp{ID: req.ID, Val: 4242})
+		// A signal to the waiting thread (in the Go child, the runtime's
+		// preemption signal, frequent under load) withdraws the
+		// notification: ENOENT. The restarted syscall notifies again.
+		if errors.Is(err, unix.ENOENT) && attempt < 20 {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("NotifRespond (attempt %d): %v", attempt, err)
+		}
+		break
 	}
 	err = cmd.Wait()
 	waited = true
