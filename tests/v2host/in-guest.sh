@@ -14,7 +14,7 @@
 #   bats-general  $V2_BATS_GENERAL (default security lifecycle exec), each
 #                 file started only when, at the pace of its lane's tests so
 #                 far, it ends within $V2_BUDGET seconds of the job's start
-#                 (default 1800); the others count as skipped, by name
+#                 (default 2700); the others count as skipped, by name
 #
 # V2_BATS_FILTER (a regex) selects bats tests by name in every bats stage.
 # $OCIRUN names the runtime under test: empty for the repo's ocirun, "runc"
@@ -38,7 +38,7 @@ rm -rf "$results"
 mkdir -p "$results"
 stages=${stages:-${V2_STAGES:-go bats engines rootless bats-general}}
 # Seconds after the job's start by which the general suites must end.
-budget=${V2_BUDGET:-1800}
+budget=${V2_BUDGET:-2700}
 
 # Move the job's processes (this one and the service's script that started
 # it) into a child of the job's delegated cgroup, so that the job's own
@@ -155,7 +155,9 @@ rootless_stage() {
 	n=$(grep -Ec '^not ok ' "$tap")
 	[ $rc = 0 ] || [ "$n" -gt 0 ] || n=1
 	count $((p - s)) "$n" "$s" "rootless: rootless.bats as an unprivileged account ($((SECONDS - start)) s)"
-	bats_secs=$((bats_secs + SECONDS - start)) bats_tests=$((bats_tests + p + n))
+	# Not counted in the pace: the account's setup and its delegated
+	# subtree make each test of this stage several times dearer than a
+	# general suite's, and would skip a suite that fits.
 	grep -E '^not ok|# skip' "$tap"
 	[ $rc = 0 ] || tail -n 60 "$results/rootless.log"
 }

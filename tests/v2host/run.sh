@@ -9,7 +9,7 @@
 #   -s DIR    share DIR (default: the current directory) into the guest at the
 #             same path, read-write; the command starts in the current
 #             directory when it is inside DIR, else in DIR
-#   -t SECS   limit for the whole run, boot included (default 2400)
+#   -t SECS   limit for the whole run, boot included (default 3300)
 #   -e VAR    pass the environment variable VAR into the guest (repeatable)
 #
 # Output of the command comes back when the guest has ended, stdout on stdout
@@ -24,7 +24,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 share=$PWD
-limit=2400
+limit=3300
 envs=()
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -14,7 +14,7 @@
 # and runs in-guest.sh there. The last line is the guest's summary,
 # "v2: N passed, N failed, N skipped"; build/v2/results-RUNTIME keeps the
 # logs and TAP files. V2_STAGES, V2_BATS, V2_BATS_GENERAL and V2_BUDGET (see
-# in-guest.sh) narrow the run; V2_TIMEOUT (seconds, default 2400) bounds it.
+# in-guest.sh) narrow the run; V2_TIMEOUT (seconds, default 3300) bounds it.
 # A second, short boot has systemd mount the hybrid layout of cgroup v1
 # hosts and runs the systemd driver's suite there (results-RUNTIME-hybrid);
 # V2_LAYOUTS (default "v2 hybrid") picks the boots.
@@ -64,7 +64,7 @@ guest() {
 	[ "$layout" = v2 ] || suffix=-$layout
 	summary=$out/results-$(basename "${OCIRUN:-ocirun}")$suffix/summary
 	rm -f "$summary"
-	OCIRUN_GUEST_CGROUP=$layout V2_LAYOUT=$layout tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-2400}" \
+	OCIRUN_GUEST_CGROUP=$layout V2_LAYOUT=$layout tests/v2host/run.sh -s "$repo" -t "${V2_TIMEOUT:-3300}" \
 		-e OCIRUN -e V2_LAYOUT -e V2_STAGES -e V2_BATS -e V2_BATS_GENERAL -e V2_BUDGET -e V2_BATS_FILTER \
 		-- bash tests/v2host/in-guest.sh || rc=$?
 	if grep -q "^$layout: " "$summary" 2>/dev/null; then
