@@ -286,10 +286,7 @@ func writeIDMap(pid int, f idMapFile, ids []configs.IDMap) error {
 // subIDHint says what the helper allows the runtime's user: the ranges
 // of /etc/subuid (or subgid), or how to get one.
 func subIDHint(f idMapFile) string {
-	name, ok := userns.UserName(os.Geteuid())
-	if !ok {
-		name = strconv.Itoa(os.Geteuid())
-	}
+	name := userns.CallerName()
 	n, err := userns.SubIDCount(f.subIDs, name, os.Geteuid())
 	switch {
 	case err != nil:

@@ -164,10 +164,7 @@ func nsFix(t configs.NamespaceType) string {
 // user namespace with more than one id needs when the runtime is not root.
 func checkUserIDs(r *Report) {
 	const g = "user ids"
-	name, ok := userns.UserName(os.Geteuid())
-	if !ok {
-		name = strconv.Itoa(os.Geteuid())
-	}
+	name := userns.CallerName()
 	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
 		n, err := userns.SubIDCount(f, name, os.Geteuid())
 		switch {

@@ -45,6 +45,16 @@ func Rootless() bool {
 	return os.Geteuid() != 0 || RunningInUserNS()
 }
 
+// CallerName is the name of the effective user of this process, or its
+// uid when /etc/passwd does not list it: the name that /etc/subuid and
+// usermod know the user by.
+func CallerName() string {
+	if name, ok := UserName(os.Geteuid()); ok {
+		return name
+	}
+	return strconv.Itoa(os.Geteuid())
+}
+
 // UserName is the name /etc/passwd gives uid; ok is false when it gives
 // none. The file is read without the Go poller (package smallfile).
 func UserName(uid int) (name string, ok bool) {
