@@ -29,14 +29,15 @@ runtime=${OCIRUN:-ocirun}
 # driver's suite runs by default: the rest of v1 is the host's to test.
 layout=${V2_LAYOUT:-v2}
 results=$out/results-$(basename "$runtime")
+default_stages="go bats engines rootless bats-general"
 if [ "$layout" = hybrid ]; then
 	results=$results-hybrid
-	stages=${V2_STAGES:-bats}
+	default_stages=bats
 	V2_BATS=${V2_BATS:-systemd}
 fi
 rm -rf "$results"
 mkdir -p "$results"
-stages=${stages:-${V2_STAGES:-go bats engines rootless bats-general}}
+stages=${V2_STAGES:-$default_stages}
 # Seconds after the job's start by which the general suites must end.
 budget=${V2_BUDGET:-2700}
 
