@@ -149,10 +149,15 @@ new_bundle() {
 		sample=$(rootless_sample) || return 1
 		cp "$sample" "$dir/config.json"
 	else
-		jq --arg cg "ocirun-test/$(test_tag)-$(basename "$dir")" \
+		jq --arg cg "$(bundle_cgroup "$dir")" \
 			'.linux.cgroupsPath = $cg' "$REPO/config.sample.json" >"$dir/config.json"
 	fi
 	set_args "$dir" "${LONG_RUNNING[@]}"
+}
+
+# bundle_cgroup BUNDLE: the relative cgroupsPath new_bundle gives it.
+bundle_cgroup() {
+	echo "ocirun-test/$(test_tag)-$(basename "$1")"
 }
 
 # setup_bundle: per-test state. $ROOT is the runtime's --root, $BUNDLE the
@@ -500,7 +505,7 @@ remove_test_cgroups() {
 expect_no_cgroup() {
 	local base cg
 	for base in $(relative_cgroup_bases); do
-		cg=$base/ocirun-test/$(test_tag)-$(basename "${1:-$BUNDLE}")
+		cg=$base/$(bundle_cgroup "${1:-$BUNDLE}")
 		[ ! -d "$cg" ] || fail "cgroup $cg left behind" || return 1
 	done
 }
