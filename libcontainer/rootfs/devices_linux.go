@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
@@ -59,7 +58,7 @@ func (s *setup) createDevice(t *tree, d *configs.Device, inUserNS bool) error {
 	if dest == "/" {
 		return errors.New("not a file path")
 	}
-	parent, err := pathrs.MkdirAllHandle(t.dir, filepath.Dir(dest), 0o755)
+	parent, err := mkdirAllInRoot(t.dir, filepath.Dir(dest), 0o755)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(dest), err)
 	}
@@ -163,7 +162,7 @@ var devLinks = []devLink{
 // is left alone, except /dev/ptmx: it must be the ptmx of the container's
 // devpts instance, not a node that reaches the host's.
 func (s *setup) devLinks(t *tree) error {
-	dir, err := pathrs.MkdirAllHandle(t.dir, "/dev", 0o755)
+	dir, err := mkdirAllInRoot(t.dir, "/dev", 0o755)
 	if err != nil {
 		return fmt.Errorf("create /dev: %w", err)
 	}

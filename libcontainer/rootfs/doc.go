@@ -40,9 +40,9 @@
 // may have planted symlinks ("/proc -> /", "data -> /etc") or may change them
 // while the runtime works (CVE-2021-30465). Every destination is therefore
 // resolved inside the rootfs, following symlinks as if the rootfs were "/"
-// (filepath-securejoin's pathrs-lite, which uses openat2 RESOLVE_IN_ROOT),
-// created there if missing, and opened as an O_PATH handle; the mount goes
-// onto "/proc/self/fd/N" of that handle, so a later swap of a path component
+// (openat2 RESOLVE_IN_ROOT; filepath-securejoin's pathrs-lite on kernels
+// without openat2), created there if missing, and opened as an O_PATH
+// handle; the mount goes onto "/proc/self/fd/N" of that handle, so a later swap of a path component
 // cannot redirect it. Before pivot_root /proc is the host's; after it, it is
 // the container's procfs, and when the container has none, mounts go onto the
 // resolved paths instead: resolution cannot leave the container then, and no
@@ -66,10 +66,7 @@
 // # Not done here
 //
 // cfg.MountLabel becomes a context= option of the tmpfs, devpts and mqueue
-// mounts; the init refuses it beforehand on a host without SELinux. pathrs-lite
-// keeps one close-on-exec handle on a private procfs (subset=pid) of the
-// init's PID namespace open for the life of the process; it disappears at
-// execve.
+// mounts; the init refuses it beforehand on a host without SELinux.
 //
 // # Testing
 //

@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
-	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -82,7 +80,7 @@ func (t *tree) lookup(name string) (*place, error) {
 		}
 		return &place{f: f, target: resolved, name: name}, nil
 	}
-	f, err := pathrs.OpenatInRoot(t.dir, name)
+	f, err := openInRoot(t.dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +111,7 @@ func (t *tree) ensure(name string, dir bool) error {
 		return err
 	}
 	if dir {
-		f, err := pathrs.MkdirAllHandle(t.dir, rel, 0o755)
+		f, err := mkdirAllInRoot(t.dir, rel, 0o755)
 		if err != nil {
 			return err
 		}
@@ -123,7 +121,7 @@ func (t *tree) ensure(name string, dir bool) error {
 	if rel == "/" {
 		return fmt.Errorf("%s: the root of the tree cannot be a file", name)
 	}
-	parent, err := pathrs.MkdirAllHandle(t.dir, filepath.Dir(rel), 0o755)
+	parent, err := mkdirAllInRoot(t.dir, filepath.Dir(rel), 0o755)
 	if err != nil {
 		return err
 	}
@@ -153,7 +151,7 @@ func (t *tree) rel(p string) (string, error) {
 
 // realPath is where p.f really is, relative to the tree's root.
 func (t *tree) realPath(p *place) (string, error) {
-	real, err := procfs.ProcSelfFdReadlink(p.f)
+	real, err := os.Readlink(fdPath(p.f))
 	if err != nil {
 		return "", fmt.Errorf("read the path of %s: %w", p.name, err)
 	}
@@ -176,7 +174,7 @@ func (t *tree) reopen(p *place) (*place, error) {
 	if rel == "/" {
 		return nil, fmt.Errorf("%s: cannot reopen the root of the tree", p.name)
 	}
-	parent, err := pathrs.OpenatInRoot(t.dir, filepath.Dir(rel))
+	parent, err := openInRoot(t.dir, filepath.Dir(rel))
 	if err != nil {
 		return nil, fmt.Errorf("reopen %s: %w", p.name, err)
 	}
