@@ -126,6 +126,13 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	if err != nil {
 		return nil, fmt.Errorf("create sync socket: %w", err)
 	}
+	// Non-blocking, so that os.NewFile hands it to the poller (see
+	// initproto.Conn.recvmsg).
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, fmt.Errorf("create sync socket: %w", err)
+	}
 	parentEnd := os.NewFile(uintptr(fds[0]), "sync-parent")
 	childEnd := os.NewFile(uintptr(fds[1]), "sync-child")
 	defer childEnd.Close()

@@ -221,10 +221,44 @@ func (c *Conn) SendError(err error) error {
 func (c *Conn) SendFd(t MsgType, fd int) error {
 	var hdr [5]byte
 	hdr[4] = byte(t)
-	if err := unix.Sendmsg(int(c.f.Fd()), hdr[:], unix.UnixRights(fd), nil, 0); err != nil {
+	if _, err := c.sendmsg(hdr[:], unix.UnixRights(fd)); err != nil {
 		return fmt.Errorf("send %s: %w", t, err)
 	}
 	return nil
+}
+
+// sendmsg and recvmsg go through the file's RawConn rather than its Fd:
+// Fd would put a non-blocking socket back into blocking mode. The
+// runtime's end is non-blocking, so that its waits park in the poller
+// instead of holding a thread in a system call, which the Go scheduler's
+// monitor thread then polls every 20 us for as long as it lasts. The
+// init's end is blocking; there the functions run once.
+func (c *Conn) sendmsg(p, oob []byte) (n int, err error) {
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	if werr := rc.Write(func(fd uintptr) bool {
+		n, err = unix.SendmsgN(int(fd), p, oob, nil, 0)
+		return !errors.Is(err, unix.EAGAIN)
+	}); werr != nil {
+		return 0, werr
+	}
+	return n, err
+}
+
+func (c *Conn) recvmsg(p, oob []byte) (n, oobn int, err error) {
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return 0, 0, err
+	}
+	if rerr := rc.Read(func(fd uintptr) bool {
+		n, oobn, _, _, err = unix.Recvmsg(int(fd), p, oob, unix.MSG_CMSG_CLOEXEC)
+		return !errors.Is(err, unix.EAGAIN)
+	}); rerr != nil {
+		return 0, 0, rerr
+	}
+	return n, oobn, err
 }
 
 // MaxFdsPerMsg is the most fds one message carries (the kernel's
@@ -250,7 +284,7 @@ func (c *Conn) SendJSONFds(t MsgType, v any, fds []int) error {
 	copy(buf[5:], b)
 	// The fds travel with the first byte; the rest of a large payload may
 	// need more writes.
-	n, err := unix.SendmsgN(int(c.f.Fd()), buf, unix.UnixRights(fds...), nil, 0)
+	n, err := c.sendmsg(buf, unix.UnixRights(fds...))
 	if err == nil && n < len(buf) {
 		_, err = c.f.Write(buf[n:])
 	}
@@ -277,7 +311,7 @@ func (c *Conn) readHeader(hdr []byte) error {
 	oob := make([]byte, unix.CmsgSpace(4*MaxFdsPerMsg))
 	got := 0
 	for got < len(hdr) {
-		n, oobn, _, _, err := unix.Recvmsg(int(c.f.Fd()), hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, err := c.recvmsg(hdr[got:], oob)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
