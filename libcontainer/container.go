@@ -247,6 +247,12 @@ func dialStartSocket(d *lockedDir) (*os.File, error) {
 		unix.Close(fd)
 		return nil, err
 	}
+	// Connected first, then non-blocking: start waits on it in the poller
+	// (see initproto.Conn.recvmsg).
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
 	return os.NewFile(uintptr(fd), "start-conn"), nil
 }
 
