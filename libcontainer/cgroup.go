@@ -454,7 +454,7 @@ func (c *Container) signalAll(sig unix.Signal) error {
 // finds them. A config that cannot be read counts as shared, so that a
 // delete still looks in the cgroup.
 func (c *Container) sharesPidNamespace() bool {
-	v, err := c.execConfig()
+	v, err := c.lifecycleConfig()
 	if err != nil {
 		return true
 	}

@@ -28,6 +28,7 @@ type Container struct {
 	state State
 	cgm   cgroups.Manager // loaded on first use
 	exec  *execView       // loaded on first use
+	life  *lifecycleView  // loaded on first use
 	// damaged says why the state could not be read (Store.load); the
 	// container then has only its id.
 	damaged error
@@ -185,6 +186,32 @@ func (c *Container) execConfig() (*execView, error) {
 		return nil, fmt.Errorf("container %q: %s has no process", c.ID(), filepath.Join(c.dir, configFile))
 	}
 	c.exec = &v
+	return &v, nil
+}
+
+// lifecycleView is the part of the config that start, kill and delete
+// read. Decoding only it spares them encoding/json's first pass over the
+// types of the whole config, which dominated a delete's decoding.
+type lifecycleView struct {
+	Namespaces []configs.Namespace `json:"namespaces,omitempty"`
+	Hooks      *configs.Hooks      `json:"hooks,omitempty"`
+}
+
+// lifecycleConfig reads the container's lifecycleView, or takes it from the
+// config when that is in memory already (create, run).
+func (c *Container) lifecycleConfig() (*lifecycleView, error) {
+	if c.life != nil {
+		return c.life, nil
+	}
+	if cfg := c.state.Config; cfg != nil {
+		c.life = &lifecycleView{Namespaces: cfg.Namespaces, Hooks: cfg.Hooks}
+		return c.life, nil
+	}
+	var v lifecycleView
+	if err := c.readJSON(configFile, "config", &v); err != nil {
+		return nil, err
+	}
+	c.life = &v
 	return &v, nil
 }
 

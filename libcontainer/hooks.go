@@ -53,9 +53,9 @@ func (c *Container) runPoststop(warn func(string)) {
 // hooks returns the config's hooks; a config that cannot be read has none
 // to run (the command that needs the config reports that itself).
 func (c *Container) hooks() *specs.Hooks {
-	cfg, err := c.config()
+	v, err := c.lifecycleConfig()
 	if err != nil {
 		return nil
 	}
-	return cfg.Hooks
+	return v.Hooks
 }
