@@ -123,7 +123,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		Mode:         initproto.ModeInit,
 		ContainerID:  o.ID,
 		Bundle:       o.Bundle,
-		Config:       cfg,
+		Config:       initproto.ForStage1(cfg),
 		Process:      cfg.Process,
 		Rootless:     s.Rootless,
 		NoPivotRoot:  o.NoPivot,

@@ -168,7 +168,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		Mode:        initproto.ModeExec,
 		ContainerID: c.ID(),
 		Bundle:      c.state.Bundle,
-		Config:      cfg,
+		Config:      initproto.ForStage1(cfg),
 		Process:     o.Process,
 		PreserveFds: o.PreserveFds,
 		ConsoleFd:   consoleFd,

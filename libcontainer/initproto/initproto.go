@@ -406,13 +406,27 @@ const (
 	ModeExec Mode = "exec"
 )
 
+// ForStage1 is cfg without what stage 1 never reads: Cgroups (the runtime
+// applies them; stage 1 mounts cgroupfs from CgroupPaths) and Process
+// (InitConfig.Process carries it). Stage 1 decodes its config with
+// encoding/json in a fresh process, where each type met for the first time
+// costs far more than its bytes: the device rules of a default config were
+// a third of the payload.
+func ForStage1(cfg *configs.Config) *configs.Config {
+	sent := *cfg
+	sent.Cgroups = nil
+	sent.Process = nil
+	return &sent
+}
+
 // InitConfig is the payload of MsgConfig.
 type InitConfig struct {
 	Mode        Mode   `json:"mode"`
 	ContainerID string `json:"id"`
 	Bundle      string `json:"bundle"`
-	// Config is the whole container config (ModeInit) or the parts exec
-	// needs: namespaces, cgroups, sysctl are ignored there.
+	// Config is the container config (ModeInit) or the parts exec needs:
+	// namespaces and sysctl are ignored there. It goes without Cgroups
+	// and Process ([ForStage1]).
 	Config *configs.Config `json:"config"`
 	// Process is the process to exec: Config.Process for init, the exec'd
 	// process for exec.
