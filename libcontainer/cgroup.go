@@ -177,6 +177,13 @@ func missingDirs(paths map[string]string) []string {
 	return out
 }
 
+// cgroupNeedsPid: applyCgroup needs the pid of stage 0 (the systemd
+// driver starts the scope unit with it).
+func (c *Container) cgroupNeedsPid() bool {
+	cg := c.state.Config.Cgroups
+	return c.cgm != nil && cg != nil && cg.Systemd
+}
+
 // applyCgroup creates the container's cgroup and sets the limits that the
 // init cannot hit (see splitResources); the init (stage 0, pid) moves itself
 // in (cgroups.Manager.SelfJoinFiles). With the systemd driver, pid is the
@@ -192,7 +199,7 @@ func (c *Container) applyCgroup(pid int) error {
 		pid = 0
 	}
 	err := m.Apply(pid)
-	if cfg.Cgroups != nil && cfg.Cgroups.Systemd {
+	if c.cgroupNeedsPid() {
 		// The unit's state is known only now that systemd made it.
 		st := m.State()
 		st.Created = c.state.CgroupState.Created
@@ -209,7 +216,6 @@ func (c *Container) applyCgroup(pid int) error {
 		early, _ := splitResources(cfg.Cgroups.Resources)
 		err = m.Set(early)
 	}
-	Timer.Mark("cgroup")
 	return err
 }
 

@@ -62,9 +62,15 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		Config:      cfg,
 	}}
 	var l *launch
+	// cgroupApplied delivers applyCgroup's result while it runs beside
+	// the start of stage 0.
+	var cgroupApplied chan error
 	defer func() {
 		if retErr == nil {
 			return
+		}
+		if cgroupApplied != nil {
+			<-cgroupApplied // destroy must not race the cgroup's creation
 		}
 		if l != nil {
 			l.kill()
@@ -144,6 +150,13 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	}
 	// process.execCPUAffinity is not the init's: it starts on every CPU.
 	setPlacement(b, cfg.MemoryPolicy, nil)
+	// With the cgroupfs driver the cgroup is made and limited while stage
+	// 0 starts: none of it needs stage 0's pid, and both take a
+	// millisecond or more. systemd creates the unit with the pid in it.
+	if !c.cgroupNeedsPid() {
+		cgroupApplied = make(chan error, 1)
+		go func() { cgroupApplied <- c.applyCgroup(0) }()
+	}
 	l, err = startStage0(initproto.InitBinary, o.Stdio, preserved, extra)
 	if err != nil {
 		return nil, err
@@ -163,12 +176,18 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 			return nil, fmt.Errorf("set process.oomScoreAdj to %d: %w", *cfg.OomScoreAdj, err)
 		}
 	}
-	// The cgroup is made and limited while stage 0 starts; stage 0 moves
-	// itself in before it creates or joins any namespace (systemd moves it
-	// into a scope unit it creates).
-	if err := c.applyCgroup(stage0); err != nil {
+	// Stage 0 moves itself in before it creates or joins any namespace
+	// (systemd moves it into the scope unit it creates).
+	if cgroupApplied != nil {
+		err = <-cgroupApplied
+		cgroupApplied = nil
+	} else {
+		err = c.applyCgroup(stage0)
+	}
+	if err != nil {
 		return nil, err
 	}
+	Timer.Mark("cgroup")
 	if c.cgm != nil {
 		b.CgroupJoin = c.cgm.SelfJoinFiles()
 	}
