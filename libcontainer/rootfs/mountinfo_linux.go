@@ -1,15 +1,30 @@
 package rootfs
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
+
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
-// readMountinfo lists the mounts the calling thread sees: the library reads
-// /proc/thread-self, right even for a thread that unshared its mount namespace.
+// readMountinfo lists the mounts the calling thread sees: /proc/thread-self
+// is right even for a thread that unshared its mount namespace. The file is
+// read with smallfile rather than os.Open, whose first use would set up the
+// Go poller in the init for this one read.
 func readMountinfo() ([]*mountinfo.Info, error) {
-	return mountinfo.GetMounts(nil)
+	const path = "/proc/thread-self/mountinfo"
+	b, err := smallfile.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := mountinfo.GetMountsFromReader(bytes.NewReader(b), nil)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return infos, nil
 }
 
 // shared reports whether the mount is in a peer group.
