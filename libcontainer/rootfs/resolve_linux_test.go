@@ -15,7 +15,7 @@ func hostileRoot(t *testing.T) (root *os.File, rootPath, outside string) {
 	base := t.TempDir()
 	rootPath = filepath.Join(base, "root")
 	outside = filepath.Join(base, "outside")
-	for _, d := range []string{rootPath + "/etc", outside} {
+	for _, d := range []string{rootPath + "/etc/inner", outside} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -24,6 +24,7 @@ func hostileRoot(t *testing.T) (root *os.File, rootPath, outside string) {
 		"abs":    outside,             // absolute, to a real directory outside
 		"up":     "../../../../../..", // climbs above the root
 		"etc2":   "/etc",              // absolute, meant inside
+		"lnk":    "/etc/inner",
 		"loop":   "loop",
 		"dangle": "/nowhere/deeper",
 	}
@@ -49,13 +50,35 @@ func realPathOf(t *testing.T, f *os.File) string {
 	return p
 }
 
-func TestMkdirAllInRootStaysInside(t *testing.T) {
+// bothResolvers runs test with openat2 and with the pathrs-lite fallback
+// that kernels without a usable openat2 get: the two must agree.
+func bothResolvers(t *testing.T, test func(t *testing.T)) {
+	t.Run("openat2", test)
+	t.Run("pathrs-lite", func(t *testing.T) {
+		saved := openat2Works
+		openat2Works = func() bool { return false }
+		t.Cleanup(func() { openat2Works = saved })
+		test(t)
+	})
+}
+
+func TestMkdirAllInRootStaysInside(t *testing.T) { bothResolvers(t, testMkdirAllInRootStaysInside) }
+
+func TestMkdirAllInRootRefusesFilesAndLoops(t *testing.T) {
+	bothResolvers(t, testMkdirAllInRootRefusesFilesAndLoops)
+}
+
+func TestOpenInRootStaysInside(t *testing.T) { bothResolvers(t, testOpenInRootStaysInside) }
+
+func testMkdirAllInRootStaysInside(t *testing.T) {
 	root, rootPath, outside := hostileRoot(t)
 	cases := []struct{ name, want string }{
 		{"/up/x", rootPath + "/x"},
 		{"/etc2/sub", rootPath + "/etc/sub"},
 		{"/", rootPath},
-		{"new/../other", rootPath + "/other"},
+		// ".." after a symlink goes to the parent of its target, as in a
+		// path walk, not lexically to the root.
+		{"/lnk/../made", rootPath + "/etc/made"},
 	}
 	for _, c := range cases {
 		f, err := mkdirAllInRoot(root, c.name, 0o755)
@@ -76,6 +99,9 @@ func TestMkdirAllInRootStaysInside(t *testing.T) {
 	// A dangling symlink is not followed to create what it names (callers
 	// resolve it first, as ensure does): the host path "abs" names must not
 	// be created, in the root or outside it.
+	if _, err := mkdirAllInRoot(root, "new/../other", 0o755); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("through \"..\" below a directory to create: got %v, want ENOENT", err)
+	}
 	for _, name := range []string{"/abs/x/y", "/dangle"} {
 		if _, err := mkdirAllInRoot(root, name, 0o755); !errors.Is(err, unix.ENOTDIR) {
 			t.Errorf("mkdirAllInRoot(%q) through a dangling symlink: got %v, want ENOTDIR", name, err)
@@ -90,7 +116,7 @@ func TestMkdirAllInRootStaysInside(t *testing.T) {
 	}
 }
 
-func TestMkdirAllInRootRefusesFilesAndLoops(t *testing.T) {
+func testMkdirAllInRootRefusesFilesAndLoops(t *testing.T) {
 	root, rootPath, _ := hostileRoot(t)
 	if err := os.WriteFile(filepath.Join(rootPath, "file"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -103,7 +129,7 @@ func TestMkdirAllInRootRefusesFilesAndLoops(t *testing.T) {
 	}
 }
 
-func TestOpenInRootStaysInside(t *testing.T) {
+func testOpenInRootStaysInside(t *testing.T) {
 	root, rootPath, _ := hostileRoot(t)
 	f, err := openInRoot(root, "/up/etc")
 	if err != nil {
