@@ -187,19 +187,17 @@ func (c *Container) cgroupNeedsPid() bool {
 // applyCgroup creates the container's cgroup and sets the limits that the
 // init cannot hit (see splitResources); the init (stage 0, pid) moves itself
 // in (cgroups.Manager.SelfJoinFiles). With the systemd driver, pid is the
-// first process of the container's scope unit, which systemd moves in.
-// What was created is recorded even on failure, so destroy removes it.
+// first process of the container's scope unit, which systemd moves in;
+// without it pid is 0 (cgroupNeedsPid). What was created is recorded even
+// on failure, so destroy removes it.
 func (c *Container) applyCgroup(pid int) error {
 	cfg := c.state.Config
 	m := c.cgm
 	if m == nil {
 		return nil // rootless, with no cgroup delegated
 	}
-	if cfg.Cgroups == nil || !cfg.Cgroups.Systemd {
-		pid = 0
-	}
 	err := m.Apply(pid)
-	if c.cgroupNeedsPid() {
+	if pid != 0 {
 		// The unit's state is known only now that systemd made it.
 		st := m.State()
 		st.Created = c.state.CgroupState.Created
