@@ -68,15 +68,15 @@ build: ocirun-exec $(INIT_DEPS)
 
 # ocirun-exec, the finisher of every process and stage 0 of an exec that
 # needs no Go, is plain C linked statically against musl (package initproto
-# says why). musl-gcc's include path leaves out the kernel's headers; they
-# come from a directory that holds only those.
+# says why). musl-gcc's include path leaves out the kernel's headers (and,
+# for the init, libseccomp's); they come from a directory that holds only
+# those, not glibc's.
 EXEC_C := cmd/ocirun-exec/main.c cmd/ocirun-exec/finish.c cmd/ocirun-exec/plan.c libcontainer/nsenter/nsenter.c
 EXEC_H := cmd/ocirun-exec/finish.h cmd/ocirun-exec/plan.h libcontainer/nsenter/nsenter.h libcontainer/nsenter/initproto.h
 ocirun-exec: $(EXEC_C) $(EXEC_H) $(KERNEL_INCLUDE)/.done
 	musl-gcc -static -O2 -Wall -Wextra -Werror -DOCIRUN_EXEC_BINARY -Icmd/ocirun-exec -Ilibcontainer/nsenter \
 		-isystem $(KERNEL_INCLUDE) -o $@ $(EXEC_C)
 
-# libseccomp's headers join the kernel's here, for the init's cgo.
 $(KERNEL_INCLUDE)/.done:
 	@mkdir -p $(KERNEL_INCLUDE)
 	@ln -sfn /usr/include/linux $(KERNEL_INCLUDE)/linux
