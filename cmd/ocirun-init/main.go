@@ -25,6 +25,8 @@ import (
 	"runtime/debug"
 
 	"github.com/ocirun/ocirun/libcontainer/containerinit"
+	// The heap in one huge page, before most packages allocate.
+	_ "github.com/ocirun/ocirun/libcontainer/hugeheap"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	// Stage 0: a C constructor that runs before the
 	// Go runtime starts.

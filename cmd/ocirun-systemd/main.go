@@ -14,6 +14,8 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups/systemd"
 	"github.com/ocirun/ocirun/libcontainer/cgroups/systemd/sdbus"
+	// The heap in one huge page, before most packages allocate.
+	_ "github.com/ocirun/ocirun/libcontainer/hugeheap"
 )
 
 func main() {

@@ -24,6 +24,8 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/hostcheck"
+	// The heap in one huge page, before most packages allocate.
+	_ "github.com/ocirun/ocirun/libcontainer/hugeheap"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.gitCommit=...".
