@@ -40,13 +40,18 @@ const hugePageSize = 2 << 20
 // allocations after it go.
 var anchor *[64]byte
 
-// Collapsed reports whether the kernel made the heap's first 2 MiB one
-// huge page.
-var Collapsed bool
+// collapseErr is what the kernel answered init; 0 when the heap's start is
+// one huge page.
+var collapseErr syscall.Errno
 
 func init() {
 	anchor = new([64]byte)
+	collapseErr = collapse()
+}
+
+// collapse asks for the 2 MiB region that holds anchor as one huge page.
+func collapse() syscall.Errno {
 	region := uintptr(unsafe.Pointer(anchor)) &^ (hugePageSize - 1)
 	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, region, hugePageSize, madvCollapse)
-	Collapsed = errno == 0
+	return errno
 }
