@@ -157,7 +157,11 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		cgroupApplied = make(chan error, 1)
 		go func() { cgroupApplied <- c.applyCgroup(0) }()
 	}
-	l, err = startStage0(initproto.InitBinary, o.Stdio, preserved, extra)
+	// With startContainer hooks stage 1 is still alive when the memory
+	// limit is checked against the usage (applyLateLimits): its heap
+	// must not take a huge page the limit would have to hold.
+	holdsPastReady := cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0
+	l, err = startStage0(initproto.InitBinary, o.Stdio, preserved, extra, holdsPastReady)
 	if err != nil {
 		return nil, err
 	}

@@ -143,7 +143,9 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 		finisherFd = fds.Extra(len(extra))
 		extra = append(extra, finisher)
 	}
-	l, err := startStage0(binary, o.Stdio, preserved, extra)
+	// A stage 1 joins the running container's cgroup, whose memory limit
+	// is set: its heap must not take a huge page there.
+	l, err := startStage0(binary, o.Stdio, preserved, extra, true)
 	if err != nil {
 		return 0, err
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/hugeheap"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/userns"
 )
@@ -120,8 +121,9 @@ func formatIDMap(m []configs.IDMap) []byte {
 
 // startStage0 executes binary (initproto.InitBinary, or ExecBinary for an
 // exec with a plan) as stage 0, with the fds laid out as
-// initproto.ChildFds says: extra[i] becomes ChildFds.Extra(i).
-func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.File) (*launch, error) {
+// initproto.ChildFds says: extra[i] becomes ChildFds.Extra(i). smallHeap
+// keeps stage 1's Go heap in 4 KiB pages (package hugeheap says when).
+func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.File, smallHeap bool) (*launch, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("create sync socket: %w", err)
@@ -161,8 +163,12 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	exePath := "/proc/self/fd/" + strconv.Itoa(len(files)-1)
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.
+	env := []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)}
+	if smallHeap {
+		env = append(env, hugeheap.SmallHeapEnv+"=1")
+	}
 	pid, err := syscall.ForkExec(exePath, []string{binary}, &syscall.ProcAttr{
-		Env:   []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)},
+		Env:   env,
 		Files: files,
 	})
 	if err != nil {

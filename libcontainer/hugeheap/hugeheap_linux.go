@@ -22,6 +22,13 @@
 // MADV_COLLAPSE (before 6.1) or with transparent huge pages disabled
 // refuses it, and the process runs as it would have without it.
 //
+// A container's init is charged to the container's memory cgroup. Where a
+// limit is already set (an exec's stage 1 joins a running container) or is
+// checked against the usage while the init still lives (create with
+// startContainer hooks), the runtime sets [SmallHeapEnv] and the heap stays
+// in 4 KiB pages: the container's limit must not have to hold a huge page
+// of the runtime's.
+//
 // The package imports nothing but syscall and unsafe, so that its init runs
 // as soon as package syscall's has, before most packages allocate.
 package hugeheap
@@ -36,17 +43,23 @@ const madvCollapse = 25
 
 const hugePageSize = 2 << 20
 
+// SmallHeapEnv, present in a process's environment, keeps its heap in
+// 4 KiB pages.
+const SmallHeapEnv = "_OCIRUN_SMALL_HEAP"
+
 // anchor is allocated by init: where the heap puts it is where the
 // allocations after it go.
 var anchor *[64]byte
 
 // collapseErr is what the kernel answered init; 0 when the heap's start is
-// one huge page.
+// one huge page, or when SmallHeapEnv kept init from asking.
 var collapseErr syscall.Errno
 
 func init() {
 	anchor = new([64]byte)
-	collapseErr = collapse()
+	if _, small := syscall.Getenv(SmallHeapEnv); !small {
+		collapseErr = collapse()
+	}
 }
 
 // collapse asks for the 2 MiB region that holds anchor as one huge page.
