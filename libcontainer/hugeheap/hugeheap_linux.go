@@ -8,13 +8,15 @@
 // call) those faults are the largest cost of a command. MADV_COLLAPSE makes
 // the 2 MiB around the heap's first allocations one huge page, copying the
 // few pages already there: every later allocation in it costs no fault.
-// Go starts the heap at a random page, so when it starts near the end of a
-// 2 MiB region the rest of the command's heap lies in the next one and
+// Go 1.26 starts the heap at a random page, so when it starts near the end
+// of a 2 MiB region the rest of the command's heap lies in the next one and
 // still faults page by page (here: 350-370 faults of the CLI's main thread
 // in run when its heap fits, 430-640 when it does not, 480 without this
-// package). Making the next region huge too would keep up to 4 MiB more
-// resident; untouched allocations meant to move the heap's front to the
-// boundary were tried, and Go put them in free runs below the front.
+// package). The Makefile builds the pure-Go binaries with the heap at an
+// arena boundary, where it always fits; the init, which links C, keeps the
+// random start. Making the next region huge too would keep up to 4 MiB
+// more resident; untouched allocations meant to move the heap's front to
+// the boundary were tried, and Go put them in free runs below the front.
 //
 // The cost is up to 2 MiB more resident memory per process for its few
 // milliseconds, and the kernel's work to find a free huge page, which may
