@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/unixsock"
 )
 
 // CreateOpts is everything "ocirun create" (and run) passes in.
@@ -337,14 +337,9 @@ func openConsoleConn(path string, conn *os.File) (*os.File, error) {
 	if path == "" {
 		return nil, ErrNoConsoleSocket
 	}
-	uc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	f, err := unixsock.Dial(path)
 	if err != nil {
 		return nil, fmt.Errorf("connect to console socket %s: %w", path, err)
-	}
-	defer uc.Close()
-	f, err := uc.File()
-	if err != nil {
-		return nil, fmt.Errorf("console socket %s: %w", path, err)
 	}
 	return f, nil
 }

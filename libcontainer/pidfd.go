@@ -3,9 +3,10 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"net"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/unixsock"
 )
 
 // SendPidfd opens a pidfd of pid and sends it over the unix socket at path
@@ -17,12 +18,12 @@ func SendPidfd(path string, pid int) error {
 		return fmt.Errorf("pidfd_open %d: %w", pid, err)
 	}
 	defer unix.Close(pidfd)
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	conn, err := unixsock.Dial(path)
 	if err != nil {
 		return fmt.Errorf("connect to pidfd socket %s: %w", path, err)
 	}
 	defer conn.Close()
-	if _, _, err := conn.WriteMsgUnix([]byte("pidfd"), unix.UnixRights(pidfd), nil); err != nil {
+	if err := unixsock.Send(conn, []byte("pidfd"), pidfd); err != nil {
 		return fmt.Errorf("send pidfd over %s: %w", path, err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/initproto"
 	"github.com/ocirun/ocirun/libcontainer/lsm"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
+	"github.com/ocirun/ocirun/libcontainer/unixsock"
 	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
@@ -288,7 +288,7 @@ func checkSystemd(r *Report, needed bool) {
 		bad = Missing
 	}
 	fix := "run systemd as PID 1, or use the cgroupfs driver"
-	conn, err := net.DialTimeout("unix", sock, time.Second)
+	conn, err := unixsock.Dial(sock)
 	if err != nil {
 		r.add(g, "systemd bus", bad, fmt.Sprintf("%s: %v (the systemd cgroup driver needs it)", sock, oneLine(err.Error())), fix)
 		return

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/unixsock"
 )
 
 // SendNotifyFd hands notifyFd to the seccomp agent listening at
@@ -38,22 +38,16 @@ func SendNotifyFd(listenerPath string, notifyFd int, st *specs.ContainerProcessS
 		return fmt.Errorf("send seccomp notify fd to %s: encode state: %w", listenerPath, err)
 	}
 
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: listenerPath, Net: "unix"})
+	conn, err := unixsock.Dial(listenerPath)
 	if err != nil {
-		return fmt.Errorf("send seccomp notify fd: %w", err)
+		return fmt.Errorf("send seccomp notify fd to %s: %w", listenerPath, err)
 	}
 	defer conn.Close()
 
 	// A stream socket may take the payload in parts; the fd rides on the
 	// first part only, which the spec allows.
-	n, _, err := conn.WriteMsgUnix(payload, unix.UnixRights(notifyFd), nil)
-	if err != nil {
+	if err := unixsock.Send(conn, payload, notifyFd); err != nil {
 		return fmt.Errorf("send seccomp notify fd to %s: %w", listenerPath, err)
-	}
-	if n < len(payload) {
-		if _, err := conn.Write(payload[n:]); err != nil {
-			return fmt.Errorf("send seccomp notify fd to %s: %w", listenerPath, err)
-		}
 	}
 	if err := conn.Close(); err != nil {
 		return fmt.Errorf("send seccomp notify fd to %s: close: %w", listenerPath, err)

@@ -89,7 +89,7 @@ func TestSendNotifyFdErrors(t *testing.T) {
 		{"empty path", "", 0, st, "send seccomp notify fd: linux.seccomp.listenerPath is empty"},
 		{"bad fd", "/x", -1, st, "send seccomp notify fd to /x: invalid fd -1"},
 		{"no state", "/x", 0, nil, "send seccomp notify fd to /x: no container process state"},
-		{"no listener", missing, 0, st, "send seccomp notify fd: dial unix " + missing + ": connect: no such file or directory"},
+		{"no listener", missing, 0, st, "send seccomp notify fd to " + missing + ": connect: no such file or directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -616,8 +616,13 @@ start_recvtty() {
 	TTY_READY=$BATS_TEST_TMPDIR/tty.ready
 	"$RECVTTY" --out "$TTY_OUT" --ready "$TTY_READY" "$SOCK" 2>"$BATS_TEST_TMPDIR/recvtty.err" &
 	RECV_PID=$!
+	wait_recvtty_listening "$SOCK"
+}
+
+# wait_recvtty_listening SOCK: wait until recvtty listens on SOCK.
+wait_recvtty_listening() {
 	local deadline=$((SECONDS + 10))
-	until [ -S "$SOCK" ]; do
+	until [ -S "$1" ]; do
 		[ $SECONDS -lt $deadline ] || fail "recvtty did not start: $(cat "$BATS_TEST_TMPDIR/recvtty.err")" || return 1
 		sleep 0.05
 	done
@@ -625,6 +630,21 @@ start_recvtty() {
 
 # stop_recvtty: end the recvtty start_recvtty started, if it still runs.
 stop_recvtty() { stop_background RECV_PID; }
+
+# start_pidfd_receiver SOCK OUT: listen on SOCK for --pidfd-socket; the pid
+# of the pidfd received is written to OUT, and then the receiver exits.
+start_pidfd_receiver() {
+	"$RECVTTY" --pidfd --out "$2" "$1" 2>"$BATS_TEST_TMPDIR/recvtty.err" &
+	RECV_PID=$!
+	wait_recvtty_listening "$1"
+}
+
+# wait_pidfd_receiver: wait until the receiver of start_pidfd_receiver took
+# its pidfd and exited.
+wait_pidfd_receiver() {
+	wait "$RECV_PID" || fail "recvtty --pidfd: $(cat "$BATS_TEST_TMPDIR/recvtty.err")" || return 1
+	RECV_PID=
+}
 
 # join_namespaces_of PID BUNDLE NS...: BUNDLE's container joins the
 # namespaces NS (names of /proc/PID/ns: user net ipc uts) of process PID by

@@ -8,6 +8,7 @@ setup() {
 }
 
 teardown() {
+	stop_recvtty
 	teardown_containers
 }
 
@@ -41,6 +42,35 @@ teardown() {
 	expect_output_contains 'does not exist'
 	ocirun list -q
 	[ -z "$stdout" ] || fail "still listed: $stdout"
+}
+
+@test "create and exec send a pidfd of their process to --pidfd-socket" {
+	runtime_is_runc_before 1.2 && skip "runc before 1.2 has no --pidfd-socket"
+	set_cmd 'sleep 300'
+	local sock=$BATS_TEST_TMPDIR/pidfd.sock out=$BATS_TEST_TMPDIR/pidfd.out
+	start_pidfd_receiver "$sock" "$out"
+	ocirun create --pidfd-socket "$sock" --bundle "$BUNDLE" ct1
+	expect_status 0
+	wait_pidfd_receiver
+	[ "$(cat "$out")" = "$(state_field ct1 pid)" ] || fail "pidfd of pid $(cat "$out"), init is $(state_field ct1 pid)"
+
+	ocirun start ct1
+	expect_status 0
+	rm -f "$sock"
+	start_pidfd_receiver "$sock" "$out"
+	ocirun exec --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" --pidfd-socket "$sock" ct1 sleep 300
+	expect_status 0
+	wait_pidfd_receiver
+	[ "$(cat "$out")" = "$(cat "$BATS_TEST_TMPDIR/exec.pid")" ] || fail "pidfd of pid $(cat "$out"), exec'd process is $(cat "$BATS_TEST_TMPDIR/exec.pid")"
+}
+
+@test "a --pidfd-socket nobody listens on fails create and leaves nothing" {
+	runtime_is_runc_before 1.2 && skip "runc before 1.2 has no --pidfd-socket"
+	ocirun create --pidfd-socket "$BATS_TEST_TMPDIR/none.sock" --bundle "$BUNDLE" ct1
+	expect_failure
+	expect_output_contains "connect to pidfd socket $BATS_TEST_TMPDIR/none.sock: connect: no such file or directory"
+	ocirun state ct1
+	expect_failure
 }
 
 @test "running container reports running until killed" {

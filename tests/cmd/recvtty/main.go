@@ -8,6 +8,9 @@
 //
 // The socket exists once recvtty is ready to accept. It exits 0 after the
 // terminal closes, non-zero if what it received is not a pty master.
+//
+// With --pidfd it is the receiving end of --pidfd-socket instead: it takes
+// one pidfd and writes the pid the pidfd refers to, from its fdinfo.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +29,7 @@ import (
 func main() {
 	out := flag.String("out", "", "write the terminal output to `FILE` instead of stdout")
 	ready := flag.String("ready", "", "create `FILE` once the terminal is received and set up")
+	pidfd := flag.Bool("pidfd", false, "receive a pidfd, not a terminal, and write its pid")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--out FILE] [--ready FILE] SOCKET\n", os.Args[0])
 		flag.PrintDefaults()
@@ -34,7 +39,11 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *out, *ready); err != nil {
+	recv := run
+	if *pidfd {
+		recv = runPidfd
+	}
+	if err := recv(flag.Arg(0), *out, *ready); err != nil {
 		fmt.Fprintf(os.Stderr, "recvtty: %v\n", err)
 		os.Exit(1)
 	}
@@ -51,19 +60,7 @@ func run(sockPath, outPath, readyPath string) error {
 		w = f
 	}
 
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", sockPath, err)
-	}
-	defer ln.Close()
-
-	conn, err := ln.AcceptUnix()
-	if err != nil {
-		return fmt.Errorf("accept on %s: %w", sockPath, err)
-	}
-	defer conn.Close()
-
-	master, err := receiveFd(conn)
+	master, err := acceptFd(sockPath)
 	if err != nil {
 		return err
 	}
@@ -92,6 +89,27 @@ func run(sockPath, outPath, readyPath string) error {
 	return nil
 }
 
+// runPidfd takes one pidfd on sockPath and writes its pid to outPath
+// (--ready is the terminal's).
+func runPidfd(sockPath, outPath, _ string) error {
+	f, err := acceptFd(sockPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// Only a pidfd has a "Pid:" line in its fdinfo.
+	info, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", f.Fd()))
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(info), "\n") {
+		if pid, ok := strings.CutPrefix(line, "Pid:"); ok {
+			return os.WriteFile(outPath, []byte(strings.TrimSpace(pid)+"\n"), 0o644)
+		}
+	}
+	return fmt.Errorf("received fd is not a pidfd: its fdinfo has no Pid line:\n%s", info)
+}
+
 // clearONLCR stops the terminal from turning "\n" into "\r\n". Terminal
 // attributes are shared by both ends of a pty, so setting them on the master
 // changes what the container's writes to the slave look like.
@@ -105,6 +123,22 @@ func clearONLCR(fd int) error {
 		return fmt.Errorf("clear ONLCR: %w", err)
 	}
 	return nil
+}
+
+// acceptFd listens on sockPath and returns the one fd the first
+// connection sends.
+func acceptFd(sockPath string) (*os.File, error) {
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", sockPath, err)
+	}
+	defer ln.Close()
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return nil, fmt.Errorf("accept on %s: %w", sockPath, err)
+	}
+	defer conn.Close()
+	return receiveFd(conn)
 }
 
 // receiveFd reads one message carrying exactly one file descriptor.
