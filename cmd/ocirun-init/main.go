@@ -24,6 +24,8 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ocirun/ocirun/libcontainer/containerinit"
 	// The heap in one huge page, before most packages allocate.
 	_ "github.com/ocirun/ocirun/libcontainer/hugeheap"
@@ -40,6 +42,14 @@ func init() {
 		// like to its thread; locking in init keeps main on the process's
 		// first thread, the one /proc/<pid>/ns shows to exec and hooks.
 		runtime.LockOSThread()
+		// Stage 0 gave this thread a coarse timer slack for the
+		// runtime's monitor thread to inherit (nsenter.c); this one
+		// goes back to the slack the process inherited, which hooks
+		// and the container's process inherit from it in turn.
+		if err := unix.Prctl(unix.PR_SET_TIMERSLACK, 0, 0, 0, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "ocirun-init: reset the timer slack:", err)
+			os.Exit(1)
+		}
 		// Its stderr is the container's, the user's terminal: should the
 		// Go runtime die (a thread or memory refused), it prints its one
 		// reason there, not every goroutine's stack and the registers.

@@ -90,6 +90,10 @@ static int read_all(int fd, void *buf, size_t len)
 // MAX_SEND bounds what this C sends: an error text or a pid.
 #define MAX_SEND 1024
 
+// Timer slack of stage 1's first thread while the Go runtime starts (see
+// ocirun_nsenter).
+#define OCIRUN_STAGE1_TIMER_SLACK_NS 1000000UL
+
 // send_msg writes the whole message, header and payload, in one write(2),
 // so nothing another process writes on the socket can land inside it.
 static void send_msg(uint8_t type, const void *payload, uint32_t len)
@@ -491,8 +495,20 @@ void ocirun_nsenter(void)
 		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
 			;
 		close(gate[0]);
-		if (b.exec_plan == NULL)
-			return; // stage 1: the Go runtime starts now
+		if (b.exec_plan == NULL) {
+			// Stage 1's Go runtime starts now. Its monitor thread
+			// (sysmon), which the runtime creates before any of our
+			// Go code runs and which inherits this thread's timer
+			// slack, wakes every 20 us while any goroutine runs or
+			// waits in a system call: with a coarse slack the kernel
+			// may let it sleep longer. Stage 1's main thread puts
+			// back the slack it inherited (its default) as soon as
+			// Go code runs, so hooks and the container's process
+			// inherit that one (cmd/ocirun-init). A refusal costs
+			// only the wake-ups.
+			(void)prctl(PR_SET_TIMERSLACK, OCIRUN_STAGE1_TIMER_SLACK_NS, 0, 0, 0);
+			return;
+		}
 #ifdef OCIRUN_EXEC_BINARY
 		// An exec that needs no Go: it is in the cgroups and in every
 		// namespace, so the finisher runs at once.

@@ -280,3 +280,29 @@ failing_hook() {
 	expect_nothing_left ct1
 	! pgrep -f "$h" >/dev/null || fail "the hook is still running"
 }
+
+@test "hooks, the container's process and exec inherit the caller's timer slack" {
+	# A slack no process has by default; a process may set its own, and
+	# ocirun, its hooks and the container's processes descend from this one.
+	echo 123457 >"/proc/$BASHPID/timerslack_ns"
+	local script='echo "$1 $(cat /proc/self/timerslack_ns)" >>"$2"' p log
+	for p in createRuntime createContainer startContainer; do
+		log=$HOOKLOG
+		[ $p != startContainer ] || log=/hook.log
+		add_hook $p "$(jq -n --arg s "$script" --arg p $p --arg log "$log" \
+			'{path: "/bin/busybox", args: ["sh", "-c", $s, "hook-sh", $p, $log]}')"
+	done
+	set_cmd 'echo "process $(cat /proc/self/timerslack_ns)" >>/hook.log; exec sleep 300'
+	ocirun create --bundle "$BUNDLE" ct1
+	expect_status 0
+	ocirun start ct1
+	expect_status 0
+	ocirun exec ct1 sh -c 'echo "exec $(cat /proc/self/timerslack_ns)" >>/hook.log'
+	expect_status 0
+	local want got deadline=$((SECONDS + 10))
+	want=$(printf '%s 123457\n' createContainer createRuntime exec process startContainer)
+	until got=$(sort "$HOOKLOG") && [ "$got" = "$want" ]; do
+		[ $SECONDS -lt $deadline ] || fail "timer slacks, want all 123457:"$'\n'"$got" || return 1
+		sleep 0.05
+	done
+}
