@@ -163,7 +163,13 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	exePath := "/proc/self/fd/" + strconv.Itoa(len(files)-1)
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.
-	env := []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd)}
+	// One P for stage 1's Go runtime: its work is one sequence on its
+	// locked main thread, and a second P only made the runtime start
+	// threads to run it (from the locked thread, by way of the runtime's
+	// template thread), which the kernel must end again when stage 1
+	// executes the finisher. Hooks and the container's process get
+	// environments of their own, not this one.
+	env := []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"}
 	if smallHeap {
 		env = append(env, hugeheap.SmallHeapEnv+"=1")
 	}

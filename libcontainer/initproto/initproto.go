@@ -15,8 +15,8 @@
 //	           constructor), or      of the binary; env $_OCIRUN_SYNC_FD;    fork; single-threaded, before any Go runtime.
 //	           ocirun-exec (exec     fds: stdio, preserved, sync socket,     Exits after sending MsgStage1Pid
 //	           with a plan)          extras ([ChildFds]); for stage 1's Go
-//	                                 heap, $_OCIRUN_SMALL_HEAP (package
-//	                                 hugeheap)
+//	                                 runtime, GOMAXPROCS=1 and
+//	                                 $_OCIRUN_SMALL_HEAP (package hugeheap)
 //	stage 1    ocirun-init (Go,      the child stage 0 forks (no exec)       build the rootfs, sysctls, hostname, the
 //	           containerinit)                                                terminal, createContainer and
 //	                                                                         startContainer hooks, compile seccomp;
