@@ -52,3 +52,23 @@ teardown() {
 	expect_status 0
 	[ "$output" = /root ] || fail "HOME of uid 0: $output"
 }
+
+@test "env: the process's environment is the config's and HOME, nothing of the runtime's" {
+	update_config '.process.env = ["PATH=/bin:/usr/bin", "A=1"]'
+	# Neither the caller's environment nor the one the runtime gives its
+	# init (GOMAXPROCS, _OCIRUN_*) may reach the container. env itself,
+	# not a shell, which would add variables of its own.
+	export OCIRUN_TEST_LEAK=leaked
+	local want=$'A=1\nHOME=/root\nPATH=/bin:/usr/bin'
+	set_args "$BUNDLE" env
+	ocirun run ct1
+	expect_status 0
+	[ "$(sort <<<"$output")" = "$want" ] || fail "environment of the container's process: $output"
+
+	set_args "$BUNDLE" sleep 300
+	ocirun run -d ct2
+	expect_status 0
+	ocirun exec ct2 env
+	expect_status 0
+	[ "$(sort <<<"$output")" = "$want" ] || fail "environment of an exec'd process: $output"
+}
