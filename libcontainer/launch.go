@@ -161,8 +161,6 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	// shuffle before exec has reused.
 	files = append(files, exe.Fd())
 	exePath := "/proc/self/fd/" + strconv.Itoa(len(files)-1)
-	// syscall.ForkExec rather than os/exec: the latter probes pidfd
-	// support with an extra fork in every process that starts a child.
 	// One P for stage 1's Go runtime: its work is one sequence on its
 	// locked main thread, and a second P only made the runtime start
 	// threads to run it (from the locked thread, by way of the runtime's
@@ -173,6 +171,8 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	if smallHeap {
 		env = append(env, hugeheap.SmallHeapEnv+"=1")
 	}
+	// syscall.ForkExec rather than os/exec: the latter probes pidfd
+	// support with an extra fork in every process that starts a child.
 	pid, err := syscall.ForkExec(exePath, []string{binary}, &syscall.ProcAttr{
 		Env:   env,
 		Files: files,
