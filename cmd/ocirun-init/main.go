@@ -27,9 +27,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/containerinit"
-	// The heap in one huge page, before most packages allocate.
-	_ "github.com/ocirun/ocirun/libcontainer/hugeheap"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	// The heap in one huge page, before most packages allocate.
+	_ "github.com/ocirun/ocirun/libcontainer/prefault"
 	// Stage 0: a C constructor that runs before the
 	// Go runtime starts.
 	_ "github.com/ocirun/ocirun/libcontainer/nsenter"

@@ -14,8 +14,9 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups/systemd"
 	"github.com/ocirun/ocirun/libcontainer/cgroups/systemd/sdbus"
-	// The heap in one huge page, before most packages allocate.
-	_ "github.com/ocirun/ocirun/libcontainer/hugeheap"
+	// The heap in one huge page, before most packages allocate; and
+	// the entry point the Makefile links the binary with.
+	_ "github.com/ocirun/ocirun/libcontainer/prefault"
 )
 
 func main() {

@@ -24,8 +24,9 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer"
 	"github.com/ocirun/ocirun/libcontainer/hostcheck"
-	// The heap in one huge page, before most packages allocate.
-	_ "github.com/ocirun/ocirun/libcontainer/hugeheap"
+	// The heap in one huge page, before most packages allocate; and
+	// the entry point the Makefile links the binary with.
+	_ "github.com/ocirun/ocirun/libcontainer/prefault"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.gitCommit=...".

@@ -16,7 +16,7 @@
 //	           ocirun-exec (exec     fds: stdio, preserved, sync socket,     Exits after sending MsgStage1Pid
 //	           with a plan)          extras ([ChildFds]); for stage 1's Go
 //	                                 runtime, GOMAXPROCS=1 and
-//	                                 $_OCIRUN_SMALL_HEAP (package hugeheap)
+//	                                 $_OCIRUN_SMALL_HEAP (package prefault)
 //	stage 1    ocirun-init (Go,      the child stage 0 forks (no exec)       build the rootfs, sysctls, hostname, the
 //	           containerinit)                                                terminal, createContainer and
 //	                                                                         startContainer hooks, compile seccomp;

@@ -1,6 +1,10 @@
 package initproto
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ocirun/ocirun/libcontainer/prefault"
+)
 
 // The numbers both languages must agree on: message types, attribute types
 // and the lengths of fixed-size attribute values. They are written here only;
@@ -79,7 +83,7 @@ const (
 	LenPlanIOPriority  = 4
 )
 
-// Environment variables that carry fd numbers into the C code.
+// Environment variables that the C code reads.
 const (
 	// SyncFdEnv carries the sync socket's fd number into stage 0. Its
 	// presence is what makes stage 0 run.
@@ -90,6 +94,10 @@ const (
 	// NofileEnv carries, from stage 0 to stage 1, the soft RLIMIT_NOFILE
 	// the init was started with, before stage 1's Go runtime raised it.
 	NofileEnv = "_OCIRUN_NOFILE"
+	// SmallHeapEnv keeps stage 1 small in the container's memory cgroup
+	// (package prefault): its Go heap in 4 KiB pages, and stage 0 from
+	// populating its pages.
+	SmallHeapEnv = prefault.SmallHeapEnv
 )
 
 // wireNames lists every definition above with its name in initproto.h.
@@ -123,6 +131,7 @@ var wireNames = []struct {
 	{"LEN_PLAN_SCHEDULER", LenPlanScheduler}, {"LEN_PLAN_IO_PRIORITY", LenPlanIOPriority},
 
 	{"SYNC_FD_ENV", SyncFdEnv}, {"FINISH_ENV", FinishEnv}, {"NOFILE_ENV", NofileEnv},
+	{"SMALL_HEAP_ENV", SmallHeapEnv},
 }
 
 // CHeader renders the definitions as the C header initproto.h.

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -429,6 +432,48 @@ static void create_namespaces(struct bootstrap *b)
 		ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
+// prefault_binary maps in stage 1's copy of the binary, code and read-only
+// data with one system call and writable data and bss with another, before
+// its Go runtime starts touching them one fault at a time: a forked child
+// inherits no mapped page of the code and copies each data page it writes
+// (package prefault, which does the same for the pure-Go binaries, says
+// why). Not where the runtime keeps the init small in the container's
+// memory cgroup. A kernel that refuses (before 5.14) leaves the pages to
+// fault in as they would have.
+static void prefault_binary(void)
+{
+	if (getenv(OCIRUN_SMALL_HEAP_ENV) != NULL)
+		return;
+#if UINTPTR_MAX > 0xffffffffu
+	typedef Elf64_Phdr phdr_t;
+#else
+	typedef Elf32_Phdr phdr_t;
+#endif
+	const phdr_t *ph = (const phdr_t *)getauxval(AT_PHDR);
+	unsigned long n = getauxval(AT_PHNUM), page = getauxval(AT_PAGESZ);
+	if (ph == NULL || page == 0)
+		return;
+	// Addresses in the program headers are the link-time ones; a
+	// position-independent build is loaded elsewhere.
+	uintptr_t bias = 0;
+	for (unsigned long i = 0; i < n; i++)
+		if (ph[i].p_type == PT_PHDR)
+			bias = (uintptr_t)ph - ph[i].p_vaddr;
+	for (unsigned long i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		uintptr_t start = (bias + ph[i].p_vaddr) & ~(uintptr_t)(page - 1);
+		uintptr_t end = bias + ph[i].p_vaddr + ph[i].p_memsz;
+		int advice = (ph[i].p_flags & PF_W) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+		(void)madvise((void *)start, end - start, advice);
+	}
+}
+
 void ocirun_nsenter(void)
 {
 	const char *env = getenv(OCIRUN_SYNC_FD_ENV);
@@ -507,6 +552,7 @@ void ocirun_nsenter(void)
 			// inherit that one (cmd/ocirun-init). A refusal costs
 			// only the wake-ups.
 			(void)prctl(PR_SET_TIMERSLACK, OCIRUN_STAGE1_TIMER_SLACK_NS, 0, 0, 0);
+			prefault_binary();
 			return;
 		}
 #ifdef OCIRUN_EXEC_BINARY
