@@ -49,10 +49,10 @@ endif
 # The pure-Go binaries keep Go's heap where Go 1.25 and earlier put it, at
 # an arena boundary, when the toolchain still offers that (Go 1.26 chooses
 # a random page, which guards cgo programs and so nothing in these two):
-# then the huge page that package prefault makes at the heap's start always holds
-# the heap of a whole command instead of, after an unlucky draw, its first
-# few pages (run: 1 ms less wall and CPU time, bench/README.md). The init
-# links C, and keeps the randomization.
+# then the huge page that package prefault makes at the heap's start
+# always holds the heap of a whole command instead of, after an unlucky
+# draw, its first few pages (run: 1 ms less wall and CPU time,
+# bench/README.md). The init links C, and keeps the randomization.
 HEAP_BASE_EXPERIMENT := $(shell GOEXPERIMENT=norandomizedheapbase64 $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo norandomizedheapbase64)
 # On amd64 the pure-Go binaries start at package prefault's entry, which
 # maps in their code and data with two system calls before the runtime

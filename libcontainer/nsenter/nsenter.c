@@ -460,17 +460,28 @@ static void prefault_binary(void)
 		return;
 	// Addresses in the program headers are the link-time ones; a
 	// position-independent build is loaded elsewhere.
-	uintptr_t bias = 0;
+	uintptr_t bias = 0, relro_end = 0;
 	for (unsigned long i = 0; i < n; i++)
 		if (ph[i].p_type == PT_PHDR)
 			bias = (uintptr_t)ph - ph[i].p_vaddr;
+	// The start of the writable segment that the C library made read-only
+	// after relocation (RELRO) refuses a populate for writing, which
+	// would end the call there.
+	for (unsigned long i = 0; i < n; i++)
+		if (ph[i].p_type == PT_GNU_RELRO)
+			relro_end = (bias + ph[i].p_vaddr + ph[i].p_memsz) & ~(uintptr_t)(page - 1);
 	for (unsigned long i = 0; i < n; i++) {
 		if (ph[i].p_type != PT_LOAD)
 			continue;
 		uintptr_t start = (bias + ph[i].p_vaddr) & ~(uintptr_t)(page - 1);
 		uintptr_t end = bias + ph[i].p_vaddr + ph[i].p_memsz;
-		int advice = (ph[i].p_flags & PF_W) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-		(void)madvise((void *)start, end - start, advice);
+		if (!(ph[i].p_flags & PF_W)) {
+			(void)madvise((void *)start, end - start, MADV_POPULATE_READ);
+			continue;
+		}
+		if (relro_end > start && relro_end < end)
+			start = relro_end;
+		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 	}
 }
 
