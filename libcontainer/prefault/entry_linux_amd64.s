@@ -12,9 +12,9 @@
 // build and module data before it), and the bss ends at runtime·enoptrbss;
 // the read-only data lies between text and the writable segment.
 TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	$runtime·text(SB), DI
+	LEAQ	runtime·text(SB), DI
 	ANDQ	$~4095, DI
-	MOVQ	$runtime·noptrdata(SB), R12
+	LEAQ	runtime·noptrdata(SB), R12
 	ANDQ	$~4095, R12
 	MOVQ	R12, SI
 	SUBQ	DI, SI
@@ -22,7 +22,7 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$SYS_madvise, AX
 	SYSCALL
 	MOVQ	R12, DI
-	MOVQ	$runtime·enoptrbss(SB), SI
+	LEAQ	runtime·enoptrbss(SB), SI
 	SUBQ	DI, SI
 	MOVQ	$MADV_POPULATE_WRITE, DX
 	MOVQ	$SYS_madvise, AX
