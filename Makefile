@@ -56,9 +56,9 @@ endif
 HEAP_BASE_EXPERIMENT := $(shell GOEXPERIMENT=norandomizedheapbase64 $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo norandomizedheapbase64)
 # On amd64 the pure-Go binaries start at package prefault's entry, which
 # maps in their code and data with two system calls before the runtime
-# starts, instead of some 150 page faults (run: 1.6 ms less wall time and
-# 2.8 ms less CPU, together with the same for the init in nsenter.c;
-# bench/README.md).
+# starts, instead of some 150 page faults (run, together with the same for
+# the init in nsenter.c: 1.6-3.3 ms less wall time and 2.5-4.5 ms less CPU
+# in two sets of interleaved rounds; bench/README.md).
 PREFAULT_ENTRY := $(if $(filter amd64,$(shell $(GO) env GOARCH)),-E github.com/ocirun/ocirun/libcontainer/prefault.entry)
 LDFLAGS := -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) $(PREFAULT_ENTRY)
 GOBUILD := GOEXPERIMENT=$(HEAP_BASE_EXPERIMENT) CGO_ENABLED=0 $(GO) build -trimpath -tags '$(strip urfave_cli_no_docs $(TAGS))' -ldflags '$(LDFLAGS)'
