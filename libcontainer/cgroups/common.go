@@ -100,6 +100,15 @@ func exists(dir, file string) bool {
 	return err == nil
 }
 
+// vanished reports whether the cgroup directory itself is gone. The
+// systemd driver's scope is removed by systemd as soon as its last process
+// exits, which a SIGKILL to a frozen v2 cgroup brings about before the
+// runtime thaws it: there is nothing left to thaw then.
+func vanished(dir string) bool {
+	_, err := os.Lstat(dir)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
 // parseUint reads a cgroup number; "max" (v2) is MaxUint64.
 func parseUint(s string) (uint64, error) {
 	s = strings.TrimSpace(s)

@@ -52,12 +52,18 @@ func freezeV1(w writeFunc, dir string) error {
 
 func thawV1(w writeFunc, dir string) error {
 	if err := w(dir, "freezer.state", "THAWED"); err != nil {
+		if vanished(dir) {
+			return nil
+		}
 		return err
 	}
 	deadline := time.Now().Add(freezeTimeout)
 	for {
 		state, err := readFreezerState(dir)
 		if err != nil {
+			if vanished(dir) {
+				return nil
+			}
 			return err
 		}
 		if state == "THAWED" {

@@ -50,9 +50,15 @@ func freezeV2(w writeFunc, dir string) error {
 
 func thawV2(w writeFunc, dir string) error {
 	if !exists(dir, "cgroup.freeze") {
+		if vanished(dir) {
+			return nil
+		}
 		return fmt.Errorf("cannot resume: %s does not exist (the cgroup v2 freezer needs Linux 5.2)", filepath.Join(dir, "cgroup.freeze"))
 	}
-	return w(dir, "cgroup.freeze", "0")
+	if err := w(dir, "cgroup.freeze", "0"); err != nil && !vanished(dir) {
+		return err
+	}
+	return nil
 }
 
 func freezerStateV2(dir string) (FreezerState, error) {
