@@ -16,7 +16,6 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
-	"github.com/ocirun/ocirun/libcontainer/prefault"
 	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
@@ -122,7 +121,8 @@ func formatIDMap(m []configs.IDMap) []byte {
 // startStage0 executes binary (initproto.InitBinary, or ExecBinary for an
 // exec with a plan) as stage 0, with the fds laid out as
 // initproto.ChildFds says: extra[i] becomes ChildFds.Extra(i). smallHeap
-// keeps stage 1's Go heap in 4 KiB pages (package prefault says when).
+// keeps stage 1 small in the container's memory cgroup: its Go heap in
+// 4 KiB pages, its binary not populated (package prefault says when).
 func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.File, smallHeap bool) (*launch, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -169,7 +169,7 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	// environments of their own, not this one.
 	env := []string{initproto.SyncFdEnv + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"}
 	if smallHeap {
-		env = append(env, prefault.SmallHeapEnv+"=1")
+		env = append(env, initproto.SmallHeapEnv+"=1")
 	}
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.

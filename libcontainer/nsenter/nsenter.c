@@ -437,12 +437,12 @@ static void create_namespaces(struct bootstrap *b)
 #define MADV_POPULATE_WRITE 23
 #endif
 
-// prefault_binary maps in stage 1's copy of the binary, code and read-only
-// data with one system call and writable data and bss with another, before
-// its Go runtime starts touching them one fault at a time: a forked child
-// inherits no mapped page of the code and copies each data page it writes
-// (package prefault, which does the same for the pure-Go binaries, says
-// why). Not where the runtime keeps the init small in the container's
+// prefault_binary maps in stage 1's copy of the binary, one system call per
+// loadable segment (code and read-only data for reading, data and bss for
+// writing), before its Go runtime starts touching them one fault at a
+// time: a forked child inherits no mapped page of the code and copies each
+// data page it writes (package prefault, which does the same for the
+// pure-Go binaries, says why). Not where the runtime keeps the init small in the container's
 // memory cgroup. A kernel that refuses (before 5.14) leaves the pages to
 // fault in as they would have.
 static void prefault_binary(void)
