@@ -116,32 +116,41 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	for i := range preserved {
 		preserved[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
-	// The finisher, which stage 1 executes once the container is built:
-	// sealed like the init binary itself.
-	finisher, err := sealedBinary(initproto.ExecBinary)
-	if err != nil {
-		return nil, err
-	}
-	defer finisher.Close()
 	fds := initproto.ChildFds{Preserve: o.PreserveFds}
-	extra := []*os.File{startListener, finisher}
+	extra := []*os.File{startListener}
 	ic := initproto.InitConfig{
-		Mode:         initproto.ModeInit,
-		ContainerID:  o.ID,
-		Bundle:       o.Bundle,
-		Config:       initproto.ForStage1(cfg),
-		Process:      cfg.Process,
-		Rootless:     s.Rootless,
-		NoPivotRoot:  o.NoPivot,
-		NoNewKeyring: o.NoNewKeyring,
-		PreserveFds:  o.PreserveFds,
-		ConsoleFd:    -1,
-		StartFd:      fds.Extra(0),
-		FinisherFd:   fds.Extra(1),
+		Mode:        initproto.ModeInit,
+		ContainerID: o.ID,
+		Bundle:      o.Bundle,
+		Config:      initproto.ForStage1(cfg),
+		Process:     cfg.Process,
+		Rootless:    s.Rootless,
+		NoPivotRoot: o.NoPivot,
+		PreserveFds: o.PreserveFds,
+		ConsoleFd:   -1,
+		StartFd:     fds.Extra(0),
+		FinisherFd:  -1,
 	}
-	if consoleConn != nil {
-		extra = append(extra, consoleConn)
-		ic.ConsoleFd = fds.Extra(2)
+	// The runtime builds the container itself when it can (runtimeBuilds);
+	// stage 0 is then the small C binary that finishes the process, and no
+	// stage 1 starts.
+	built := runtimeBuilds(cfg, s.Rootless)
+	stage0Binary := initproto.ExecBinary
+	if !built {
+		stage0Binary = initproto.InitBinary
+		// The finisher, which stage 1 executes once the container is
+		// built: sealed like the init binary itself.
+		finisher, err := sealedBinary(initproto.ExecBinary)
+		if err != nil {
+			return nil, err
+		}
+		defer finisher.Close()
+		extra = append(extra, finisher)
+		ic.FinisherFd = fds.Extra(1)
+		if consoleConn != nil {
+			extra = append(extra, consoleConn)
+			ic.ConsoleFd = fds.Extra(2)
+		}
 	}
 
 	b, err := bootstrapFor(cfg.Namespaces, cfg.UIDMappings, cfg.GIDMappings, cfg.TimeOffsets)
@@ -150,6 +159,12 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	}
 	// process.execCPUAffinity is not the init's: it starts on every CPU.
 	setPlacement(b, cfg.MemoryPolicy, nil)
+	if !o.NoNewKeyring {
+		b.Keyring = "_ses." + o.ID
+	}
+	if built {
+		b.Built, b.BuiltListenFd, b.ProcMounts = true, uint32(fds.Extra(0)), procMounts(cfg)
+	}
 	// With the cgroupfs driver the cgroup is made and limited while stage
 	// 0 starts: none of it needs stage 0's pid, and both take a
 	// millisecond or more. systemd creates the unit with the pid in it.
@@ -161,7 +176,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	// limit is checked against the usage (applyLateLimits): its heap
 	// must not take a huge page the limit would have to hold.
 	holdsPastReady := cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0
-	l, err = startStage0(initproto.InitBinary, o.Stdio, preserved, extra, holdsPastReady)
+	l, err = startStage0(stage0Binary, o.Stdio, preserved, extra, holdsPastReady)
 	if err != nil {
 		return nil, err
 	}
@@ -218,20 +233,12 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		return nil, err
 	}
 
-	trees, err := idmappedMounts(cfg, l.stage1Pid)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for _, f := range trees {
-			f.Close()
+	if built {
+		if err := c.build(l, cfg, o.NoPivot, o.PreserveFds); err != nil {
+			return nil, err
 		}
-	}()
-
-	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreated))
-	ic.CgroupPaths = c.cgroupPaths()
-	if err := sendMountFds(l.conn, &ic, trees); err != nil {
-		return nil, l.diedErr(err)
+	} else if err := c.sendConfig(l, &ic); err != nil {
+		return nil, err
 	}
 	for {
 		t, payload, err := l.conn.Recv()
@@ -294,6 +301,27 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	l.conn.Close()
 	Timer.Mark("commit")
 	return c, nil
+}
+
+// sendConfig hands stage 1 its config, with the detached trees of the
+// id-mapped mounts.
+func (c *Container) sendConfig(l *launch, ic *initproto.InitConfig) error {
+	cfg := c.state.Config
+	trees, err := idmappedMounts(cfg, l.stage1Pid)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range trees {
+			f.Close()
+		}
+	}()
+	ic.State, _ = json.Marshal(c.specStateAs(specs.StateCreated))
+	ic.CgroupPaths = c.cgroupPaths()
+	if err := sendMountFds(l.conn, ic, trees); err != nil {
+		return l.diedErr(err)
+	}
+	return nil
 }
 
 // specStateAs is the runtime-spec state with an explicit status, for hooks

@@ -54,23 +54,40 @@ func (e *PivotRootError) Error() string {
 
 func (e *PivotRootError) Unwrap() error { return e.Err }
 
-// explainRootDir explains an init's failure that comes from the runtime's
-// root directory: pivot_root cannot leave the initial ramfs (PivotRootError),
-// and nothing can change the propagation of a root that is not a mount
-// point (a chroot). It looks only once the init failed, so a successful
-// create pays nothing. The init's errors arrive as text; these two are
+// BuildError is an error of the runtime's own build of a container (see
+// runtimeBuilds): the same words as stage 1's, which arrive as an
+// initproto.RemoteError.
+type BuildError struct{ Err error }
+
+func (e *BuildError) Error() string { return e.Err.Error() }
+
+func (e *BuildError) Unwrap() error { return e.Err }
+
+// explainRootDir explains a failure to build the container that comes from
+// the runtime's root directory: pivot_root cannot leave the initial ramfs
+// (PivotRootError), and nothing can change the propagation of a root that
+// is not a mount point (a chroot). It looks only once the build failed, so
+// a successful create pays nothing. The init's errors arrive as text, and
+// the runtime's own build (BuildError) says the same words; these two are
 // recognised by the operation they name.
 func explainRootDir(err error, noPivot bool) error {
 	var remote *initproto.RemoteError
-	if !errors.As(err, &remote) {
+	var built *BuildError
+	var msg string
+	switch {
+	case errors.As(err, &remote):
+		msg = remote.Msg
+	case errors.As(err, &built):
+		msg = built.Err.Error()
+	default:
 		return err
 	}
 	switch {
-	case !noPivot && strings.Contains(remote.Msg, "pivot_root"):
+	case !noPivot && strings.Contains(msg, "pivot_root"):
 		if hostRootKind() == rootRamfs {
 			return &PivotRootError{Err: err, Reason: "the runtime's root directory is the initial ramfs"}
 		}
-	case strings.Contains(remote.Msg, "propagation of /"):
+	case strings.Contains(msg, "propagation of /"):
 		if hostRootKind() == rootNotMounted {
 			return fmt.Errorf("%w: the runtime's root directory is not a mount point (a chroot); bind-mount that directory on itself before entering it", err)
 		}

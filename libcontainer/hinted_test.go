@@ -39,7 +39,7 @@ func TestPivotRootErrorMessage(t *testing.T) {
 	if !errors.As(err, &remote) {
 		t.Error("the init's error is not kept")
 	}
-	// Anything but the init's own report passes through unchanged.
+	// Anything but a build's error passes through unchanged.
 	plain := errors.New("pivot_root to /x: invalid argument")
 	if got := explainRootDir(plain, false); got != plain {
 		t.Errorf("a local error was changed: %v", got)

@@ -59,7 +59,7 @@ func (t *Timings) initMessage(m initproto.MsgType) {
 		}
 	case initproto.MsgReady:
 		switch {
-		case t.seen["rootfs, seccomp"] || t.seen["pivot_root, seccomp"]:
+		case t.seen["rootfs, seccomp"] || t.seen["pivot_root, seccomp"] || t.seen["built"]:
 			t.Mark("init finish")
 		case t.seen["rootfs"]:
 			t.Mark("pivot_root, init finish")

@@ -82,9 +82,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 	_exit(1);
 }
 
-// errtext is strerror as Go prints errno values ("no such file or
+// ocirun_errtext is strerror as Go prints errno values ("no such file or
 // directory"), the style of every other error of the runtime.
-static const char *errtext(int err)
+const char *ocirun_errtext(int err)
 {
 	static char buf[128];
 	snprintf(buf, sizeof(buf), "%s", strerror(err));
@@ -109,7 +109,7 @@ static const char *check_executable(const char *path, char *buf, size_t size)
 {
 	struct stat st;
 	if (stat(path, &st) < 0) {
-		snprintf(buf, size, "stat %s: %s", path, errtext(errno));
+		snprintf(buf, size, "stat %s: %s", path, ocirun_errtext(errno));
 		return buf;
 	}
 	if (S_ISDIR(st.st_mode))
@@ -217,13 +217,13 @@ static void set_rlimits(struct plan *pl, int only_raised)
 		struct rlimit rl = {.rlim_cur = r->soft, .rlim_max = r->hard}, cur;
 		if (only_raised) {
 			if (getrlimit(r->resource, &cur) < 0)
-				fail("get rlimit %s: %s", rlimit_name(r->resource), errtext(errno));
+				fail("get rlimit %s: %s", rlimit_name(r->resource), ocirun_errtext(errno));
 			if (rl.rlim_max <= cur.rlim_max)
 				continue;
 		}
 		if (setrlimit(r->resource, &rl) < 0)
 			fail("set rlimit %s to soft %llu, hard %llu: %s", rlimit_name(r->resource),
-			     (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, errtext(errno));
+			     (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, ocirun_errtext(errno));
 	}
 }
 
@@ -245,13 +245,13 @@ static void set_scheduling(struct plan *pl)
 			.period = pl->sched.period,
 		};
 		if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
-			fail("set process.scheduler (policy %u): %s", pl->sched.policy, errtext(errno));
+			fail("set process.scheduler (policy %u): %s", pl->sched.policy, ocirun_errtext(errno));
 	}
 	if (pl->have_ioprio) {
 		const int who_process = 1, class_shift = 13;
 		if (syscall(SYS_ioprio_set, who_process, 0, pl->ioprio) < 0)
 			fail("set process.ioPriority (class %u, priority %u): %s", pl->ioprio >> class_shift,
-			     pl->ioprio & ((1u << class_shift) - 1), errtext(errno));
+			     pl->ioprio & ((1u << class_shift) - 1), ocirun_errtext(errno));
 	}
 }
 
@@ -264,11 +264,11 @@ static void write_lsm_attr(const char *field, const char *attr, const char *valu
 {
 	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
 	if (tree < 0)
-		fail("%s \"%s\": clone the /proc mount: %s", field, value, errtext(errno));
+		fail("%s \"%s\": clone the /proc mount: %s", field, value, ocirun_errtext(errno));
 	struct statfs sfs;
 	struct stat st;
 	if (fstatfs(tree, &sfs) < 0 || fstat(tree, &st) < 0)
-		fail("%s \"%s\": stat /proc: %s", field, value, errtext(errno));
+		fail("%s \"%s\": stat /proc: %s", field, value, ocirun_errtext(errno));
 	if (sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != 1)
 		fail("%s \"%s\": /proc is not the root of a procfs", field, value);
 	char path[64];
@@ -277,10 +277,10 @@ static void write_lsm_attr(const char *field, const char *attr, const char *valu
 			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS};
 	int fd = (int)syscall(SYS_openat2, tree, path, &how, sizeof(how));
 	if (fd < 0)
-		fail("%s \"%s\": open attr/%s: %s", field, value, attr, errtext(errno));
+		fail("%s \"%s\": open attr/%s: %s", field, value, attr, ocirun_errtext(errno));
 	size_t len = strlen(value);
 	if (write(fd, value, len) != (ssize_t)len)
-		fail("%s \"%s\": write attr/%s: %s", field, value, attr, errtext(errno));
+		fail("%s \"%s\": write attr/%s: %s", field, value, attr, ocirun_errtext(errno));
 	close(fd);
 	close(tree);
 }
@@ -304,9 +304,9 @@ static void load_seccomp(struct plan *pl)
 {
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, pl->seccomp_flags, &pl->prog);
 	if (fd < 0 && errno == EACCES)
-		fail("load seccomp filter: %s (no_new_privs is not set and CAP_SYS_ADMIN is missing)", errtext(errno));
+		fail("load seccomp filter: %s (no_new_privs is not set and CAP_SYS_ADMIN is missing)", ocirun_errtext(errno));
 	if (fd < 0)
-		fail("load seccomp filter: %s", errtext(errno));
+		fail("load seccomp filter: %s", ocirun_errtext(errno));
 	if (pl->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
 		send_frame(OCIRUN_MSG_SECCOMP_FD, NULL, 0, (int)fd);
 		close((int)fd);
@@ -324,27 +324,27 @@ static void drop_bounding(struct plan *pl)
 		if (in < 0 && errno == EINVAL)
 			break;
 		if (in < 0)
-			fail("read capability %u from the bounding set: %s", c, errtext(errno));
+			fail("read capability %u from the bounding set: %s", c, ocirun_errtext(errno));
 		if (in == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-			fail("drop capability %u from the bounding set: %s", c, errtext(errno));
+			fail("drop capability %u from the bounding set: %s", c, ocirun_errtext(errno));
 	}
 }
 
 static void switch_user(struct plan *pl)
 {
 	if (pl->have_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		fail("set keep-capabilities to true: %s", errtext(errno));
+		fail("set keep-capabilities to true: %s", ocirun_errtext(errno));
 	// setgroups is refused in a user namespace whose setgroups file says
 	// "deny"; then only an empty list is acceptable.
 	if (syscall(SYS_setgroups, pl->ngroups, pl->groups) < 0 && !(errno == EPERM && pl->ngroups == 0))
-		fail("set additional gids: %s", errtext(errno));
+		fail("set additional gids: %s", ocirun_errtext(errno));
 	// Raw syscalls: one thread, nothing to broadcast to.
 	if (syscall(SYS_setresgid, pl->gid, pl->gid, pl->gid) < 0)
-		fail("set gid %u: %s", pl->gid, errtext(errno));
+		fail("set gid %u: %s", pl->gid, ocirun_errtext(errno));
 	if (syscall(SYS_setresuid, pl->uid, pl->uid, pl->uid) < 0)
-		fail("set uid %u: %s", pl->uid, errtext(errno));
+		fail("set uid %u: %s", pl->uid, ocirun_errtext(errno));
 	if (pl->have_caps && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		fail("set keep-capabilities to false: %s", errtext(errno));
+		fail("set keep-capabilities to false: %s", ocirun_errtext(errno));
 }
 
 static void set_caps(struct plan *pl)
@@ -359,12 +359,12 @@ static void set_caps(struct plan *pl)
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		fail("capset (effective %#llx, permitted %#llx, inheritable %#llx): %s",
 		     (unsigned long long)pl->effective, (unsigned long long)pl->permitted,
-		     (unsigned long long)pl->inheritable, errtext(errno));
+		     (unsigned long long)pl->inheritable, ocirun_errtext(errno));
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		fail("clear the ambient capability set: %s", errtext(errno));
+		fail("clear the ambient capability set: %s", ocirun_errtext(errno));
 	for (unsigned c = 0; c < 64; c++)
 		if ((pl->ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			fail("raise ambient capability %u: %s", c, errtext(errno));
+			fail("raise ambient capability %u: %s", c, ocirun_errtext(errno));
 }
 
 // wait_for_start tells create that the container is ready, waits until
@@ -411,31 +411,31 @@ void ocirun_finish(const uint8_t *p, uint32_t len, int sync_fd, int listen_fd)
 
 	// A container's init is a session leader already.
 	if (setsid() < 0 && errno != EPERM)
-		fail("setsid: %s", errtext(errno));
+		fail("setsid: %s", ocirun_errtext(errno));
 	if (chdir(pl.cwd) < 0)
-		fail("chdir to process.cwd \"%s\": %s", pl.cwd, errtext(errno));
+		fail("chdir to process.cwd \"%s\": %s", pl.cwd, ocirun_errtext(errno));
 	// A cwd like /proc/self/fd/N reaches whatever fd N is; the kernel
 	// reports one outside our root without a leading "/" (CVE-2024-21626).
 	char cwd[PATH_MAX];
 	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0 || cwd[0] != '/')
-		fail("process.cwd \"%s\" is not inside the container's root: %s", pl.cwd, errtext(ENOENT));
+		fail("process.cwd \"%s\" is not inside the container's root: %s", pl.cwd, ocirun_errtext(ENOENT));
 	char *path = look_path(&pl);
 	add_home(&pl);
 
 	set_rlimits(&pl, 1);
 	set_scheduling(&pl);
 	if (pl.have_personality && personality(pl.personality) < 0)
-		fail("set linux.personality %#x: %s", pl.personality, errtext(errno));
+		fail("set linux.personality %#x: %s", pl.personality, ocirun_errtext(errno));
 	// Only stdio and the preserved fds reach the process (a leaked fd of
 	// a host directory is a container escape, CVE-2024-21626).
 	if (syscall(SYS_close_range, 3 + pl.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		fail("mark fds from %u close-on-exec: %s", 3 + pl.preserve_fds, errtext(errno));
+		fail("mark fds from %u close-on-exec: %s", 3 + pl.preserve_fds, ocirun_errtext(errno));
 	umask((mode_t)pl.umask);
 	if (pl.have_caps)
 		drop_bounding(&pl);
 	set_lsm(&pl);
 	if (pl.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fail("set no_new_privs: %s", errtext(errno));
+		fail("set no_new_privs: %s", ocirun_errtext(errno));
 	// Without no_new_privs loading a filter needs CAP_SYS_ADMIN, which the
 	// uid switch may take away.
 	if (pl.prog.filter != NULL && !pl.no_new_privs)
@@ -445,7 +445,7 @@ void ocirun_finish(const uint8_t *p, uint32_t len, int sync_fd, int listen_fd)
 		set_caps(&pl);
 	// Again as the process's user: its permissions decide, as in runc.
 	if (chdir(pl.cwd) < 0)
-		fail("chdir to process.cwd \"%s\" as uid %u: %s", pl.cwd, pl.uid, errtext(errno));
+		fail("chdir to process.cwd \"%s\" as uid %u: %s", pl.cwd, pl.uid, ocirun_errtext(errno));
 	if (listen_fd >= 0)
 		wait_for_start(sync_fd, listen_fd);
 	// Last, because a small limit (RLIMIT_NOFILE, RLIMIT_AS) could break
@@ -454,5 +454,5 @@ void ocirun_finish(const uint8_t *p, uint32_t len, int sync_fd, int listen_fd)
 	if (pl.prog.filter != NULL && pl.no_new_privs)
 		load_seccomp(&pl);
 	execve(path, pl.argv, pl.envp);
-	fail("exec \"%s\": %s", pl.argv[0], errtext(errno));
+	fail("exec \"%s\": %s", pl.argv[0], ocirun_errtext(errno));
 }

@@ -9,4 +9,7 @@
 // errors go to start's connection. It only returns by exiting.
 void __attribute__((noreturn)) ocirun_finish(const uint8_t *plan, uint32_t len, int sync_fd, int listen_fd);
 
+// ocirun_errtext is strerror in the words Go uses for errno values.
+const char *ocirun_errtext(int err);
+
 #endif

@@ -2,7 +2,7 @@
 // all roles are described in package initproto). It runs as "ocirun-init"
 // inside the container's namespaces, already forked there by stage 0. For
 // create it builds the root filesystem, runs the hooks that run inside the
-// container, sets hostname, sysctls and the terminal, compiles the seccomp
+// container, sets hostname, sysctls (package inside) and the terminal, compiles the seccomp
 // filter, and then executes the finisher (ocirun-exec) with the process's
 // plan: the finisher, not Go, applies the process's identity and
 // confinement and waits for start. For an exec that needs Go (a terminal,
@@ -21,6 +21,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/hooks"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/inside"
 	"github.com/ocirun/ocirun/libcontainer/rootfs"
 )
 
@@ -85,43 +86,28 @@ func initContainer(conn *initproto.Conn, ic *initproto.InitConfig) error {
 	if err := checkLSMs(cfg, proc); err != nil {
 		return err
 	}
-	if err := rootfs.Prepare(cfg, rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: ic.CgroupPaths, MountFds: ic.MountFds}); err != nil {
-		return err
-	}
-	if h := cfg.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) { //nolint:staticcheck // prestart is deprecated, still run
-		if err := conn.Send(initproto.MsgRuntimeHooks, nil); err != nil {
-			return err
+	opts := rootfs.Options{InUserNS: inUserNS, HasCgroupNS: cgroupNS, CgroupPaths: ic.CgroupPaths, MountFds: ic.MountFds}
+	err := inside.Build(cfg, opts, ic.NoPivotRoot, func() error {
+		if h := cfg.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) { //nolint:staticcheck // prestart is deprecated, still run
+			if err := conn.Send(initproto.MsgRuntimeHooks, nil); err != nil {
+				return err
+			}
+			if _, err := conn.Expect(initproto.MsgHooksDone); err != nil {
+				return err
+			}
 		}
-		if _, err := conn.Expect(initproto.MsgHooksDone); err != nil {
-			return err
+		if h := cfg.Hooks; h != nil && len(h.CreateContainer) > 0 {
+			return hooks.RunAll("createContainer", h.CreateContainer, hookState(ic, "created"))
 		}
-	}
-	if h := cfg.Hooks; h != nil && len(h.CreateContainer) > 0 {
-		if err := hooks.RunAll("createContainer", h.CreateContainer, hookState(ic, "created")); err != nil {
-			return err
-		}
-	}
-	// Sysctls go through the runtime's procfs, before pivot_root: the
-	// container's /proc is the container's to shape (a bind mount over
-	// /proc/sys/... would redirect the write, a read-only /proc/sys refuse
-	// it). They come after the hooks, which may create what they name (a
-	// network interface).
-	if err := writeSysctls(cfg); err != nil {
-		return err
-	}
-	if err := rootfs.Finish(cfg, ic.NoPivotRoot); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if proc.Terminal {
 		if err := setupConsole(ic.ConsoleFd, proc, true); err != nil {
 			return err
 		}
-	}
-	if err := setIdentity(cfg); err != nil {
-		return err
-	}
-	if err := joinSessionKeyring(ic); err != nil {
-		return err
 	}
 	// Compiled now, loaded by the finisher: a bad filter fails create.
 	filter, err := buildSeccomp(cfg)
@@ -179,21 +165,6 @@ func waitForStart(listenFd int) (*os.File, error) {
 		}
 		return os.NewFile(uintptr(nfd), "start-conn"), nil
 	}
-}
-
-// setIdentity applies the container's hostname and domainname.
-func setIdentity(cfg *configs.Config) error {
-	if cfg.Hostname != "" {
-		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-			return fmt.Errorf("set hostname %q: %w", cfg.Hostname, err)
-		}
-	}
-	if cfg.Domainname != "" {
-		if err := unix.Setdomainname([]byte(cfg.Domainname)); err != nil {
-			return fmt.Errorf("set domainname %q: %w", cfg.Domainname, err)
-		}
-	}
-	return nil
 }
 
 // execProcess prepares an exec that needs Go: stage 0 has joined all of

@@ -3,11 +3,8 @@ package containerinit
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
@@ -27,19 +24,6 @@ func plan(ic *initproto.InitConfig, filter *seccomp.Filter) (*initproto.Plan, er
 		}
 	}
 	return p, nil
-}
-
-// joinSessionKeyring gives the container a fresh session keyring, so it
-// cannot reach the keys of whoever started the runtime; the process
-// inherits it across the finisher's exec.
-func joinSessionKeyring(ic *initproto.InitConfig) error {
-	if ic.NoNewKeyring {
-		return nil
-	}
-	if _, err := unix.KeyctlJoinSessionKeyring("_ses." + ic.ContainerID); err != nil && !errors.Is(err, unix.ENOSYS) {
-		return fmt.Errorf("join a new session keyring: %w", err)
-	}
-	return nil
 }
 
 // hookState is the state handed to hooks that run inside the container.

@@ -1,6 +1,7 @@
 package initproto
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -32,6 +33,18 @@ import (
 //	AttrMemPolicy     u32 set_mempolicy(2) mode with its MPOL_F_* flags, then
 //	                  the node mask (u64 little-endian words); set after the
 //	                  cgroup join
+//	AttrKeyring       name of a new session keyring that stage 0's child joins
+//	                  (create without --no-new-keyring), so the container
+//	                  cannot reach the keys of whoever started the runtime
+//	AttrBuilt         u32: the runtime builds the container itself (create with
+//	                  ocirun-exec as stage 0, see "The container built by the
+//	                  runtime" in the package documentation); the value is the
+//	                  fd of the start socket's listening end
+//	AttrProcMount     u32 MOUNT_ATTR_* flags, the source, a NUL, then the
+//	                  mount's options: a procfs that stage 0's
+//	                  child makes in its PID namespace when the runtime asks
+//	                  (MsgProcMount with the attribute's index; with AttrBuilt
+//	                  only)
 //
 // CPU affinity and memory policy belong to the thread and pass to children
 // across fork(2) and execve(2), so stage 0 sets them for every process of
@@ -73,6 +86,23 @@ type Bootstrap struct {
 	HasMemPolicy bool
 	MemPolicy    uint32
 	MemNodes     []uint64
+	// Keyring, when set, names the session keyring stage 0's child joins.
+	Keyring string
+	// Built says that the runtime builds the container; BuiltListenFd is
+	// then the child's fd of the start socket.
+	Built         bool
+	BuiltListenFd uint32
+	// ProcMounts are the procfs mounts stage 0's child makes when asked,
+	// in the order of the config's mounts.
+	ProcMounts []ProcMount
+}
+
+// ProcMount is a procfs that stage 0's child makes for the runtime: only a
+// process in the container's PID namespace can create one for it.
+type ProcMount struct {
+	Attr   uint32 // MOUNT_ATTR_* of the new mount; MOUNT_ATTR_RDONLY also makes the procfs read-only
+	Source string // what mountinfo shows as the source
+	Data   string // the options, as for mount(2)
 }
 
 // JoinNamespace is a namespace to enter by path.
@@ -130,6 +160,18 @@ func (b *Bootstrap) Encode() []byte {
 	if b.HasMemPolicy {
 		out = appendAttr(out, AttrMemPolicy, appendMask(binary.LittleEndian.AppendUint32(nil, b.MemPolicy), b.MemNodes))
 	}
+	if b.Keyring != "" {
+		out = appendAttr(out, AttrKeyring, []byte(b.Keyring))
+	}
+	if b.Built {
+		out = appendAttr(out, AttrBuilt, binary.LittleEndian.AppendUint32(nil, b.BuiltListenFd))
+	}
+	for _, m := range b.ProcMounts {
+		v := binary.LittleEndian.AppendUint32(nil, m.Attr)
+		v = append(append(v, m.Source...), 0)
+		v = append(v, m.Data...)
+		out = appendAttr(out, AttrProcMount, v)
+	}
 	return out
 }
 
@@ -184,6 +226,22 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 				return fmt.Errorf("memory policy: %w", err)
 			}
 			b.HasMemPolicy, b.MemPolicy, b.MemNodes = true, binary.LittleEndian.Uint32(v), nodes
+		case AttrKeyring:
+			if len(v) == 0 {
+				return fmt.Errorf("keyring: empty name")
+			}
+			b.Keyring = string(v)
+		case AttrBuilt:
+			if len(v) != LenBuilt {
+				return fmt.Errorf("built: bad length %d", len(v))
+			}
+			b.Built, b.BuiltListenFd = true, binary.LittleEndian.Uint32(v)
+		case AttrProcMount:
+			parts := bytes.SplitN(v[min(len(v), 4):], []byte{0}, 2)
+			if len(v) < 5 || len(parts) != 2 {
+				return fmt.Errorf("proc mount: bad value of %d bytes", len(v))
+			}
+			b.ProcMounts = append(b.ProcMounts, ProcMount{Attr: binary.LittleEndian.Uint32(v), Source: string(parts[0]), Data: string(parts[1])})
 		default:
 			return fmt.Errorf("unknown attribute %d", t)
 		}

@@ -9,16 +9,17 @@
 //	role       binary                how it is entered                       what it may do
 //	---------  --------------------  --------------------------------------  ------------------------------------------
 //	runtime    ocirun (Go, no cgo)   the command line                        everything on the host side: state, cgroups,
-//	                                                                         ID maps, runtime hooks; never enters the
-//	                                                                         container
+//	                                                                         ID maps, runtime hooks. Enters the container
+//	                                                                         only from one locked thread, to build a
+//	                                                                         container it can build (below)
 //	stage 0    ocirun-init (C        executed from a sealed read-only mount  join the cgroup, join/create namespaces,
 //	           constructor), or      of the binary; env $_OCIRUN_SYNC_FD;    fork; single-threaded, before any Go runtime.
-//	           ocirun-exec (exec     fds: stdio, preserved, sync socket,     Exits after sending MsgStage1Pid
-//	           with a plan)          extras ([ChildFds]); for stage 1's Go
-//	                                 runtime, GOMAXPROCS=1 and
-//	                                 $_OCIRUN_SMALL_HEAP (package prefault)
-//	stage 1    ocirun-init (Go,      the child stage 0 forks (no exec)       build the rootfs, sysctls, hostname, the
-//	           containerinit)                                                terminal, createContainer and
+//	           ocirun-exec (exec     fds: stdio, preserved, sync socket,     Exits after sending MsgStage1Pid. Its child
+//	           with a plan, or a     extras ([ChildFds]); for stage 1's Go   joins the session keyring (AttrKeyring)
+//	           container the         runtime, GOMAXPROCS=1 and
+//	           runtime builds)       $_OCIRUN_SMALL_HEAP (package prefault)
+//	stage 1    ocirun-init (Go,      the child stage 0 forks (no exec)       build the rootfs, sysctls, hostname (package
+//	           containerinit)                                                inside), the terminal, createContainer and
 //	                                                                         startContainer hooks, compile seccomp;
 //	                                                                         never loads seccomp, never changes the
 //	                                                                         process's identity. Ends by executing the
@@ -27,7 +28,8 @@
 //	           static musl,          (InitConfig.FinisherFd) with            applies a [Plan]: identity, capabilities,
 //	           finish.c)             $_OCIRUN_FINISH="PLAN,SYNC,LISTEN";     rlimits, no_new_privs, LSM label, scheduling,
 //	                                 or stage 0's child of ocirun-exec       seccomp, then execve. Waits for start (create)
-//	                                 calls it directly (exec with a plan)    single-threaded, without Go
+//	                                 calls it directly (exec with a plan,    single-threaded, without Go
+//	                                 a container the runtime built)
 //
 //	runtime (ocirun create/run/exec, the "parent")
 //	   │ executes the init binary with the sync socket as fd $_OCIRUN_SYNC_FD
@@ -49,6 +51,25 @@
 // [ExecBinary], the plan travels in MsgBootstrap, and stage 0's child runs
 // the finisher at once. The runtime sees MsgStage1Pid, then what it sees of
 // any exec after MsgCommitted (EOF, MsgError or MsgSeccompFd).
+//
+// # The container built by the runtime
+//
+// A create whose container needs no process of its own to be built
+// (libcontainer's runtimeBuilds lists what does: a user namespace, a
+// terminal, seccomp, hooks that run inside, ...) starts no stage 1: stage 0
+// is ocirun-exec with AttrBuilt, and the runtime builds the container from
+// one of its own threads. That thread leaves the filesystem context the
+// runtime's threads share (unshare CLONE_FS), enters the network, IPC, UTS,
+// cgroup and mount namespaces and the root of stage 0's child, and runs the
+// same code as stage 1 (package inside: rootfs, sysctls, hostname); it stays
+// locked and ends with its goroutine, so nothing else of the runtime ever
+// runs there. Only a procfs depends on the PID namespace of the process
+// that makes it: at each procfs mount the thread asks stage 0's child,
+// which makes it (fsopen, fsmount) and sends it back, so the mounts keep
+// their order. Then the runtime sends MsgBuilt with the plan and the
+// container's root; the child enters that root and runs the finisher,
+// which reports MsgReady as in any create. This saves a Go runtime's start
+// and end per container (see bench/README.md).
 //
 // The one part of starting a process that stays in Go: startContainer
 // hooks, which must run after start inside the container. With such hooks
@@ -82,6 +103,12 @@
 //	MsgConfig        runtime   stage 1   decodes [InitConfig] and starts building the container;
 //	                                     the detached trees of id-mapped mounts come with it
 //	                                     (SCM_RIGHTS, [InitConfig].MountFds)
+//	MsgProcMount     runtime   stage 0's the runtime builds the container: u32 index of an
+//	                           child     AttrProcMount; the child answers with a MsgProcMount
+//	                                     that carries the detached procfs (SCM_RIGHTS)
+//	MsgBuilt         runtime   stage 0's the runtime built the container: the payload is the
+//	                           child     [Plan], the fd (SCM_RIGHTS) the container's root, which
+//	                                     the child enters before it runs the finisher
 //	MsgRuntimeHooks  stage 1   runtime   namespaces and mounts exist, pivot_root has not happened:
 //	                                     runs prestart and createRuntime hooks in the runtime's
 //	                                     namespaces, answers MsgHooksDone
@@ -160,7 +187,7 @@ var msgNames = map[MsgType]string{
 	MsgBootstrap: "bootstrap", MsgMapIDs: "map-ids", MsgIDsMapped: "ids-mapped",
 	MsgStage1Pid: "stage1-pid", MsgConfig: "config", MsgRuntimeHooks: "runtime-hooks",
 	MsgHooksDone: "hooks-done", MsgReady: "ready", MsgCommitted: "committed", MsgError: "error", MsgSeccompFd: "seccomp-fd",
-	MsgSeccompProgram: "seccomp-program",
+	MsgSeccompProgram: "seccomp-program", MsgProcMount: "proc-mount", MsgBuilt: "built",
 }
 
 func (t MsgType) String() string {
@@ -273,17 +300,22 @@ func (c *Conn) SendJSONFds(t MsgType, v any, fds []int) error {
 	if len(fds) == 0 {
 		return c.SendJSON(t, v)
 	}
-	if len(fds) > MaxFdsPerMsg {
-		return fmt.Errorf("send %s: %d fds, at most %d fit in one message", t, len(fds), MaxFdsPerMsg)
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t, err)
 	}
-	buf := make([]byte, 5+len(b))
-	binary.LittleEndian.PutUint32(buf, uint32(len(b)))
+	return c.SendFds(t, b, fds)
+}
+
+// SendFds is Send with fds attached (SCM_RIGHTS).
+func (c *Conn) SendFds(t MsgType, payload []byte, fds []int) error {
+	if len(fds) > MaxFdsPerMsg {
+		return fmt.Errorf("send %s: %d fds, at most %d fit in one message", t, len(fds), MaxFdsPerMsg)
+	}
+	buf := make([]byte, 5+len(payload))
+	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
 	buf[4] = byte(t)
-	copy(buf[5:], b)
+	copy(buf[5:], payload)
 	// The fds travel with the first byte; the rest of a large payload may
 	// need more writes.
 	n, err := c.sendmsg(buf, unix.UnixRights(fds...))
@@ -437,9 +469,8 @@ type InitConfig struct {
 	// Rootless: the runtime lacks root on the host, so devices cannot
 	// be created even without a user namespace in the config (the
 	// runtime's own is someone else's, as rootless podman's).
-	Rootless     bool `json:"rootless,omitempty"`
-	NoPivotRoot  bool `json:"no_pivot_root,omitempty"`
-	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
+	Rootless    bool `json:"rootless,omitempty"`
+	NoPivotRoot bool `json:"no_pivot_root,omitempty"`
 	// PreserveFds counts the fds from 3 up that pass to the user process.
 	PreserveFds int `json:"preserve_fds,omitempty"`
 	// ConsoleFd is a connected unix socket on which stage 1 sends the pty

@@ -31,6 +31,10 @@ func TestBootstrapRoundTrip(t *testing.T) {
 		},
 		{CPUsInitial: []uint64{1}, CPUsFinal: []uint64{0, 1 << 63}, HasMemPolicy: true, MemPolicy: unix.MPOL_BIND | unix.MPOL_F_STATIC_NODES, MemNodes: []uint64{1}},
 		{HasMemPolicy: true, MemPolicy: unix.MPOL_LOCAL},
+		{
+			CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID, Keyring: "_ses.ct1", Built: true, BuiltListenFd: 7,
+			ProcMounts: []ProcMount{{Attr: unix.MOUNT_ATTR_NOSUID, Source: "proc"}, {Attr: unix.MOUNT_ATTR_RDONLY, Data: "hidepid=invisible,subset=pid"}},
+		},
 	}
 	for i, want := range cases {
 		got, err := DecodeBootstrap(want.Encode())
@@ -44,7 +48,7 @@ func TestBootstrapRoundTrip(t *testing.T) {
 }
 
 func TestDecodeBootstrapRejectsGarbage(t *testing.T) {
-	for _, p := range [][]byte{{1}, {1, 0, 9, 0, 0, 0, 1}, {9, 0, 0, 0, 0, 0}, {1, 0, 2, 0, 0, 0, 1, 2}} {
+	for _, p := range [][]byte{{1}, {1, 0, 9, 0, 0, 0, 1}, {9, 0, 0, 0, 0, 0}, {1, 0, 2, 0, 0, 0, 1, 2}, {13, 0, 4, 0, 0, 0, 1, 0, 0, 0}, {13, 0, 5, 0, 0, 0, 1, 0, 0, 0, 'x'}, {12, 0, 1, 0, 0, 0, 1}} {
 		if _, err := DecodeBootstrap(p); err == nil {
 			t.Errorf("DecodeBootstrap(%v) succeeded", p)
 		}

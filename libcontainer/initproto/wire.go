@@ -27,6 +27,8 @@ const (
 	MsgError          MsgType = 10
 	MsgSeccompFd      MsgType = 11
 	MsgSeccompProgram MsgType = 12
+	MsgProcMount      MsgType = 13
+	MsgBuilt          MsgType = 14
 )
 
 // Attribute types of [Bootstrap].
@@ -41,6 +43,9 @@ const (
 	AttrCPUsInitial uint16 = 8
 	AttrCPUsFinal   uint16 = 9
 	AttrMemPolicy   uint16 = 10
+	AttrKeyring     uint16 = 11
+	AttrBuilt       uint16 = 12
+	AttrProcMount   uint16 = 13
 )
 
 // Attribute types of [Plan].
@@ -71,6 +76,7 @@ const (
 	LenAttrHeader      = 6
 	LenStage1Pid       = 4
 	LenCloneFlags      = 4
+	LenBuilt           = 4
 	LenPlanUser        = 12
 	LenPlanGroup       = 4
 	LenPlanCaps        = 40
@@ -109,11 +115,13 @@ var wireNames = []struct {
 	{"MSG_STAGE1_PID", MsgStage1Pid}, {"MSG_CONFIG", MsgConfig}, {"MSG_RUNTIME_HOOKS", MsgRuntimeHooks},
 	{"MSG_HOOKS_DONE", MsgHooksDone}, {"MSG_READY", MsgReady}, {"MSG_COMMITTED", MsgCommitted},
 	{"MSG_ERROR", MsgError}, {"MSG_SECCOMP_FD", MsgSeccompFd}, {"MSG_SECCOMP_PROGRAM", MsgSeccompProgram},
+	{"MSG_PROC_MOUNT", MsgProcMount}, {"MSG_BUILT", MsgBuilt},
 
 	{"ATTR_CLONE_FLAGS", AttrCloneFlags}, {"ATTR_JOIN", AttrJoin}, {"ATTR_TIME_OFFSETS", AttrTimeOffsets},
 	{"ATTR_BECOME_ROOT", AttrBecomeRoot}, {"ATTR_PLAN", AttrPlan}, {"ATTR_CGROUP_JOIN", AttrCgroupJoin},
 	{"ATTR_ROOT", AttrRoot}, {"ATTR_CPUS_INITIAL", AttrCPUsInitial}, {"ATTR_CPUS_FINAL", AttrCPUsFinal},
-	{"ATTR_MEM_POLICY", AttrMemPolicy},
+	{"ATTR_MEM_POLICY", AttrMemPolicy}, {"ATTR_KEYRING", AttrKeyring}, {"ATTR_BUILT", AttrBuilt},
+	{"ATTR_PROC_MOUNT", AttrProcMount},
 
 	{"ATTR_PLAN_ARG", AttrPlanArg}, {"ATTR_PLAN_ENV", AttrPlanEnv}, {"ATTR_PLAN_CWD", AttrPlanCwd},
 	{"ATTR_PLAN_USER", AttrPlanUser}, {"ATTR_PLAN_GROUP", AttrPlanGroup}, {"ATTR_PLAN_CAPS", AttrPlanCaps},
@@ -124,7 +132,7 @@ var wireNames = []struct {
 	{"ATTR_PLAN_APPARMOR", AttrPlanApparmor}, {"ATTR_PLAN_SELINUX", AttrPlanSelinux},
 
 	{"LEN_MSG_HEADER", LenMsgHeader}, {"LEN_ATTR_HEADER", LenAttrHeader}, {"LEN_STAGE1_PID", LenStage1Pid},
-	{"LEN_CLONE_FLAGS", LenCloneFlags}, {"LEN_PLAN_USER", LenPlanUser}, {"LEN_PLAN_GROUP", LenPlanGroup},
+	{"LEN_CLONE_FLAGS", LenCloneFlags}, {"LEN_BUILT", LenBuilt}, {"LEN_PLAN_USER", LenPlanUser}, {"LEN_PLAN_GROUP", LenPlanGroup},
 	{"LEN_PLAN_CAPS", LenPlanCaps}, {"LEN_PLAN_NO_NEW_PRIVS", LenPlanNoNewPrivs},
 	{"LEN_PLAN_PERSONALITY", LenPlanPersonality}, {"LEN_PLAN_RLIMIT", LenPlanRlimit},
 	{"LEN_PLAN_SECCOMP_FL", LenPlanSeccompFl}, {"LEN_PLAN_PRESERVE_FDS", LenPlanPreserveFds},

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -38,6 +39,8 @@ enum {
 	MSG_IDS_MAPPED = OCIRUN_MSG_IDS_MAPPED,
 	MSG_STAGE1_PID = OCIRUN_MSG_STAGE1_PID,
 	MSG_ERROR = OCIRUN_MSG_ERROR,
+	MSG_PROC_MOUNT = OCIRUN_MSG_PROC_MOUNT,
+	MSG_BUILT = OCIRUN_MSG_BUILT,
 };
 
 enum {
@@ -51,10 +54,14 @@ enum {
 	ATTR_CPUS_INITIAL = OCIRUN_ATTR_CPUS_INITIAL,
 	ATTR_CPUS_FINAL = OCIRUN_ATTR_CPUS_FINAL,
 	ATTR_MEM_POLICY = OCIRUN_ATTR_MEM_POLICY,
+	ATTR_KEYRING = OCIRUN_ATTR_KEYRING,
+	ATTR_BUILT = OCIRUN_ATTR_BUILT,
+	ATTR_PROC_MOUNT = OCIRUN_ATTR_PROC_MOUNT,
 };
 
 #define MAX_JOIN 16
 #define MAX_CGROUPS 32
+#define MAX_PROC_MOUNTS 8
 #define MAX_PAYLOAD (1 << 20)
 
 static int sync_fd = -1;
@@ -128,14 +135,62 @@ void ocirun_bail(const char *fmt, ...)
 	_exit(1);
 }
 
-static uint8_t *recv_msg(uint8_t want, uint32_t *len)
+#ifdef OCIRUN_EXEC_BINARY
+// send_fd sends an empty message of type type that carries fd.
+static void send_fd(uint8_t type, int fd)
 {
-	uint8_t hdr[5];
-	if (read_all(sync_fd, hdr, sizeof(hdr)) < 0)
-		_exit(1); // the runtime closed the socket: it has given up on us
+	uint8_t hdr[OCIRUN_LEN_MSG_HEADER] = {0, 0, 0, 0, type};
+	struct iovec iov = {hdr, sizeof(hdr)};
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	while (sendmsg(sync_fd, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			_exit(1); // the runtime is gone; nobody is left to tell
+}
+#endif
+
+// recv_header reads a message's header, and the fd that comes with it
+// when got_fd is not NULL (-1 when none came).
+static void recv_header(uint8_t hdr[OCIRUN_LEN_MSG_HEADER], int *got_fd)
+{
+	if (got_fd == NULL) {
+		if (read_all(sync_fd, hdr, OCIRUN_LEN_MSG_HEADER) < 0)
+			_exit(1); // the runtime closed the socket: it has given up on us
+		return;
+	}
+	*got_fd = -1;
+	struct iovec iov = {hdr, OCIRUN_LEN_MSG_HEADER};
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t n;
+	while ((n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		_exit(1);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(got_fd, CMSG_DATA(c), sizeof(int));
+	if (n < OCIRUN_LEN_MSG_HEADER && read_all(sync_fd, hdr + n, OCIRUN_LEN_MSG_HEADER - (size_t)n) < 0)
+		_exit(1);
+}
+
+// recv_msg_fd reads a message of type want, or of any type when want is
+// 0 (the type goes to *got_type), and the fd that came with it.
+static uint8_t *recv_msg_fd(uint8_t want, uint8_t *got_type, uint32_t *len, int *got_fd)
+{
+	uint8_t hdr[OCIRUN_LEN_MSG_HEADER];
+	recv_header(hdr, got_fd);
 	*len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
-	if (hdr[4] != want)
+	if (want != 0 && hdr[4] != want)
 		ocirun_bail("nsenter: expected message %d from the runtime, got %d", want, hdr[4]);
+	if (got_type != NULL)
+		*got_type = hdr[4];
 	if (*len > MAX_PAYLOAD)
 		ocirun_bail("nsenter: message of %u bytes is too large", *len);
 	uint8_t *p = malloc(*len + 1);
@@ -145,6 +200,11 @@ static uint8_t *recv_msg(uint8_t want, uint32_t *len)
 		_exit(1);
 	p[*len] = 0;
 	return p;
+}
+
+static uint8_t *recv_msg(uint8_t want, uint32_t *len)
+{
+	return recv_msg_fd(want, NULL, len, NULL);
 }
 
 static const char *ns_name(uint32_t flag)
@@ -185,6 +245,14 @@ struct bootstrap {
 	uint32_t cpus_initial_len, cpus_final_len, mem_nodes_len;
 	int has_mem_policy;
 	uint32_t mem_policy;
+	const char *keyring;
+	int built;
+	int built_listen_fd;
+	struct proc_mount {
+		uint32_t attr;
+		const char *source, *data;
+	} proc[MAX_PROC_MOUNTS];
+	int nproc;
 };
 
 // parse_bootstrap decodes the attribute list; strings are copied so that
@@ -273,6 +341,38 @@ static void parse_bootstrap(uint8_t *p, uint32_t len, struct bootstrap *b)
 			b->mem_nodes = v + 4;
 			b->mem_nodes_len = n - 4;
 			break;
+		case ATTR_KEYRING:
+			if (n == 0 || (b->keyring = strndup((const char *)v, n)) == NULL)
+				ocirun_bail("nsenter: bad keyring attribute");
+			break;
+		case ATTR_BUILT:
+#ifdef OCIRUN_EXEC_BINARY
+			if (n != OCIRUN_LEN_BUILT)
+				ocirun_bail("nsenter: bad built attribute");
+			b->built = 1;
+			b->built_listen_fd = (int)ocirun_u32(v);
+			break;
+#else
+			ocirun_bail("nsenter: a container the runtime builds is for ocirun-exec, not the init binary");
+#endif
+		case ATTR_PROC_MOUNT: {
+			// The source and the options after the flags, a NUL
+			// between them; the payload has a NUL after its end
+			// (recv_msg).
+			const char *source = (const char *)v + 4, *end = (const char *)v + n;
+			const char *nul = n > 4 ? memchr(source, 0, (size_t)(end - source)) : NULL;
+			if (nul == NULL)
+				ocirun_bail("nsenter: bad proc mount attribute");
+			if (b->nproc == MAX_PROC_MOUNTS)
+				ocirun_bail("nsenter: more than %d proc mounts", MAX_PROC_MOUNTS);
+			struct proc_mount *m = &b->proc[b->nproc++];
+			m->attr = ocirun_u32(v);
+			m->source = source;
+			m->data = strndup(nul + 1, (size_t)(end - nul - 1));
+			if (m->data == NULL)
+				ocirun_bail("nsenter: out of memory");
+			break;
+		}
 		default:
 			ocirun_bail("nsenter: unknown bootstrap attribute %u", type);
 		}
@@ -432,6 +532,108 @@ static void create_namespaces(struct bootstrap *b)
 		ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 }
 
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x1
+#define FSMOUNT_CLOEXEC 0x1
+#define FSCONFIG_SET_FLAG 0
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x1
+#endif
+
+// join_keyring gives the container a session keyring of its own, so it
+// cannot reach the keys of whoever started the runtime; every process it
+// starts inherits it. A kernel without keyrings has nothing to reach.
+static void join_keyring(const char *name)
+{
+	const long KEYCTL_JOIN_SESSION_KEYRING = 1;
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS)
+		ocirun_bail("join a new session keyring: %s", strerror(errno));
+}
+
+#ifdef OCIRUN_EXEC_BINARY
+// make_proc creates a procfs of this process's PID namespace as a detached
+// mount: the kernel ties a procfs to the PID namespace of whoever creates
+// it, and the runtime's thread that builds the container cannot enter
+// that namespace itself. The options go in one by one, as mount(2) would
+// split its data string.
+static int make_proc(const struct proc_mount *m)
+{
+	int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		ocirun_bail("fsopen: %s", ocirun_errtext(errno));
+	if (*m->source != 0 && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", m->source, 0) < 0)
+		ocirun_bail("source %s: %s", m->source, ocirun_errtext(errno));
+	if ((m->attr & MOUNT_ATTR_RDONLY) && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
+		ocirun_bail("ro: %s", ocirun_errtext(errno));
+	char *opts = strdup(m->data), *save = NULL;
+	if (opts == NULL)
+		ocirun_bail("nsenter: out of memory");
+	for (char *o = strtok_r(opts, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		long r;
+		if (eq != NULL) {
+			*eq = 0;
+			r = syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, o, eq + 1, 0);
+			*eq = '=';
+		} else {
+			r = syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, o, NULL, 0);
+		}
+		// The text of a mount(2) that failed, which cannot say which
+		// option it refused.
+		if (r < 0)
+			ocirun_bail("%s", ocirun_errtext(errno));
+	}
+	free(opts);
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		ocirun_bail("%s", ocirun_errtext(errno));
+	int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, m->attr);
+	if (mnt < 0)
+		ocirun_bail("fsmount: %s", ocirun_errtext(errno));
+	close(fs);
+	return mnt;
+}
+
+// finish_built is stage 0's child when the runtime builds the container
+// (AttrBuilt, see initproto): while a thread of the runtime builds it
+// inside the container's other namespaces, it makes each procfs mount the
+// runtime asks for; then it enters the root the runtime hands back with
+// the plan, and finishes the process.
+static void __attribute__((noreturn)) finish_built(struct bootstrap *b)
+{
+	uint8_t type;
+	uint32_t len;
+	int root = -1;
+	uint8_t *msg;
+	while ((msg = recv_msg_fd(0, &type, &len, &root)) != NULL && type == MSG_PROC_MOUNT) {
+		uint32_t i = len == 4 ? ocirun_u32(msg) : UINT32_MAX;
+		if (i >= (uint32_t)b->nproc)
+			ocirun_bail("sync protocol: proc mount %u of %d", i, b->nproc);
+		int fd = make_proc(&b->proc[i]);
+		send_fd(MSG_PROC_MOUNT, fd);
+		close(fd);
+		free(msg);
+	}
+	if (type != MSG_BUILT)
+		ocirun_bail("nsenter: expected message %d from the runtime, got %d", MSG_BUILT, type);
+	if (root < 0)
+		ocirun_bail("sync protocol: the container's root did not come with the built message");
+	// pivot_root moved this process's root already; after a --no-pivot
+	// move, or when the runtime ran in a chroot, only this puts it there.
+	if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		ocirun_bail("enter the container's root: %s", ocirun_errtext(errno));
+	close(root);
+	ocirun_finish(msg, len, sync_fd, b->built_listen_fd);
+}
+#endif
+
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #define MADV_POPULATE_WRITE 23
@@ -551,6 +753,12 @@ void ocirun_nsenter(void)
 		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
 			;
 		close(gate[0]);
+		if (b.keyring != NULL)
+			join_keyring(b.keyring);
+#ifdef OCIRUN_EXEC_BINARY
+		if (b.built)
+			finish_built(&b);
+#endif
 		if (b.exec_plan == NULL) {
 			// Stage 1's Go runtime starts now. Its monitor thread
 			// (sysmon), which the runtime creates before any of our

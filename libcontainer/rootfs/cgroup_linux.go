@@ -63,7 +63,7 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 		src := opts.CgroupPaths[""]
 		if opts.HasCgroupNS {
 			sub.Source, sub.Device = "cgroup2", "cgroup2"
-			err := s.fsMount(t, &sub, opts)
+			err := s.fsMount(t, &sub, opts, nil)
 			// The kernel refuses the hierarchy on a mount point that is
 			// its own root already (EBUSY), as where /sys is bound from
 			// the host (a rootless container's /sys): the container's
@@ -125,7 +125,7 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 			if h.FSType == "cgroup" {
 				hm.Data = cgroupData(h.VFSOptions)
 			}
-			err = s.fsMount(sub, hm, opts)
+			err = s.fsMount(sub, hm, opts, nil)
 		default:
 			src := cgroupPathFor(h, opts.CgroupPaths)
 			if src == "" {

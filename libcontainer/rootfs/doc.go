@@ -1,7 +1,8 @@
-// Package rootfs builds the container's view of the filesystem. Stage 1 of
-// the container init (package containerinit) calls it as root, possibly root
-// of a new user namespace, inside the container's new mount namespace and
-// before it drops any privilege:
+// Package rootfs builds the container's view of the filesystem. Package
+// inside calls it as root, possibly root of a new user namespace, inside the
+// container's new mount namespace and before any privilege is dropped: from
+// stage 1 of the container init, or from a thread of the runtime that
+// entered the namespaces of the init (package initproto says when):
 //
 //	Prepare(cfg, opts)   before the createRuntime / createContainer hooks
 //	  1. "/" becomes a recursive slave (or cfg.RootPropagation, but private
@@ -12,7 +13,9 @@
 //	     propagation) it becomes private: pivot_root refuses otherwise.
 //	  2. cfg.Rootfs is bound on itself (MS_BIND|MS_REC): pivot_root needs a
 //	     mount point, and mounts below now land on a mount of our own.
-//	  3. cfg.Mounts, in order (each may build on the previous ones).
+//	  3. cfg.Mounts, in order (each may build on the previous ones); a
+//	     procfs comes from Options.MakeProc when the caller is not in the
+//	     container's PID namespace.
 //	  4. Unless /dev is bound from the host: cfg.Devices (mknod, or a bind of
 //	     the host's node where mknod is not allowed, as in a user namespace)
 //	     and the links /dev/fd, /dev/std{in,out,err}, /dev/ptmx -> pts/ptmx

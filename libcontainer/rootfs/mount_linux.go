@@ -69,8 +69,9 @@ func mountError(m *configs.Mount, err error) error {
 	return fmt.Errorf("mount %q on %s: %w", m.Device, m.Destination, err)
 }
 
-// mount performs one configs.Mount inside t.
-func (s *setup) mount(t *tree, m *configs.Mount, opts Options) error {
+// mount performs one configs.Mount inside t; detached, when not nil,
+// makes the filesystem for it as a detached mount (see Options.MakeProc).
+func (s *setup) mount(t *tree, m *configs.Mount, opts Options, detached func() (int, error)) error {
 	if cleanDest(m.Destination) == "/" {
 		return mountError(m, errors.New("the destination is the root of the container; change the rootfs instead"))
 	}
@@ -81,7 +82,7 @@ func (s *setup) mount(t *tree, m *configs.Mount, opts Options) error {
 	case m.Device == "cgroup":
 		err = s.cgroupMount(t, m, opts)
 	default:
-		err = s.fsMount(t, m, opts)
+		err = s.fsMount(t, m, opts, detached)
 	}
 	if err != nil {
 		return mountError(m, err)
@@ -184,8 +185,9 @@ func (s *setup) afterBind(t *tree, pl *place, m *configs.Mount, src string) erro
 	return s.afterMount(t, top, m)
 }
 
-// fsMount mounts a filesystem of type m.Device.
-func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options) error {
+// fsMount mounts a filesystem of type m.Device, or moves the detached
+// mount that detached makes into place.
+func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options, detached func() (int, error)) error {
 	dest := cleanDest(m.Destination)
 	if m.TmpcopyUp && m.Device != "tmpfs" {
 		return errors.New("tmpcopyup needs a tmpfs")
@@ -214,7 +216,11 @@ func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options) error {
 		old = os.NewFile(uintptr(fd), dest)
 		defer old.Close()
 	}
-	if err := s.k.Mount(m.Source, pl.target, m.Device, m.Flags, m.Data); err != nil {
+	if detached != nil {
+		if err := moveDetached(detached, pl); err != nil {
+			return err
+		}
+	} else if err := s.k.Mount(m.Source, pl.target, m.Device, m.Flags, m.Data); err != nil {
 		if fb, ok := userNSFallbacks[m.Device]; ok && opts.InUserNS && errors.Is(err, unix.EPERM) {
 			if berr := s.bindHost(t, m, fb); berr != nil {
 				return fb.explain(m, err, berr)
@@ -237,6 +243,20 @@ func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options) error {
 		}
 	}
 	return s.afterMount(t, top, m)
+}
+
+// moveDetached moves the mount that detached makes onto the handle pl
+// itself, as for an id-mapped mount.
+func moveDetached(detached func() (int, error), pl *place) error {
+	fd, err := detached()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.MoveMount(fd, "", int(pl.f.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount into place: %w", err)
+	}
+	return nil
 }
 
 // afterMount applies the recursive attributes and propagation of m to the

@@ -31,6 +31,13 @@ type Options struct {
 	// to the fd of its detached, already mapped tree. Prepare moves each
 	// into place and closes it.
 	MountFds map[int]int
+	// MakeProc, when set, returns a detached procfs for the procfs mount
+	// at index i of the config's mounts, made with its options and flags
+	// by a process of the container's PID namespace: the calling thread is
+	// not in that namespace when the runtime builds the container (see
+	// package inside). Prepare moves it into place, at the point of the
+	// mounts where mount(2) would have made it, and closes it.
+	MakeProc func(i int) (int, error)
 }
 
 // Prepare builds the container's tree under cfg.Rootfs: it runs in the
@@ -74,6 +81,12 @@ func newSetup() *setup {
 }
 
 func (s *setup) prepare(cfg *configs.Config, opts Options) error {
+	// Closed on every return: the caller handed them over.
+	defer func() {
+		for _, fd := range opts.MountFds {
+			unix.Close(fd)
+		}
+	}()
 	rootfs, err := canonicalRootfs(cfg.Rootfs)
 	if err != nil {
 		return err
@@ -94,11 +107,6 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 		return fmt.Errorf("open the rootfs: %w", err)
 	}
 	defer t.close()
-	defer func() {
-		for _, fd := range opts.MountFds {
-			unix.Close(fd)
-		}
-	}()
 	roDev := false
 	for i, m := range cfg.Mounts {
 		m = withMountLabel(m, cfg.MountLabel)
@@ -117,7 +125,11 @@ func (s *setup) prepare(cfg *configs.Config, opts Options) error {
 			}
 			continue
 		}
-		if err := s.mount(t, m, opts); err != nil {
+		var detached func() (int, error)
+		if opts.MakeProc != nil && m.Device == "proc" && !m.IsBind() {
+			detached = func() (int, error) { return opts.MakeProc(i) }
+		}
+		if err := s.mount(t, m, opts, detached); err != nil {
 			return err
 		}
 	}

@@ -187,3 +187,64 @@ same_error_everywhere() {
 	grep -q 'chdir to process.cwd "/no/such/dir": no such file or directory' <<<"$ERROR_TEXT" ||
 		fail "unexpected text: $ERROR_TEXT"
 }
+
+@test "parity: the same without seccomp, where run and create+start are built by the runtime" {
+	settings true
+	update_config 'del(.linux.seccomp)'
+	through_every_path
+	expect_probe $'^Uid:\t1000\t1000\t1000\t1000$' "$PROBED"
+	expect_probe $'^CapBnd:\t00000000000004a1$' "$PROBED"
+	expect_probe $'^Seccomp:\t0$' "$PROBED"
+	expect_probe '^Max open files +100 +200 ' "$PROBED"
+	expect_probe '^nice,policy 7 3$' "$PROBED"
+}
+
+# The container as its own process sees it: the mount table (without the
+# ids, which differ from run to run), /dev, the names, sysctls, keyring.
+TREE_PROBE='sed -E "s/^[0-9]+ [0-9]+ [0-9]+:[0-9]+ //; s/ (shared|master):[0-9]+//g" /proc/self/mountinfo
+ls -ln /dev | sed -E "s/ +[A-Z][a-z]{2} +[0-9]+ +[0-9:]+ / /"
+hostname; domainname 2>/dev/null; cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax
+grep -c . /proc/self/mountinfo; echo pid $$; readlink /proc/self/ns/mnt >/dev/null && echo ns ok
+cat /proc/self/cgroup | sort | sed "s/:.*//" | tr "\n" " "'
+
+@test "parity: a container the runtime builds has the same tree as one stage 1 builds" {
+	[ "$OCIRUN_NAME" = ocirun ] || skip "ocirun's two ways of building a container"
+	update_config '.hostname = "parity" | .domainname = "example.org"
+		| .linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "9000"}
+		| .linux.maskedPaths += ["/etc/hostname"] | .linux.readonlyPaths += ["/etc"]
+		| .linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438, "uid": 0, "gid": 0}]
+		| .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]},
+			{"destination": "/proc2", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "hidepid=2"]}]'
+	set_cmd "$TREE_PROBE"
+
+	ocirun --timings run t-built
+	expect_status 0
+	grep -q ' built=' <<<"$stderr" || fail "run was not built by the runtime: $stderr"
+	local built=$stdout
+
+	update_config '.hooks.createContainer = [{"path": "/bin/true"}]'
+	ocirun --timings run t-stage1
+	expect_status 0
+	! grep -q ' built=' <<<"$stderr" || fail "a createContainer hook did not go through stage 1: $stderr"
+
+	[ "$stdout" = "$built" ] || fail "the trees differ: $(diff <(echo "$built") <(echo "$stdout"))"
+	grep -q ' /proc2 rw,nosuid,noexec,relatime - proc proc rw,hidepid=invisible' <<<"$built" || fail "no /proc2 with hidepid: $built"
+	grep -q '^parity$' <<<"$built" || fail "no hostname: $built"
+	grep -qE '^crw-rw-rw- +1 0 +0 +10, +229 fuse$' <<<"$built" || fail "no /dev/fuse: $built"
+	grep -q '^9000$' <<<"$built" || fail "no sysctl: $built"
+}
+
+@test "parity: a bad procfs option fails with the same text, built by the runtime or by stage 1, and leaves nothing" {
+	[ "$OCIRUN_NAME" = ocirun ] || skip "ocirun's two ways of building a container"
+	update_config '.mounts |= map(if .type == "proc" then .options = ["hidepid=bogus"] else . end)'
+	ocirun create e-built
+	expect_failure
+	local built
+	built=$(last_line)
+	update_config '.hooks.createContainer = [{"path": "/bin/true"}]'
+	ocirun create e-stage1
+	expect_failure
+	[ "$(last_line)" = "$built" ] || fail "built by the runtime: '$built', by stage 1: '$(last_line)'"
+	grep -q 'mount "proc" on /proc: invalid argument' <<<"$built" || fail "unexpected text: $built"
+	[ ! -e "$ROOT/e-built" ] && [ ! -e "$ROOT/e-stage1" ] || fail "a state directory is left"
+}

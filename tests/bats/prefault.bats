@@ -31,6 +31,9 @@ stage1_pid() {
 }
 
 @test "prefault: the command line and stage 1 map their binaries in before Go starts" {
+	# A createContainer hook runs in stage 1: the runtime would build
+	# a plain container itself, without a stage 1.
+	update_config '.hooks.createContainer = [{"path": "/bin/true"}]'
 	set_cmd true
 	ocirun run ct1
 	expect_status 0

@@ -1,4 +1,4 @@
-package containerinit
+package inside
 
 import "testing"
 
