@@ -119,10 +119,11 @@ func formatIDMap(m []configs.IDMap) []byte {
 }
 
 // startStage0 executes binary (initproto.InitBinary, or ExecBinary for an
-// exec with a plan) as stage 0, with the fds laid out as
-// initproto.ChildFds says: extra[i] becomes ChildFds.Extra(i). smallHeap
-// keeps stage 1 small in the container's memory cgroup: its Go heap in
-// 4 KiB pages, its binary not populated (package prefault says when).
+// exec with a plan and for a container the runtime builds) as stage 0,
+// with the fds laid out as initproto.ChildFds says: extra[i] becomes
+// ChildFds.Extra(i). smallHeap keeps stage 1 small in the container's
+// memory cgroup: its Go heap in 4 KiB pages, its binary not populated
+// (package prefault says when).
 func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.File, smallHeap bool) (*launch, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
