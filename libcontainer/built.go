@@ -29,7 +29,7 @@ import (
 //   - linux.seccomp, which libseccomp compiles and the runtime has no
 //     libseccomp; and SELinux and AppArmor settings, checked there;
 //   - id-mapped mounts, and procfs mounts with flags a detached mount
-//     cannot take (procMountAttr).
+//     cannot take (procMountAttr), or more of them than stage 0 takes.
 //
 // The rest (sysfs, mqueue, cgroup and devpts mounts, sysctls, the
 // hostname) depends on the namespaces of the calling thread, which enters
@@ -57,6 +57,7 @@ func runtimeBuilds(cfg *configs.Config, rootless bool) bool {
 	if !newMount {
 		return false
 	}
+	procs := 0
 	for _, m := range cfg.Mounts {
 		if m.IDMapped {
 			return false
@@ -65,9 +66,10 @@ func runtimeBuilds(cfg *configs.Config, rootless bool) bool {
 			if _, ok := procMountAttr(m.Flags); !ok {
 				return false
 			}
+			procs++
 		}
 	}
-	return detachedProcfs()
+	return procs <= initproto.MaxProcMounts && detachedProcfs()
 }
 
 func isProcMount(m *configs.Mount) bool { return m.Device == "proc" && !m.IsBind() }

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/initproto"
 )
 
 // Which configs the runtime builds itself, and which go through stage 1:
@@ -55,6 +56,12 @@ func TestRuntimeBuilds(t *testing.T) {
 		"startContainer hook":  func(c *configs.Config) bool { c.Hooks.StartContainer = []specs.Hook{{Path: "/x"}}; return false },
 		"id-mapped mount":      func(c *configs.Config) bool { c.Mounts[2].IDMapped = true; return false },
 		"proc with a sb flag":  func(c *configs.Config) bool { c.Mounts[0].Flags |= unix.MS_SYNCHRONOUS; return false },
+		"too many procfs": func(c *configs.Config) bool {
+			for range initproto.MaxProcMounts {
+				c.Mounts = append(c.Mounts, c.Mounts[0])
+			}
+			return false
+		},
 	} {
 		c := plain()
 		rootless := change(c)

@@ -87,6 +87,8 @@ const (
 	LenPlanPreserveFds = 4
 	LenPlanScheduler   = 44
 	LenPlanIOPriority  = 4
+	// MaxProcMounts bounds the AttrProcMount attributes of one bootstrap.
+	MaxProcMounts = 8
 )
 
 // Environment variables that the C code reads.
@@ -137,6 +139,7 @@ var wireNames = []struct {
 	{"LEN_PLAN_PERSONALITY", LenPlanPersonality}, {"LEN_PLAN_RLIMIT", LenPlanRlimit},
 	{"LEN_PLAN_SECCOMP_FL", LenPlanSeccompFl}, {"LEN_PLAN_PRESERVE_FDS", LenPlanPreserveFds},
 	{"LEN_PLAN_SCHEDULER", LenPlanScheduler}, {"LEN_PLAN_IO_PRIORITY", LenPlanIOPriority},
+	{"MAX_PROC_MOUNTS", MaxProcMounts},
 
 	{"SYNC_FD_ENV", SyncFdEnv}, {"FINISH_ENV", FinishEnv}, {"NOFILE_ENV", NofileEnv},
 	{"SMALL_HEAP_ENV", SmallHeapEnv},

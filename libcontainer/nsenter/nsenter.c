@@ -61,7 +61,7 @@ enum {
 
 #define MAX_JOIN 16
 #define MAX_CGROUPS 32
-#define MAX_PROC_MOUNTS 8
+#define MAX_PROC_MOUNTS OCIRUN_MAX_PROC_MOUNTS
 #define MAX_PAYLOAD (1 << 20)
 
 static int sync_fd = -1;
