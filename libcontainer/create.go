@@ -118,24 +118,13 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	}
 	fds := initproto.ChildFds{Preserve: o.PreserveFds}
 	extra := []*os.File{startListener}
-	ic := initproto.InitConfig{
-		Mode:        initproto.ModeInit,
-		ContainerID: o.ID,
-		Bundle:      o.Bundle,
-		Config:      initproto.ForStage1(cfg),
-		Process:     cfg.Process,
-		Rootless:    s.Rootless,
-		NoPivotRoot: o.NoPivot,
-		PreserveFds: o.PreserveFds,
-		ConsoleFd:   -1,
-		StartFd:     fds.Extra(0),
-		FinisherFd:  -1,
-	}
 	// The runtime builds the container itself when it can (runtimeBuilds);
 	// stage 0 is then the small C binary that finishes the process, and no
 	// stage 1 starts.
 	built := runtimeBuilds(cfg, s.Rootless)
 	stage0Binary := initproto.ExecBinary
+	// Stage 1's config, when there is a stage 1.
+	var ic initproto.InitConfig
 	if !built {
 		stage0Binary = initproto.InitBinary
 		// The finisher, which stage 1 executes once the container is
@@ -146,7 +135,19 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		}
 		defer finisher.Close()
 		extra = append(extra, finisher)
-		ic.FinisherFd = fds.Extra(1)
+		ic = initproto.InitConfig{
+			Mode:        initproto.ModeInit,
+			ContainerID: o.ID,
+			Bundle:      o.Bundle,
+			Config:      initproto.ForStage1(cfg),
+			Process:     cfg.Process,
+			Rootless:    s.Rootless,
+			NoPivotRoot: o.NoPivot,
+			PreserveFds: o.PreserveFds,
+			ConsoleFd:   -1,
+			StartFd:     fds.Extra(0),
+			FinisherFd:  fds.Extra(1),
+		}
 		if consoleConn != nil {
 			extra = append(extra, consoleConn)
 			ic.ConsoleFd = fds.Extra(2)

@@ -48,7 +48,11 @@
 // start" has connected, its connection.
 static int report_fd = -1;
 
-static void send_frame(uint8_t type, const void *payload, uint32_t len, int pass_fd)
+// ocirun_send_frame writes one message to sock, with pass_fd attached
+// (SCM_RIGHTS) unless it is -1, in one sendmsg, so that nothing another
+// process writes on the socket can land inside it. It ends the process
+// when nobody is left to read it.
+void ocirun_send_frame(int sock, uint8_t type, const void *payload, uint32_t len, int pass_fd)
 {
 	uint8_t hdr[OCIRUN_LEN_MSG_HEADER] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff, type};
 	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)payload, len}};
@@ -64,9 +68,13 @@ static void send_frame(uint8_t type, const void *payload, uint32_t len, int pass
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
 	}
-	// One sendmsg per message: nothing else can land inside it.
-	if (report_fd < 0 || sendmsg(report_fd, &mh, MSG_NOSIGNAL) < 0)
+	if (sock < 0 || sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
 		_exit(1); // nobody is left to tell
+}
+
+static void send_frame(uint8_t type, const void *payload, uint32_t len, int pass_fd)
+{
+	ocirun_send_frame(report_fd, type, payload, len, pass_fd);
 }
 
 // fail reports the error to whoever waits for this process (create, start

@@ -135,26 +135,6 @@ void ocirun_bail(const char *fmt, ...)
 	_exit(1);
 }
 
-#ifdef OCIRUN_EXEC_BINARY
-// send_fd sends an empty message of type type that carries fd.
-static void send_fd(uint8_t type, int fd)
-{
-	uint8_t hdr[OCIRUN_LEN_MSG_HEADER] = {0, 0, 0, 0, type};
-	struct iovec iov = {hdr, sizeof(hdr)};
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof(cbuf));
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	while (sendmsg(sync_fd, &mh, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			_exit(1); // the runtime is gone; nobody is left to tell
-}
-#endif
-
 // recv_header reads a message's header, and the fd that comes with it
 // when got_fd is not NULL (-1 when none came).
 static void recv_header(uint8_t hdr[OCIRUN_LEN_MSG_HEADER], int *got_fd)
@@ -617,7 +597,7 @@ static void __attribute__((noreturn)) finish_built(struct bootstrap *b)
 		if (i >= (uint32_t)b->nproc)
 			ocirun_bail("sync protocol: proc mount %u of %d", i, b->nproc);
 		int fd = make_proc(&b->proc[i]);
-		send_fd(MSG_PROC_MOUNT, fd);
+		ocirun_send_frame(sync_fd, MSG_PROC_MOUNT, NULL, 0, fd);
 		close(fd);
 		free(msg);
 	}
