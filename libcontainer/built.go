@@ -165,17 +165,7 @@ func (c *Container) build(l *launch, cfg *configs.Config, noPivot bool, preserve
 // mount namespace last (it resets the thread's root and working
 // directory); the PID and time namespaces only matter to children, and the
 // init made the procfs mounts.
-var insideNamespaces = []struct {
-	typ  configs.NamespaceType
-	flag int
-	file string
-}{
-	{configs.NEWNET, unix.CLONE_NEWNET, "net"},
-	{configs.NEWIPC, unix.CLONE_NEWIPC, "ipc"},
-	{configs.NEWUTS, unix.CLONE_NEWUTS, "uts"},
-	{configs.NEWCGROUP, unix.CLONE_NEWCGROUP, "cgroup"},
-	{configs.NEWNS, unix.CLONE_NEWNS, "mnt"},
-}
+var insideNamespaces = []configs.NamespaceType{configs.NEWNET, configs.NEWIPC, configs.NEWUTS, configs.NEWCGROUP, configs.NEWNS}
 
 // buildInside runs inside.Build for the container of init (a pid) on a
 // thread of its own, which first leaves the filesystem context the
@@ -219,16 +209,16 @@ func enterAndBuild(init int, cfg *configs.Config, opts rootfs.Options, noPivot b
 			unix.Close(fd)
 		}
 	}()
-	var flags []int
-	for _, ns := range insideNamespaces {
-		if _, ok := cfg.Namespace(ns.typ); !ok {
+	var entered []configs.NamespaceType
+	for _, t := range insideNamespaces {
+		if _, ok := cfg.Namespace(t); !ok {
 			continue
 		}
-		fd, err := unix.Open(proc+"ns/"+ns.file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(proc+"ns/"+procNsName[t], unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return nil, fmt.Errorf("open the container init's %s namespace: %w", ns.file, err)
+			return nil, fmt.Errorf("open the container init's %s namespace: %w", t, err)
 		}
-		fds, flags = append(fds, fd), append(flags, ns.flag)
+		fds, entered = append(fds, fd), append(entered, t)
 	}
 	// The init's root: the namespace's root only when the runtime runs at
 	// its own namespace's root, not in a chroot.
@@ -240,9 +230,9 @@ func enterAndBuild(init int, cfg *configs.Config, opts rootfs.Options, noPivot b
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return nil, fmt.Errorf("unshare the filesystem context: %w", err)
 	}
-	for i, flag := range flags {
-		if err := unix.Setns(fds[i], flag); err != nil {
-			return nil, fmt.Errorf("enter the container init's %s namespace: %w", insideName(flag), err)
+	for i, t := range entered {
+		if err := unix.Setns(fds[i], int(nsFlags[t])); err != nil {
+			return nil, fmt.Errorf("enter the container init's %s namespace: %w", t, err)
 		}
 	}
 	if err := unix.Fchdir(rootFd); err != nil {
@@ -259,13 +249,4 @@ func enterAndBuild(init int, cfg *configs.Config, opts rootfs.Options, noPivot b
 		return nil, fmt.Errorf("open the container's root: %w", err)
 	}
 	return root, nil
-}
-
-func insideName(flag int) string {
-	for _, ns := range insideNamespaces {
-		if ns.flag == flag {
-			return ns.file
-		}
-	}
-	return "unknown"
 }

@@ -146,10 +146,8 @@ func (s *setup) moveIDMapped(t *tree, m *configs.Mount, fd int) error {
 		return err
 	}
 	defer pl.close()
-	// Onto the handle itself: the "/proc/self/fd/N" of pl.target is a
-	// symlink, which move_mount does not follow unless asked to.
-	if err := unix.MoveMount(fd, "", int(pl.f.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return fmt.Errorf("move_mount into place: %w", err)
+	if err := moveInto(fd, pl); err != nil {
+		return err
 	}
 	return s.afterBind(t, pl, m, "/proc/self/fd/"+strconv.Itoa(fd))
 }
@@ -245,14 +243,20 @@ func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options, detached func()
 	return s.afterMount(t, top, m)
 }
 
-// moveDetached moves the mount that detached makes onto the handle pl
-// itself, as for an id-mapped mount.
+// moveDetached moves the mount that detached makes into place at pl.
 func moveDetached(detached func() (int, error), pl *place) error {
 	fd, err := detached()
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
+	return moveInto(fd, pl)
+}
+
+// moveInto moves the detached mount fd onto the handle pl itself: the
+// "/proc/self/fd/N" of pl.target is a symlink, which move_mount does not
+// follow unless asked to.
+func moveInto(fd int, pl *place) error {
 	if err := unix.MoveMount(fd, "", int(pl.f.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount into place: %w", err)
 	}
