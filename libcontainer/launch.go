@@ -16,6 +16,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/slack"
 	"github.com/ocirun/ocirun/libcontainer/userns"
 )
 
@@ -174,9 +175,13 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	}
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.
-	pid, err := syscall.ForkExec(exePath, []string{binary}, &syscall.ProcAttr{
-		Env:   env,
-		Files: files,
+	var pid int
+	err = slack.Start(func() (err error) {
+		pid, err = syscall.ForkExec(exePath, []string{binary}, &syscall.ProcAttr{
+			Env:   env,
+			Files: files,
+		})
+		return err
 	})
 	if err != nil {
 		parentEnd.Close()

@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ocirun/ocirun/libcontainer/slack"
 )
 
 const (
@@ -75,7 +77,7 @@ func Run(phase string, h specs.Hook, state *specs.State) error {
 	if len(cmd.Args) == 0 {
 		cmd.Args = []string{h.Path}
 	}
-	if err := cmd.Start(); err != nil {
+	if err := slack.Start(cmd.Start); err != nil {
 		return fmt.Errorf("%s: %w", prefix, err)
 	}
 

@@ -51,6 +51,7 @@
 // in 4 KiB pages and stage 0 populates nothing, so that the container's
 // limit holds only the pages the init touches.
 //
-// The package imports nothing but syscall and unsafe, so that its init runs
-// as soon as package syscall's has, before most packages allocate.
+// The package imports nothing but syscall, unsafe and (for the entry)
+// package slack, which imports only runtime and syscall, so that its init
+// runs as soon as package syscall's has, before most packages allocate.
 package prefault

@@ -10,7 +10,10 @@
 // register it reads. The text starts at runtime·text, the writable
 // segment at the page that holds runtime·noptrdata (the linker puts only
 // build and module data before it), and the bss ends at runtime·enoptrbss;
-// the read-only data lies between text and the writable segment.
+// the read-only data lies between text and the writable segment. Then
+// package slack's coarsen gives the main thread, and so every thread of the
+// runtime, a coarse timer slack (the CALL writes below the kernel's stack
+// pointer only).
 TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	LEAQ	runtime·text(SB), DI
 	ANDQ	$~4095, DI
@@ -27,4 +30,5 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$MADV_POPULATE_WRITE, DX
 	MOVQ	$SYS_madvise, AX
 	SYSCALL
+	CALL	ocirun_slack_coarsen(SB)
 	JMP	_rt0_amd64_linux(SB)
