@@ -17,13 +17,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocirun/ocirun/libcontainer"
+	// One P, from an init among the first.
+	_ "github.com/ocirun/ocirun/libcontainer/gomaxprocs"
 	"github.com/ocirun/ocirun/libcontainer/hostcheck"
 	// The heap in one huge page, before most packages allocate; and
 	// the entry point the Makefile links the binary with.
@@ -38,14 +39,6 @@ var (
 
 func main() {
 	started = time.Now()
-	// One P. A command is a sequence of system calls with a goroutine or
-	// two beside it; a second P only makes the scheduler start and wake
-	// threads to look for work, which cost create 2-3 ms of CPU here and
-	// saved no wall time (bench/README.md). An explicit GOMAXPROCS in the
-	// environment is left alone.
-	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
-		runtime.GOMAXPROCS(1)
-	}
 	hostcheck.RunProbeIfAsked()
 	libcontainer.Warn = logWarn
 	// Before anything of ours is opened: a missing fd would otherwise be
