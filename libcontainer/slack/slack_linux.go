@@ -14,10 +14,6 @@ const coarseNs = 1_000_000
 // when it gave the process coarseNs; 0 when the slack was left alone.
 var inheritedNs uintptr
 
-// Inherited returns the timer slack the command started with when its
-// threads run with a coarse one, and 0 when they run with that slack.
-func Inherited() uintptr { return inheritedNs }
-
 // Start calls start, which starts a process, on a thread whose timer slack
 // is the one the command started with, so that the process inherits that
 // slack rather than the runtime's. Go forks from the calling thread.

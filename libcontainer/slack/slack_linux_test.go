@@ -25,8 +25,7 @@ func TestStartGivesTheInheritedSlack(t *testing.T) {
 	if inheritedNs != 0 {
 		t.Fatalf("inheritedNs = %d in a binary without prefault's entry", inheritedNs)
 	}
-	saved := inheritedNs
-	t.Cleanup(func() { inheritedNs = saved })
+	t.Cleanup(func() { inheritedNs = 0 })
 	inheritedNs = 123457
 	if got := childSlack(t); got != "123457" {
 		t.Errorf("child's slack = %s, want 123457", got)
