@@ -51,7 +51,7 @@ static int report_fd = -1;
 // ocirun_send_frame writes one message to sock, with pass_fd attached
 // (SCM_RIGHTS) unless it is -1, in one sendmsg, so that nothing another
 // process writes on the socket can land inside it. It ends the process
-// when nobody is left to read it.
+// when nobody is left to read it; a send a signal interrupts is retried.
 void ocirun_send_frame(int sock, uint8_t type, const void *payload, uint32_t len, int pass_fd)
 {
 	uint8_t hdr[OCIRUN_LEN_MSG_HEADER] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff, type};
@@ -68,8 +68,13 @@ void ocirun_send_frame(int sock, uint8_t type, const void *payload, uint32_t len
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
 	}
-	if (sock < 0 || sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+	if (sock < 0)
 		_exit(1); // nobody is left to tell
+	// A signal the process handles can interrupt a send that waits for
+	// room on the socket; the message has not gone then, so it goes again.
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			_exit(1); // nobody is left to tell
 }
 
 static void send_frame(uint8_t type, const void *payload, uint32_t len, int pass_fd)
