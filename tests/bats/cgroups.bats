@@ -80,10 +80,12 @@ container_output_file() {
 }
 
 @test "pause freezes, resume continues" {
-	set_cmd 'i=0; while :; do i=$((i+1)); echo $i >/tmp/counter; sleep 0.05; done'
+	# The counter is renamed into place: a shell's "echo >file" truncates
+	# before it writes, and a read (or the freeze) could catch it empty.
+	set_cmd 'i=0; while :; do i=$((i+1)); echo $i >/tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.05; done'
 	ocirun run -d ct1
 	expect_status 0
-	sleep 0.3
+	wait_for_file "/proc/$(state_field ct1 pid)/root/tmp/counter" 30
 	ocirun pause ct1
 	expect_status 0
 	[ "$(state_field ct1 status)" = paused ] || fail "state is not paused"
@@ -106,9 +108,11 @@ container_output_file() {
 	ocirun resume ct1
 	expect_status 0
 	[ "$(state_field ct1 status)" = running ] || fail "state is not running after resume"
-	sleep 0.4
-	c2=$(cat $root/tmp/counter)
-	[ "$c2" -gt "$c1" ] || fail "counter did not move after resume: $c1 -> $c2"
+	local deadline=$((SECONDS + $(slow 10)))
+	until c2=$(cat $root/tmp/counter) && [ "$c2" -gt "$c1" ]; do
+		[ $SECONDS -lt $deadline ] || fail "counter did not move after resume: $c1 -> $c2"
+		sleep 0.1
+	done
 	ocirun resume ct1
 	expect_failure
 }
