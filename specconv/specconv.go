@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/jsonfast"
 	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
@@ -58,6 +59,10 @@ func LoadSpec(path string) (*specs.Spec, error) {
 		return nil, fmt.Errorf("read OCI spec: %w", err)
 	}
 	var spec specs.Spec
+	if jsonfast.Decode(data, (*specJSON)(&spec)) {
+		return &spec, nil
+	}
+	spec = specs.Spec{}
 	if err := decodeJSON(path, data, &spec); err != nil {
 		return nil, err
 	}
@@ -71,6 +76,10 @@ func LoadProcess(path string) (*specs.Process, error) {
 		return nil, fmt.Errorf("read OCI process: %w", err)
 	}
 	var p specs.Process
+	if jsonfast.Decode(data, (*processJSON)(&p)) {
+		return &p, nil
+	}
+	p = specs.Process{}
 	if err := decodeJSON(path, data, &p); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,204 @@
+// Command easyjsontrim turns easyjson's output into decoders that agree
+// with encoding/json and link nothing else (see package jsonfast):
+//
+//   - map decoding follows encoding/json: an empty object gives an empty
+//     map rather than nil, null gives nil rather than leaving the map as
+//     it was, and a key given twice merges into the map already there;
+//   - the encoders go, and with them packages easyjson and jwriter, which
+//     import net and net/http (3 MB of binary, and their init functions
+//     in every command's start-up); the one interface the decoders need
+//     from package easyjson is jsonfast.Decoder.
+//
+// Usage: go run ./internal/easyjsontrim FILE
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// generatedMap is easyjson's decoding of a map-typed field: $1 and $2 are
+// the indents, $3 the field, $4 the map type.
+var generatedMap = regexp.MustCompile(`if in\.IsNull\(\) \{\n(\t+)in\.Skip\(\)\n(\t+)\} else \{\n\t+in\.Delim\('\{'\)\n\t+if !in\.IsDelim\('\}'\) \{\n\t+(\S+) = make\(([^\n]+)\)\n\t+\} else \{\n\t+\S+ = nil\n\t+\}\n`)
+
+const rewrittenMap = "if in.IsNull() {\n${1}in.Skip()\n${1}${3} = nil\n${2}} else {\n${1}in.Delim('{')\n${1}if ${3} == nil {\n${1}\t${3} = make(${4})\n${1}}\n"
+
+// leftoverMap finds map decoding the pattern above did not match, so that
+// an easyjson release that changes its output fails here, not silently.
+var leftoverMap = regexp.MustCompile(`\} else \{\n\t+\S+ = nil\n`)
+
+// decoderInterface replaces easyjson.Unmarshaler.
+const (
+	decoderInterface = "jsonfast.Decoder"
+	jsonfastPath     = "github.com/ocirun/ocirun/libcontainer/jsonfast"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: easyjsontrim FILE")
+		os.Exit(2)
+	}
+	if err := trim(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "easyjsontrim:", err)
+		os.Exit(1)
+	}
+}
+
+func trim(name string) error {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if len(generatedMap.FindAllIndex(src, -1)) == 0 {
+		return fmt.Errorf("%s: no map decoding found to rewrite", name)
+	}
+	src = generatedMap.ReplaceAll(src, []byte(rewrittenMap))
+	if loc := leftoverMap.FindIndex(src); loc != nil {
+		line := 1 + bytes.Count(src[:loc[0]], []byte("\n"))
+		return fmt.Errorf("%s:%d: map decoding in a form this rewrite does not know", name, line)
+	}
+	src = bytes.ReplaceAll(src, []byte("easyjson.Unmarshaler"), []byte(decoderInterface))
+
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
+	if err != nil {
+		return fmt.Errorf("parse the generated code: %w", err)
+	}
+	var kept []ast.Decl
+	var dropped []ast.Node
+	for _, d := range f.Decls {
+		if encoderOnly(d) {
+			dropped = append(dropped, d)
+			continue
+		}
+		kept = append(kept, d)
+	}
+	f.Decls = kept
+	f.Comments = commentsOutside(f.Comments, dropped)
+	used := selectorPackages(f)
+	if err := dropUnusedImports(f, used); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if used["jsonfast"] {
+		addImport(f, jsonfastPath)
+	}
+	var out bytes.Buffer
+	if err := format.Node(&out, fset, f); err != nil {
+		return fmt.Errorf("format the trimmed code: %w", err)
+	}
+	return os.WriteFile(name, out.Bytes(), 0o644)
+}
+
+// encoderOnly reports whether d serves only encoding: an encoder function,
+// a MarshalEasyJSON method, or the block of blank variables that keeps
+// every import used.
+func encoderOnly(d ast.Decl) bool {
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		return strings.Contains(d.Name.Name, "Encode") || d.Name.Name == "MarshalEasyJSON"
+	case *ast.GenDecl:
+		if d.Tok != token.VAR {
+			return false
+		}
+		for _, spec := range d.Specs {
+			for _, n := range spec.(*ast.ValueSpec).Names {
+				if n.Name != "_" {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// addImport adds path to the file's (first) import declaration.
+func addImport(f *ast.File, path string) {
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			gd.Specs = append(gd.Specs, &ast.ImportSpec{Path: &ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(path)}})
+			return
+		}
+	}
+}
+
+func commentsOutside(groups []*ast.CommentGroup, dropped []ast.Node) []*ast.CommentGroup {
+	var kept []*ast.CommentGroup
+next:
+	for _, g := range groups {
+		for _, d := range dropped {
+			start := d.Pos()
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Doc != nil {
+				start = fd.Doc.Pos()
+			}
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Doc != nil {
+				start = gd.Doc.Pos()
+			}
+			if g.Pos() >= start && g.End() <= d.End() {
+				continue next
+			}
+		}
+		kept = append(kept, g)
+	}
+	return kept
+}
+
+// selectorPackages gives the names used as X in X.Sel: every package the
+// code refers to (and some variables).
+func selectorPackages(f *ast.File) map[string]bool {
+	used := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok {
+				used[id.Name] = true
+			}
+		}
+		return true
+	})
+	return used
+}
+
+// dropUnusedImports removes the imports the code no longer refers to; the
+// decoders must not keep jwriter or easyjson.
+func dropUnusedImports(f *ast.File, used map[string]bool) error {
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT {
+			continue
+		}
+		var specs []ast.Spec
+		for _, s := range gd.Specs {
+			is := s.(*ast.ImportSpec)
+			path, err := strconv.Unquote(is.Path.Value)
+			if err != nil {
+				return err
+			}
+			local := path[strings.LastIndex(path, "/")+1:]
+			if is.Name != nil {
+				local = is.Name.Name
+			}
+			if used[local] {
+				specs = append(specs, s)
+			} else if path == "github.com/mailru/easyjson/jlexer" {
+				return fmt.Errorf("the trimmed code no longer uses jlexer")
+			}
+		}
+		gd.Specs = specs
+	}
+	for _, imp := range f.Imports {
+		if p := imp.Path.Value; strings.Contains(p, "easyjson/jwriter") || p == `"github.com/mailru/easyjson"` {
+			if used[imp.Name.String()] {
+				return fmt.Errorf("%s is still used after trimming", p)
+			}
+		}
+	}
+	return nil
+}

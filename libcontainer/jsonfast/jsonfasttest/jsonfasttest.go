@@ -1,0 +1,98 @@
+// Package jsonfasttest holds a type's generated decoder to encoding/json.
+package jsonfasttest
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/ocirun/ocirun/libcontainer/jsonfast"
+)
+
+// As gives T's generated decoder for a value: for a type the generator saw
+// under another name (type specJSON specs.Spec), the conversion.
+type As[T any] func(*T) jsonfast.Decoder
+
+// Agree decodes data both ways and fails t if the generated decoder
+// accepted data with a value encoding/json does not give. It reports
+// whether the fast path accepted data.
+func Agree[T any](t testing.TB, data []byte, as As[T]) bool {
+	t.Helper()
+	var fast T
+	if !jsonfast.Decode(data, as(&fast)) {
+		return false
+	}
+	var std T
+	if err := json.Unmarshal(data, &std); err != nil {
+		t.Fatalf("the fast decoder accepted what encoding/json refuses (%v): %q", err, data)
+	}
+	if !reflect.DeepEqual(fast, std) {
+		t.Fatalf("the decoders disagree on %q:\nfast %#v\nstd  %#v", data, fast, std)
+	}
+	return true
+}
+
+// KnowsEveryField fails t unless T's generated decoder takes a T with every
+// field set, as encoding/json writes it, back whole. A new field in T (a
+// runtime-spec upgrade, a field added to the runtime's own types) makes the
+// generated decoder refuse every document that uses it, and the speed is
+// gone without a word; this notices and names the go generate to run.
+func KnowsEveryField[T any](t *testing.T, as As[T], regenerate string) {
+	t.Helper()
+	var want T
+	fill(t, reflect.ValueOf(&want).Elem(), reflect.TypeFor[T]().String())
+	data, err := json.Marshal(&want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got T
+	if !jsonfast.Decode(data, as(&got)) {
+		t.Fatalf("the generated decoder refuses a %T with every field set; run %s", want, regenerate)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the generated decoder loses fields of %T; run %s:\ngot  %#v\nwant %#v", want, regenerate, got, want)
+	}
+}
+
+// fill sets every exported field reachable from v to a value that is not
+// the zero value, so that encoding/json writes each one.
+func fill(t *testing.T, v reflect.Value, path string) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem(), path)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
+				fill(t, v.Field(i), path+"."+f.Name)
+			}
+		}
+	case reflect.Slice:
+		if v.Type() == reflect.TypeFor[json.RawMessage]() {
+			v.SetBytes([]byte(`{"x":[1,"y",null]}`))
+			return
+		}
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(t, v.Index(0), path+"[0]")
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		key := reflect.New(v.Type().Key()).Elem()
+		fill(t, key, path+" key")
+		elem := reflect.New(v.Type().Elem()).Elem()
+		fill(t, elem, path+"[key]")
+		v.SetMapIndex(key, elem)
+	case reflect.Interface:
+		v.Set(reflect.ValueOf(map[string]any{"x": []any{"y", 1.5, true, nil}}))
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(-7)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(7)
+	default:
+		t.Fatalf("%s: no test value for a %s; teach fill, and check the generated decoder handles it", path, v.Kind())
+	}
+}
