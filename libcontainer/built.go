@@ -76,9 +76,9 @@ func isProcMount(m *configs.Mount) bool { return m.Device == "proc" && !m.IsBind
 
 // procMountAttr translates a procfs mount's mount(2) flags into the
 // MOUNT_ATTR_* of a detached mount. ok is false for a flag that has none.
-func procMountAttr(flags uintptr) (attr uint32, ok bool) {
+func procMountAttr(flags uint64) (attr uint32, ok bool) {
 	pairs := []struct {
-		flag uintptr
+		flag uint64
 		attr uint32
 	}{
 		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY}, {unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},

@@ -73,7 +73,7 @@ func TestRuntimeBuilds(t *testing.T) {
 
 func TestProcMountAttr(t *testing.T) {
 	for _, c := range []struct {
-		flags uintptr
+		flags uint64
 		attr  uint32
 		ok    bool
 	}{

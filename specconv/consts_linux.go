@@ -13,7 +13,7 @@ import (
 // mount(2) flag.
 var mountFlagOptions = map[string]struct {
 	clear bool
-	flag  uintptr
+	flag  uint64
 }{
 	"defaults":      {false, 0},
 	"ro":            {false, unix.MS_RDONLY},
@@ -52,7 +52,7 @@ var mountFlagOptions = map[string]struct {
 
 // propagationOptions are the mount propagation types, for mount options and
 // for linux.rootfsPropagation.
-var propagationOptions = map[string]uintptr{
+var propagationOptions = map[string]uint64{
 	"private":     unix.MS_PRIVATE,
 	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
 	"shared":      unix.MS_SHARED,

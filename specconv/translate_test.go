@@ -140,7 +140,7 @@ func TestMountOptions(t *testing.T) {
 			mount: specs.Mount{Destination: "/data/", Type: "bind", Source: "vol", Options: []string{"rbind", "rprivate", "rw", "nosuid", "nodev"}},
 			want: configs.Mount{Destination: "/data", Device: "bind", Source: "/run/bundle/vol",
 				Flags: unix.MS_BIND | unix.MS_REC | unix.MS_NOSUID | unix.MS_NODEV, ClearedFlags: unix.MS_RDONLY,
-				PropagationFlags: []uintptr{unix.MS_PRIVATE | unix.MS_REC}},
+				PropagationFlags: []uint64{unix.MS_PRIVATE | unix.MS_REC}},
 		},
 		{
 			name:  "type none with bind option",
@@ -177,7 +177,7 @@ func TestMountOptions(t *testing.T) {
 			name:  "propagation in order",
 			mount: specs.Mount{Destination: "/x", Type: "bind", Source: "/y", Options: []string{"rbind", "private", "shared", "rslave", "slave", "rshared", "unbindable", "runbindable", "rprivate"}},
 			want: configs.Mount{Destination: "/x", Device: "bind", Source: "/y", Flags: unix.MS_BIND | unix.MS_REC,
-				PropagationFlags: []uintptr{unix.MS_PRIVATE, unix.MS_SHARED, unix.MS_SLAVE | unix.MS_REC, unix.MS_SLAVE, unix.MS_SHARED | unix.MS_REC,
+				PropagationFlags: []uint64{unix.MS_PRIVATE, unix.MS_SHARED, unix.MS_SLAVE | unix.MS_REC, unix.MS_SLAVE, unix.MS_SHARED | unix.MS_REC,
 					unix.MS_UNBINDABLE, unix.MS_UNBINDABLE | unix.MS_REC, unix.MS_PRIVATE | unix.MS_REC}},
 		},
 		{
@@ -220,7 +220,7 @@ func TestMountOptions(t *testing.T) {
 			name:  "podman --tmpfs with tmpcopyup",
 			mount: specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"rw", "rprivate", "nosuid", "nodev", "tmpcopyup"}},
 			want: configs.Mount{Destination: "/run", Device: "tmpfs", Source: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_NODEV, ClearedFlags: unix.MS_RDONLY,
-				PropagationFlags: []uintptr{unix.MS_PRIVATE | unix.MS_REC}, TmpcopyUp: true},
+				PropagationFlags: []uint64{unix.MS_PRIVATE | unix.MS_REC}, TmpcopyUp: true},
 		},
 		{
 			name:  "idmap uses the container's maps",
@@ -780,7 +780,7 @@ func TestFilesystemPathsAndPersonality(t *testing.T) {
 	g.AddLinuxReadonlyPaths("/proc/sys")
 	g.SetLinuxMountLabel("system_u:object_r:container_file_t:s0")
 	g.Config.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
-	for prop, want := range map[string]uintptr{
+	for prop, want := range map[string]uint64{
 		"":            0,
 		"private":     unix.MS_PRIVATE,
 		"rprivate":    unix.MS_PRIVATE | unix.MS_REC,

@@ -52,7 +52,7 @@ type Config struct {
 	// RootPropagation is the propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE,
 	// MS_UNBINDABLE, optionally with MS_REC) applied to the container's "/";
 	// zero means the default, a recursive slave.
-	RootPropagation uintptr `json:"root_propagation,omitempty"`
+	RootPropagation uint64 `json:"root_propagation,omitempty"`
 
 	Mounts  []*Mount  `json:"mounts,omitempty"`
 	Devices []*Device `json:"devices,omitempty"`

@@ -13,13 +13,13 @@ type Mount struct {
 	// Device is the filesystem type; bind mounts have "bind".
 	Device string `json:"device"`
 	// Flags are the MS_* flags to mount with (MS_BIND, MS_REC, MS_RDONLY, ...).
-	Flags uintptr `json:"flags,omitempty"`
+	Flags uint64 `json:"flags,omitempty"`
 	// ClearedFlags are flags the options turned off explicitly ("rw", "suid",
 	// "dev", "exec", ...); a bind remount must not keep them from the source.
-	ClearedFlags uintptr `json:"cleared_flags,omitempty"`
+	ClearedFlags uint64 `json:"cleared_flags,omitempty"`
 	// PropagationFlags are applied one by one after the mount (MS_SHARED,
 	// MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, each maybe with MS_REC).
-	PropagationFlags []uintptr `json:"propagation_flags,omitempty"`
+	PropagationFlags []uint64 `json:"propagation_flags,omitempty"`
 	// Data is the comma-separated filesystem-specific option string.
 	Data string `json:"data,omitempty"`
 	// RecAttrSet and RecAttrClr are MOUNT_ATTR_* bits applied recursively

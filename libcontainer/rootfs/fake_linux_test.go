@@ -80,7 +80,7 @@ func quote(s string) string {
 	return s
 }
 
-func (f *fakeKernel) Mount(source, target, fstype string, flags uintptr, data string) error {
+func (f *fakeKernel) Mount(source, target, fstype string, flags uint64, data string) error {
 	tgt := f.show(target)
 	call := fmt.Sprintf("mount %s %s %s %s %s", f.show(source), tgt, quote(fstype), flagNames(flags), quote(data))
 	if err := f.record(call); err != nil {

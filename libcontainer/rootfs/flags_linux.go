@@ -8,7 +8,7 @@ import (
 )
 
 var msNames = []struct {
-	flag uintptr
+	flag uint64
 	name string
 }{
 	{unix.MS_RDONLY, "MS_RDONLY"},
@@ -36,7 +36,7 @@ var msNames = []struct {
 }
 
 // flagNames spells mount flags for messages: "MS_BIND|MS_REC".
-func flagNames(flags uintptr) string {
+func flagNames(flags uint64) string {
 	if flags == 0 {
 		return "0"
 	}

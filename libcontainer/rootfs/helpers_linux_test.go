@@ -67,7 +67,7 @@ func TestCgroupOptions(t *testing.T) {
 }
 
 func TestFlagNames(t *testing.T) {
-	for flags, want := range map[uintptr]string{
+	for flags, want := range map[uint64]string{
 		0:                                   "0",
 		unix.MS_BIND | unix.MS_REC:          "MS_BIND|MS_REC",
 		unix.MS_RDONLY | 1<<40:              "MS_RDONLY|0x10000000000",

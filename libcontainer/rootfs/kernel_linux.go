@@ -16,7 +16,7 @@ import (
 // lets root-free tests check which mounts a config produces, in which order
 // and with which arguments, against real temporary directories.
 type kernel interface {
-	Mount(source, target, fstype string, flags uintptr, data string) error
+	Mount(source, target, fstype string, flags uint64, data string) error
 	Unmount(target string, flags int) error
 	PivotRoot(newroot, putold string) error
 	Chroot(path string) error
@@ -41,8 +41,8 @@ type kernel interface {
 // realKernel is the kernel.
 type realKernel struct{}
 
-func (realKernel) Mount(source, target, fstype string, flags uintptr, data string) error {
-	return unix.Mount(source, target, fstype, flags, data)
+func (realKernel) Mount(source, target, fstype string, flags uint64, data string) error {
+	return unix.Mount(source, target, fstype, uintptr(flags), data)
 }
 
 func (realKernel) Unmount(target string, flags int) error { return unix.Unmount(target, flags) }

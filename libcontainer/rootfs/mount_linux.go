@@ -174,7 +174,7 @@ func (s *setup) afterBind(t *tree, pl *place, m *configs.Mount, src string) erro
 		if err := s.k.Statfs(src, &sfs); err != nil {
 			return fmt.Errorf("statfs source: %w", err)
 		}
-		keep := uintptr(sfs.Flags) & lockableFlags &^ m.ClearedFlags
+		keep := uint64(sfs.Flags) & lockableFlags &^ m.ClearedFlags
 		flags := unix.MS_REMOUNT | unix.MS_BIND | m.Flags&^unix.MS_REC | keep
 		if err := s.k.Mount("", top.target, "", flags, ""); err != nil {
 			return fmt.Errorf("remount with %s: %w", flagNames(flags), err)

@@ -454,7 +454,7 @@ func usernsInner(dir string, r report) error {
 	if err := unix.Statfs("/locked", &sfs); err != nil {
 		return err
 	}
-	r["locked_flags"] = flagNames(uintptr(sfs.Flags) & lockableFlags)
+	r["locked_flags"] = flagNames(uint64(sfs.Flags) & lockableFlags)
 	r["locked_file"] = readText("/locked/file")
 	r["dev_null"] = devOf("/dev/null")
 	r["masked_dir"] = listing("/masked-dir")

@@ -184,7 +184,7 @@ func withMountLabel(m *configs.Mount, label string) *configs.Mount {
 // bind, and the rootfs is bound on itself next; so for (r)unbindable "/"
 // is made private (what unbindable implies for propagation) and becomes
 // unbindable at the end of Finish, inside the container.
-func firstRootPropagation(want uintptr) uintptr {
+func firstRootPropagation(want uint64) uint64 {
 	switch {
 	case want == 0:
 		return unix.MS_SLAVE | unix.MS_REC
@@ -504,7 +504,7 @@ func (s *setup) remountReadonly(target string) error {
 	if err := s.k.Statfs(target, &sfs); err != nil {
 		return fmt.Errorf("statfs: %w", err)
 	}
-	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | uintptr(sfs.Flags)&lockableFlags
+	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | uint64(sfs.Flags)&lockableFlags
 	if err := s.k.Mount("", target, "", flags, ""); err != nil {
 		return fmt.Errorf("remount with %s: %w", flagNames(flags), err)
 	}

@@ -93,7 +93,7 @@ const (
 	selfBind  = `mount $T/rootfs $T/rootfs bind MS_BIND|MS_REC ""`
 )
 
-func bind(src, dst string, flags uintptr) *configs.Mount {
+func bind(src, dst string, flags uint64) *configs.Mount {
 	return &configs.Mount{Source: src, Destination: dst, Device: "bind", Flags: unix.MS_BIND | flags}
 }
 
@@ -196,7 +196,7 @@ func TestPrepareSharedRootPropagation(t *testing.T) {
 // An unbindable "/" would make the rootfs's self-bind fail (EINVAL): it
 // stays private until Finish.
 func TestPrepareUnbindableRootPropagation(t *testing.T) {
-	for prop, first := range map[uintptr]string{
+	for prop, first := range map[uint64]string{
 		unix.MS_UNBINDABLE:               `mount "" / "" MS_PRIVATE ""`,
 		unix.MS_UNBINDABLE | unix.MS_REC: `mount "" / "" MS_REC|MS_PRIVATE ""`,
 	} {
@@ -285,9 +285,9 @@ func TestPrepareRecAttrAndPropagation(t *testing.T) {
 	w.mkdir("src")
 	m := bind(w.base+"/src", "/data", unix.MS_REC|unix.MS_NOEXEC)
 	m.RecAttrSet = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID
-	m.PropagationFlags = []uintptr{unix.MS_PRIVATE | unix.MS_REC, unix.MS_SHARED}
+	m.PropagationFlags = []uint64{unix.MS_PRIVATE | unix.MS_REC, unix.MS_SHARED}
 	tm := &configs.Mount{Source: "tmpfs", Destination: "/t", Device: "tmpfs", RecAttrClr: unix.MOUNT_ATTR_NOEXEC,
-		PropagationFlags: []uintptr{unix.MS_UNBINDABLE}}
+		PropagationFlags: []uint64{unix.MS_UNBINDABLE}}
 	if err := w.s.prepare(w.config(m, tm), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +466,7 @@ var unifiedHost = []*mountinfo.Info{
 	{Mountpoint: "/sys/fs/cgroup", FSType: "cgroup2", VFSOptions: "rw,nsdelegate"},
 }
 
-func cgroupMountCfg(flags, cleared uintptr) *configs.Mount {
+func cgroupMountCfg(flags, cleared uint64) *configs.Mount {
 	return &configs.Mount{Source: "cgroup", Destination: "/sys/fs/cgroup", Device: "cgroup",
 		Flags: flags, ClearedFlags: cleared}
 }
