@@ -161,10 +161,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/jsonfast"
 )
 
 // InitBinary is the file name of the container init's binary, which lives
@@ -424,6 +426,12 @@ func (c *Conn) ExpectJSON(want MsgType, v any) error {
 	if err != nil {
 		return err
 	}
+	if fast, ok := v.(jsonfast.Decoder); ok {
+		if jsonfast.Decode(payload, fast) {
+			return nil
+		}
+		reflect.ValueOf(v).Elem().SetZero()
+	}
 	if err := json.Unmarshal(payload, v); err != nil {
 		return fmt.Errorf("decode %s: %w", want, err)
 	}
@@ -453,7 +461,13 @@ func ForStage1(cfg *configs.Config) *configs.Config {
 	return &sent
 }
 
-// InitConfig is the payload of MsgConfig.
+// InitConfig is the payload of MsgConfig. Stage 1 decodes it with
+// generated code (see package jsonfast); after changing it or the configs
+// types: go generate ./libcontainer/initproto
+//
+//go:generate go tool easyjson -disallow_unknown_fields -no_std_marshalers -output_filename initconfig_easyjson.go initproto.go
+//go:generate go run github.com/ocirun/ocirun/libcontainer/jsonfast/easyjsontrim initconfig_easyjson.go
+//easyjson:json
 type InitConfig struct {
 	Mode        Mode   `json:"mode"`
 	ContainerID string `json:"id"`
