@@ -2,6 +2,7 @@ package specconv
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -93,4 +94,59 @@ func FuzzFastDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fastAgrees(t, data)
 	})
+}
+
+// copyResources copies every field, and shares no memory with the spec.
+func TestCopyResourcesCopiesEverything(t *testing.T) {
+	var r specs.LinuxResources
+	jsonfasttest.Fill(t, &r)
+	cp, err := copyResources(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cp, &r) {
+		t.Fatalf("the copy differs:\ngot  %#v\nwant %#v", cp, &r)
+	}
+	if where := shared(reflect.ValueOf(cp), reflect.ValueOf(&r), "resources"); where != "" {
+		t.Fatalf("the copy shares %s with the spec", where)
+	}
+}
+
+// shared names the first pointer, slice or map a and b have in common.
+func shared(a, b reflect.Value, path string) string {
+	switch a.Kind() {
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			return ""
+		}
+		if a.Pointer() == b.Pointer() {
+			return path
+		}
+		return shared(a.Elem(), b.Elem(), path)
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if w := shared(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); w != "" {
+				return w
+			}
+		}
+	case reflect.Slice:
+		if a.Len() > 0 && b.Len() > 0 && a.Pointer() == b.Pointer() {
+			return path
+		}
+		for i := range min(a.Len(), b.Len()) {
+			if w := shared(a.Index(i), b.Index(i), path+"[i]"); w != "" {
+				return w
+			}
+		}
+	case reflect.Map:
+		if !a.IsNil() && a.Pointer() == b.Pointer() {
+			return path
+		}
+		for it := a.MapRange(); it.Next(); {
+			if w := shared(it.Value(), b.MapIndex(it.Key()), path+"[k]"); w != "" {
+				return w
+			}
+		}
+	}
+	return ""
 }

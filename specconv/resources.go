@@ -1,8 +1,8 @@
 package specconv
 
 import (
-	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -48,19 +48,68 @@ func ValidateResources(r *specs.LinuxResources, path string) (*specs.LinuxResour
 	return cp, nil
 }
 
-// copyResources deep-copies r. The resources are plain JSON data, so a JSON
-// round trip copies every pointer and map without a hand-written walk that
-// would silently miss fields added to the spec later.
+// copyResources deep-copies r, through every pointer, slice and map, so
+// that no later change to the spec reaches the config. The walk is by
+// reflection and so covers fields added to the spec later. (It was a JSON
+// round trip, which now that config.json decodes without encoding/json
+// would be the only thing to warm its reflection caches: 0.7 ms.)
 func copyResources(r *specs.LinuxResources) (*specs.LinuxResources, error) {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("copy linux.resources: %w", err)
-	}
 	var out specs.LinuxResources
-	if err := json.Unmarshal(data, &out); err != nil {
+	if err := deepCopy(reflect.ValueOf(&out).Elem(), reflect.ValueOf(r).Elem()); err != nil {
 		return nil, fmt.Errorf("copy linux.resources: %w", err)
 	}
 	return &out, nil
+}
+
+// deepCopy sets dst, a settable value of src's type, to a copy of src that
+// shares no memory with it. Strings are immutable and shared.
+func deepCopy(dst, src reflect.Value) error {
+	switch src.Kind() {
+	case reflect.Pointer:
+		if src.IsNil() {
+			return nil
+		}
+		dst.Set(reflect.New(src.Type().Elem()))
+		return deepCopy(dst.Elem(), src.Elem())
+	case reflect.Struct:
+		for i := range src.NumField() {
+			if !src.Type().Field(i).IsExported() {
+				return fmt.Errorf("%s.%s is unexported", src.Type(), src.Type().Field(i).Name)
+			}
+			if err := deepCopy(dst.Field(i), src.Field(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if src.IsNil() {
+			return nil
+		}
+		dst.Set(reflect.MakeSlice(src.Type(), src.Len(), src.Len()))
+		for i := range src.Len() {
+			if err := deepCopy(dst.Index(i), src.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if src.IsNil() {
+			return nil
+		}
+		dst.Set(reflect.MakeMapWithSize(src.Type(), src.Len()))
+		for it := src.MapRange(); it.Next(); {
+			elem := reflect.New(src.Type().Elem()).Elem()
+			if err := deepCopy(elem, it.Value()); err != nil {
+				return err
+			}
+			dst.SetMapIndex(it.Key(), elem)
+		}
+	case reflect.Bool, reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		dst.Set(src)
+	default:
+		return fmt.Errorf("cannot copy a %s (%s)", src.Kind(), src.Type())
+	}
+	return nil
 }
 
 func checkCgroupsPath(p string, systemd bool) error {

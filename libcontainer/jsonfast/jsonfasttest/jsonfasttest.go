@@ -40,7 +40,7 @@ func Agree[T any](t testing.TB, data []byte, as As[T]) bool {
 func KnowsEveryField[T any](t *testing.T, as As[T], regenerate string) {
 	t.Helper()
 	var want T
-	fill(t, reflect.ValueOf(&want).Elem(), reflect.TypeFor[T]().String())
+	Fill(t, &want)
 	data, err := json.Marshal(&want)
 	if err != nil {
 		t.Fatal(err)
@@ -54,8 +54,13 @@ func KnowsEveryField[T any](t *testing.T, as As[T], regenerate string) {
 	}
 }
 
-// fill sets every exported field reachable from v to a value that is not
-// the zero value, so that encoding/json writes each one.
+// Fill sets every exported field reachable from v, a pointer, to a value
+// that is not the zero value, so that encoding/json writes each one.
+func Fill(t *testing.T, v any) {
+	t.Helper()
+	fill(t, reflect.ValueOf(v).Elem(), reflect.TypeOf(v).Elem().String())
+}
+
 func fill(t *testing.T, v reflect.Value, path string) {
 	t.Helper()
 	switch v.Kind() {
