@@ -22,6 +22,7 @@ import (
 
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/jsonfast"
 	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
@@ -319,9 +320,11 @@ func (s *Store) Load(id string) (*Container, error) { return s.load(id, true) }
 // Peek returns the container without locking it, for read-only commands.
 func (s *Store) Peek(id string) (*Container, error) { return s.load(id, false) }
 
-// writeConfig stores the container's config beside its state.
+// writeConfig stores the container's config beside its state. Its
+// generated encoder spares create encoding/json's cold start for the
+// config's types (package jsonfast).
 func writeConfig(dir string, cfg *configs.Config) error {
-	b, err := json.Marshal(cfg)
+	b, err := jsonfast.Encode(cfg)
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}

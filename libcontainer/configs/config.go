@@ -45,6 +45,12 @@ type TimeOffset struct {
 }
 
 // Config is everything the runtime and the init need to build a container.
+// The runtime stores it with generated encoders (see package jsonfast);
+// after changing it or the types it holds: go generate ./libcontainer/configs
+//
+//go:generate go tool easyjson -disallow_unknown_fields -no_std_marshalers -output_filename config_easyjson.go config.go
+//go:generate go run github.com/ocirun/ocirun/libcontainer/jsonfast/easyjsontrim -encoders config_easyjson.go
+//easyjson:json
 type Config struct {
 	// Rootfs is the absolute host path of the container's root filesystem.
 	Rootfs   string `json:"rootfs"`

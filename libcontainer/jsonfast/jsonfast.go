@@ -1,11 +1,13 @@
 // Package jsonfast runs the JSON decoders generated (by easyjson) for the
-// runtime's hot files as a fast path in front of encoding/json.
+// runtime's hot files as a fast path in front of encoding/json, and the
+// generated encoder of the config the runtime stores.
 //
 // Every runtime command and every init runs once, so encoding/json always
-// meets the types cold: it builds a decoder for each of them by reflection
-// before it reads a byte. For a config.json that is 1-2 ms of a create, as
-// much as the rest of the translation, and as much again in stage 1 for the
-// init's config. Generated decoders do the same work without that start-up.
+// meets the types cold: it builds a decoder or encoder for each of them by
+// reflection before it reads or writes a byte. For a config.json that is
+// 1-2 ms of a create, as much as the rest of the translation, and as much
+// again in stage 1 for the init's config; storing the config cost about 1
+// ms more. Generated code does the same work without that start-up.
 //
 // The fast path must never decide anything. [Decode] accepts a document
 // only where encoding/json gives the same value; a caller decodes a
@@ -15,13 +17,15 @@
 // case); documents with a key given twice, invalid UTF-8, or syntax the
 // generated lexer is lenient about are refused here; and the easyjsontrim
 // command rewrites the generated map decoding to encoding/json's rules and
-// drops the generated encoders, whose packages link net/http. Package
-// jsonfasttest holds the two decoders to the same result.
+// drops the generated encoders, whose packages link net/http, or with
+// -encoders points them at package jwriter here. Package jsonfasttest
+// holds the two decoders to the same result, and the generated encoders
+// to encoding/json's keys and values.
 //
 // A package with generated decoders says, next to the types:
 //
 //	//go:generate go tool easyjson -disallow_unknown_fields -no_std_marshalers -output_filename F_easyjson.go F.go
-//	//go:generate go run github.com/ocirun/ocirun/libcontainer/jsonfast/easyjsontrim F_easyjson.go
+//	//go:generate go run github.com/ocirun/ocirun/libcontainer/jsonfast/easyjsontrim [-encoders] F_easyjson.go
 package jsonfast
 
 import (
@@ -30,11 +34,27 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailru/easyjson/jlexer"
+
+	"github.com/ocirun/ocirun/libcontainer/jsonfast/jwriter"
 )
 
 // Decoder is what the generated code gives each type it decodes.
 type Decoder interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
+}
+
+// Encoder is what the generated code gives each type it encodes, when it
+// is generated with encoders (easyjsontrim -encoders).
+type Encoder interface {
+	MarshalEasyJSON(*jwriter.Writer)
+}
+
+// Encode writes v as JSON with its generated encoder: what encoding/json
+// writes but for the order of map keys.
+func Encode(v Encoder) ([]byte, error) {
+	var w jwriter.Writer
+	v.MarshalEasyJSON(&w)
+	return w.Bytes()
 }
 
 // Decode reports whether the generated decoder took data whole into v with

@@ -4,16 +4,19 @@
 //   - map decoding follows encoding/json: an empty object gives an empty
 //     map rather than nil, null gives nil rather than leaving the map as
 //     it was, and a key given twice merges into the map already there;
-//   - the encoders go, and with them packages easyjson and jwriter, which
-//     import net and net/http (3 MB of binary, and their init functions
-//     in every command's start-up); the one interface the decoders need
-//     from package easyjson is jsonfast.Decoder.
+//   - package easyjson goes, and easyjson's jwriter with it: they import
+//     net and net/http (3 MB of binary, and their init functions in every
+//     command's start-up). The interfaces the code needs from package
+//     easyjson are jsonfast.Decoder and jsonfast.Encoder; with -encoders
+//     the encoders stay and write through package jsonfast/jwriter,
+//     without it they go.
 //
-// Usage: go run ./internal/easyjsontrim FILE
+// Usage: easyjsontrim [-encoders] FILE
 package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -35,18 +38,26 @@ const rewrittenMap = "if in.IsNull() {\n${1}in.Skip()\n${1}${3} = nil\n${2}} els
 // an easyjson release that changes its output fails here, not silently.
 var leftoverMap = regexp.MustCompile(`\} else \{\n\t+\S+ = nil\n`)
 
-// decoderInterface replaces easyjson.Unmarshaler.
 const (
-	decoderInterface = "jsonfast.Decoder"
-	jsonfastPath     = "github.com/ocirun/ocirun/libcontainer/jsonfast"
+	jsonfastPath    = "github.com/ocirun/ocirun/libcontainer/jsonfast"
+	theirWriterPath = "github.com/mailru/easyjson/jwriter"
+	ourWriterPath   = "github.com/ocirun/ocirun/libcontainer/jsonfast/jwriter"
 )
 
+var interfaces = strings.NewReplacer(
+	"easyjson.Unmarshaler", "jsonfast.Decoder",
+	"easyjson.Marshaler", "jsonfast.Encoder",
+)
+
+var keepEncoders = flag.Bool("encoders", false, "keep the encoders, writing through jsonfast/jwriter")
+
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: easyjsontrim FILE")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: easyjsontrim [-encoders] FILE")
 		os.Exit(2)
 	}
-	if err := trim(os.Args[1]); err != nil {
+	if err := trim(flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "easyjsontrim:", err)
 		os.Exit(1)
 	}
@@ -65,7 +76,10 @@ func trim(name string) error {
 		line := 1 + bytes.Count(src[:loc[0]], []byte("\n"))
 		return fmt.Errorf("%s:%d: map decoding in a form this rewrite does not know", name, line)
 	}
-	src = bytes.ReplaceAll(src, []byte("easyjson.Unmarshaler"), []byte(decoderInterface))
+	src = []byte(interfaces.Replace(string(src)))
+	if *keepEncoders {
+		src = bytes.ReplaceAll(src, []byte(strconv.Quote(theirWriterPath)), []byte(strconv.Quote(ourWriterPath)))
+	}
 
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
@@ -103,7 +117,7 @@ func trim(name string) error {
 func encoderOnly(d ast.Decl) bool {
 	switch d := d.(type) {
 	case *ast.FuncDecl:
-		return strings.Contains(d.Name.Name, "Encode") || d.Name.Name == "MarshalEasyJSON"
+		return !*keepEncoders && (strings.Contains(d.Name.Name, "Encode") || d.Name.Name == "MarshalEasyJSON")
 	case *ast.GenDecl:
 		if d.Tok != token.VAR {
 			return false
@@ -194,7 +208,7 @@ func dropUnusedImports(f *ast.File, used map[string]bool) error {
 		gd.Specs = specs
 	}
 	for _, imp := range f.Imports {
-		if p := imp.Path.Value; strings.Contains(p, "easyjson/jwriter") || p == `"github.com/mailru/easyjson"` {
+		if p := imp.Path.Value; p == strconv.Quote(theirWriterPath) || p == `"github.com/mailru/easyjson"` {
 			if used[imp.Name.String()] {
 				return fmt.Errorf("%s is still used after trimming", p)
 			}

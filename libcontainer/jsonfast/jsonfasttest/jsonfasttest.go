@@ -101,3 +101,47 @@ func fill(t *testing.T, v reflect.Value, path string) {
 		t.Fatalf("%s: no test value for a %s; teach fill, and check the generated decoder handles it", path, v.Kind())
 	}
 }
+
+// EncodesEveryField fails t unless T's generated encoder writes a T with
+// every field set to the same JSON as encoding/json: the same keys, with
+// the same values, though in another order where a struct embeds another.
+func EncodesEveryField[T any](t *testing.T, enc func(*T) jsonfast.Encoder, regenerate string) {
+	t.Helper()
+	var v T
+	Fill(t, &v)
+	want, err := json.Marshal(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := jsonfast.Encode(enc(&v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotTree, wantTree any
+	if err := json.Unmarshal(got, &gotTree); err != nil {
+		t.Fatalf("the generated encoder writes invalid JSON (%v): %s", err, got)
+	}
+	if err := json.Unmarshal(want, &wantTree); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotTree, wantTree) {
+		t.Fatalf("the generated encoder writes a %T with every field set differently; run %s:\ngot  %s\nwant %s", v, regenerate, got, want)
+	}
+}
+
+// EncodeAgrees fails t unless encoding/json decodes what v's generated
+// encoder writes back to v.
+func EncodeAgrees[T any](t testing.TB, v *T, enc func(*T) jsonfast.Encoder) {
+	t.Helper()
+	data, err := jsonfast.Encode(enc(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back T
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatalf("encoding/json cannot read what the generated encoder wrote (%v): %s", err, data)
+	}
+	if !reflect.DeepEqual(&back, v) {
+		t.Fatalf("the generated encoder's output decodes to another value:\ngot  %#v\nwant %#v\nfrom %s", &back, v, data)
+	}
+}
