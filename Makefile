@@ -201,13 +201,15 @@ test-bats: $(if $(OCIRUN),,build) recvtty
 # The runtime killed at sampled syscalls, fed failing syscalls, damaged
 # state and mutated configs; then delete --force must clear everything
 # (tests/faults/run.sh). FAULTS_RUNTIME=runc runs the same cases against
-# runc, only reporting. Short fuzzing runs of the config translation and
-# of the generated config.json decoder against encoding/json come first.
+# runc, only reporting. Short fuzzing runs of the config translation, of
+# the generated config.json decoder against encoding/json and of the
+# generated encoders' strings come first.
 FAULTS_RUNTIME ?=
 FUZZTIME ?= 15s
 test-faults: $(if $(FAULTS_RUNTIME),,build)
 	nice $(GO) test -run '^$$' -fuzz '^FuzzToConfig$$' -fuzztime $(FUZZTIME) ./specconv
 	nice $(GO) test -run '^$$' -fuzz '^FuzzFastDecode$$' -fuzztime $(FUZZTIME) ./specconv
+	nice $(GO) test -run '^$$' -fuzz '^FuzzStringMatchesEncodingJSON$$' -fuzztime $(FUZZTIME) ./libcontainer/jsonfast/jwriter
 	GO=$(GO) $(if $(FAULTS_RUNTIME),FAULT_STRICT=0) nice unshare -m --propagation private \
 		tests/faults/run.sh $(or $(FAULTS_RUNTIME),$(CURDIR)/ocirun)
 

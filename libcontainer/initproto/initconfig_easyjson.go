@@ -4,8 +4,8 @@ package initproto
 
 import (
 	jlexer "github.com/mailru/easyjson/jlexer"
-
 	configs "github.com/ocirun/ocirun/libcontainer/configs"
+	jwriter "github.com/ocirun/ocirun/libcontainer/jsonfast/jwriter"
 	specs_go "github.com/opencontainers/runtime-spec/specs-go"
 	fs "io/fs"
 )
@@ -50,7 +50,11 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerInitproto(in *jlexer
 				if out.Config == nil {
 					out.Config = new(configs.Config)
 				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in, out.Config)
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					(*out.Config).UnmarshalEasyJSON(in)
+				}
 			}
 		case "process":
 			if in.IsNull() {
@@ -60,7 +64,7 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerInitproto(in *jlexer
 				if out.Process == nil {
 					out.Process = new(configs.Process)
 				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs1(in, out.Process)
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in, out.Process)
 			}
 		case "rootless":
 			if in.IsNull() {
@@ -166,690 +170,129 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerInitproto(in *jlexer
 		in.Consumed()
 	}
 }
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerInitproto(out *jwriter.Writer, in InitConfig) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"mode\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Mode))
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.String(string(in.ContainerID))
+	}
+	{
+		const prefix string = ",\"bundle\":"
+		out.RawString(prefix)
+		out.String(string(in.Bundle))
+	}
+	{
+		const prefix string = ",\"config\":"
+		out.RawString(prefix)
+		if in.Config == nil {
+			out.RawString("null")
+		} else {
+			easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs(out, *in.Config)
+		}
+	}
+	{
+		const prefix string = ",\"process\":"
+		out.RawString(prefix)
+		if in.Process == nil {
+			out.RawString("null")
+		} else {
+			easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs1(out, *in.Process)
+		}
+	}
+	if in.Rootless {
+		const prefix string = ",\"rootless\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Rootless))
+	}
+	if in.NoPivotRoot {
+		const prefix string = ",\"no_pivot_root\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.NoPivotRoot))
+	}
+	if in.PreserveFds != 0 {
+		const prefix string = ",\"preserve_fds\":"
+		out.RawString(prefix)
+		out.Int(int(in.PreserveFds))
+	}
+	{
+		const prefix string = ",\"console_fd\":"
+		out.RawString(prefix)
+		out.Int(int(in.ConsoleFd))
+	}
+	{
+		const prefix string = ",\"start_fd\":"
+		out.RawString(prefix)
+		out.Int(int(in.StartFd))
+	}
+	{
+		const prefix string = ",\"finisher_fd\":"
+		out.RawString(prefix)
+		out.Int(int(in.FinisherFd))
+	}
+	if len(in.MountFds) != 0 {
+		const prefix string = ",\"mount_fds\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v3First := true
+			for v3Name, v3Value := range in.MountFds {
+				if v3First {
+					v3First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.IntStr(int(v3Name))
+				out.RawByte(':')
+				out.Int(int(v3Value))
+			}
+			out.RawByte('}')
+		}
+	}
+	if len(in.CgroupPaths) != 0 {
+		const prefix string = ",\"cgroup_paths\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v4First := true
+			for v4Name, v4Value := range in.CgroupPaths {
+				if v4First {
+					v4First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v4Name))
+				out.RawByte(':')
+				out.String(string(v4Value))
+			}
+			out.RawByte('}')
+		}
+	}
+	if len(in.State) != 0 {
+		const prefix string = ",\"state\":"
+		out.RawString(prefix)
+		out.Raw((in.State).MarshalJSON())
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports jsonfast.Encoder interface
+func (v InitConfig) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerInitproto(w, v)
+}
 
 // UnmarshalEasyJSON supports jsonfast.Decoder interface
 func (v *InitConfig) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerInitproto(l, v)
 }
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs1(in *jlexer.Lexer, out *configs.Process) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "args":
-			if in.IsNull() {
-				in.Skip()
-				out.Args = nil
-			} else {
-				in.Delim('[')
-				if out.Args == nil {
-					if !in.IsDelim(']') {
-						out.Args = make([]string, 0, 4)
-					} else {
-						out.Args = []string{}
-					}
-				} else {
-					out.Args = (out.Args)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v5 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v5 = string(in.String())
-					}
-					out.Args = append(out.Args, v5)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "env":
-			if in.IsNull() {
-				in.Skip()
-				out.Env = nil
-			} else {
-				in.Delim('[')
-				if out.Env == nil {
-					if !in.IsDelim(']') {
-						out.Env = make([]string, 0, 4)
-					} else {
-						out.Env = []string{}
-					}
-				} else {
-					out.Env = (out.Env)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v6 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v6 = string(in.String())
-					}
-					out.Env = append(out.Env, v6)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "cwd":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Cwd = string(in.String())
-			}
-		case "user":
-			easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs2(in, &out.User)
-		case "terminal":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Terminal = bool(in.Bool())
-			}
-		case "console_height":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ConsoleHeight = uint16(in.Uint16())
-			}
-		case "console_width":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ConsoleWidth = uint16(in.Uint16())
-			}
-		case "capabilities":
-			if in.IsNull() {
-				in.Skip()
-				out.Capabilities = nil
-			} else {
-				if out.Capabilities == nil {
-					out.Capabilities = new(configs.Capabilities)
-				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs3(in, out.Capabilities)
-			}
-		case "rlimits":
-			if in.IsNull() {
-				in.Skip()
-				out.Rlimits = nil
-			} else {
-				in.Delim('[')
-				if out.Rlimits == nil {
-					if !in.IsDelim(']') {
-						out.Rlimits = make([]configs.Rlimit, 0, 2)
-					} else {
-						out.Rlimits = []configs.Rlimit{}
-					}
-				} else {
-					out.Rlimits = (out.Rlimits)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v7 configs.Rlimit
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs4(in, &v7)
-					out.Rlimits = append(out.Rlimits, v7)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "no_new_privileges":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.NoNewPrivileges = bool(in.Bool())
-			}
-		case "apparmor_profile":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.ApparmorProfile = string(in.String())
-			}
-		case "selinux_label":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.SelinuxLabel = string(in.String())
-			}
-		case "scheduler":
-			if in.IsNull() {
-				in.Skip()
-				out.Scheduler = nil
-			} else {
-				if out.Scheduler == nil {
-					out.Scheduler = new(configs.Scheduler)
-				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs5(in, out.Scheduler)
-			}
-		case "io_priority":
-			if in.IsNull() {
-				in.Skip()
-				out.IOPriority = nil
-			} else {
-				if out.IOPriority == nil {
-					out.IOPriority = new(configs.IOPriority)
-				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs6(in, out.IOPriority)
-			}
-		case "exec_cpu_affinity":
-			if in.IsNull() {
-				in.Skip()
-				out.ExecCPUAffinity = nil
-			} else {
-				if out.ExecCPUAffinity == nil {
-					out.ExecCPUAffinity = new(configs.CPUAffinity)
-				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs7(in, out.ExecCPUAffinity)
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs7(in *jlexer.Lexer, out *configs.CPUAffinity) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "initial":
-			if in.IsNull() {
-				in.Skip()
-				out.Initial = nil
-			} else {
-				in.Delim('[')
-				if out.Initial == nil {
-					if !in.IsDelim(']') {
-						out.Initial = make([]uint64, 0, 8)
-					} else {
-						out.Initial = []uint64{}
-					}
-				} else {
-					out.Initial = (out.Initial)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v14 uint64
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v14 = uint64(in.Uint64())
-					}
-					out.Initial = append(out.Initial, v14)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "final":
-			if in.IsNull() {
-				in.Skip()
-				out.Final = nil
-			} else {
-				in.Delim('[')
-				if out.Final == nil {
-					if !in.IsDelim(']') {
-						out.Final = make([]uint64, 0, 8)
-					} else {
-						out.Final = []uint64{}
-					}
-				} else {
-					out.Final = (out.Final)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v15 uint64
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v15 = uint64(in.Uint64())
-					}
-					out.Final = append(out.Final, v15)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs6(in *jlexer.Lexer, out *configs.IOPriority) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "class":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Class = int(in.Int())
-			}
-		case "priority":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Priority = int(in.Int())
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs5(in *jlexer.Lexer, out *configs.Scheduler) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "policy":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Policy = int(in.Int())
-			}
-		case "nice":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Nice = int32(in.Int32())
-			}
-		case "priority":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Priority = int32(in.Int32())
-			}
-		case "flags":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Flags = uint64(in.Uint64())
-			}
-		case "runtime":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Runtime = uint64(in.Uint64())
-			}
-		case "deadline":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Deadline = uint64(in.Uint64())
-			}
-		case "period":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Period = uint64(in.Uint64())
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs4(in *jlexer.Lexer, out *configs.Rlimit) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Type = int(in.Int())
-			}
-		case "hard":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Hard = uint64(in.Uint64())
-			}
-		case "soft":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Soft = uint64(in.Uint64())
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs3(in *jlexer.Lexer, out *configs.Capabilities) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "bounding":
-			if in.IsNull() {
-				in.Skip()
-				out.Bounding = nil
-			} else {
-				in.Delim('[')
-				if out.Bounding == nil {
-					if !in.IsDelim(']') {
-						out.Bounding = make([]int, 0, 8)
-					} else {
-						out.Bounding = []int{}
-					}
-				} else {
-					out.Bounding = (out.Bounding)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v20 int
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v20 = int(in.Int())
-					}
-					out.Bounding = append(out.Bounding, v20)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "effective":
-			if in.IsNull() {
-				in.Skip()
-				out.Effective = nil
-			} else {
-				in.Delim('[')
-				if out.Effective == nil {
-					if !in.IsDelim(']') {
-						out.Effective = make([]int, 0, 8)
-					} else {
-						out.Effective = []int{}
-					}
-				} else {
-					out.Effective = (out.Effective)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v21 int
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v21 = int(in.Int())
-					}
-					out.Effective = append(out.Effective, v21)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "permitted":
-			if in.IsNull() {
-				in.Skip()
-				out.Permitted = nil
-			} else {
-				in.Delim('[')
-				if out.Permitted == nil {
-					if !in.IsDelim(']') {
-						out.Permitted = make([]int, 0, 8)
-					} else {
-						out.Permitted = []int{}
-					}
-				} else {
-					out.Permitted = (out.Permitted)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v22 int
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v22 = int(in.Int())
-					}
-					out.Permitted = append(out.Permitted, v22)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "inheritable":
-			if in.IsNull() {
-				in.Skip()
-				out.Inheritable = nil
-			} else {
-				in.Delim('[')
-				if out.Inheritable == nil {
-					if !in.IsDelim(']') {
-						out.Inheritable = make([]int, 0, 8)
-					} else {
-						out.Inheritable = []int{}
-					}
-				} else {
-					out.Inheritable = (out.Inheritable)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v23 int
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v23 = int(in.Int())
-					}
-					out.Inheritable = append(out.Inheritable, v23)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "ambient":
-			if in.IsNull() {
-				in.Skip()
-				out.Ambient = nil
-			} else {
-				in.Delim('[')
-				if out.Ambient == nil {
-					if !in.IsDelim(']') {
-						out.Ambient = make([]int, 0, 8)
-					} else {
-						out.Ambient = []int{}
-					}
-				} else {
-					out.Ambient = (out.Ambient)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v24 int
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v24 = int(in.Int())
-					}
-					out.Ambient = append(out.Ambient, v24)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs2(in *jlexer.Lexer, out *configs.User) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "uid":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.UID = uint32(in.Uint32())
-			}
-		case "gid":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.GID = uint32(in.Uint32())
-			}
-		case "additional_gids":
-			if in.IsNull() {
-				in.Skip()
-				out.AdditionalGids = nil
-			} else {
-				in.Delim('[')
-				if out.AdditionalGids == nil {
-					if !in.IsDelim(']') {
-						out.AdditionalGids = make([]uint32, 0, 16)
-					} else {
-						out.AdditionalGids = []uint32{}
-					}
-				} else {
-					out.AdditionalGids = (out.AdditionalGids)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v35 uint32
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v35 = uint32(in.Uint32())
-					}
-					out.AdditionalGids = append(out.AdditionalGids, v35)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "umask":
-			if in.IsNull() {
-				in.Skip()
-				out.Umask = nil
-			} else {
-				if out.Umask == nil {
-					out.Umask = new(uint32)
-				}
-				if in.IsNull() {
-					in.Skip()
-				} else {
-					*out.Umask = uint32(in.Uint32())
-				}
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.Lexer, out *configs.Config) {
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs1(in *jlexer.Lexer, out *configs.Config) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -897,17 +340,17 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.Mounts = (out.Mounts)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v38 *configs.Mount
+					var v5 *configs.Mount
 					if in.IsNull() {
 						in.Skip()
-						v38 = nil
+						v5 = nil
 					} else {
-						if v38 == nil {
-							v38 = new(configs.Mount)
+						if v5 == nil {
+							v5 = new(configs.Mount)
 						}
-						easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in, v38)
+						easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs2(in, v5)
 					}
-					out.Mounts = append(out.Mounts, v38)
+					out.Mounts = append(out.Mounts, v5)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -928,17 +371,17 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.Devices = (out.Devices)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v39 *configs.Device
+					var v6 *configs.Device
 					if in.IsNull() {
 						in.Skip()
-						v39 = nil
+						v6 = nil
 					} else {
-						if v39 == nil {
-							v39 = new(configs.Device)
+						if v6 == nil {
+							v6 = new(configs.Device)
 						}
-						easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs9(in, v39)
+						easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs3(in, v6)
 					}
-					out.Devices = append(out.Devices, v39)
+					out.Devices = append(out.Devices, v6)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -959,13 +402,13 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.MaskPaths = (out.MaskPaths)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v40 string
+					var v7 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v40 = string(in.String())
+						v7 = string(in.String())
 					}
-					out.MaskPaths = append(out.MaskPaths, v40)
+					out.MaskPaths = append(out.MaskPaths, v7)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -986,13 +429,13 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.ReadonlyPaths = (out.ReadonlyPaths)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v41 string
+					var v8 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v41 = string(in.String())
+						v8 = string(in.String())
 					}
-					out.ReadonlyPaths = append(out.ReadonlyPaths, v41)
+					out.ReadonlyPaths = append(out.ReadonlyPaths, v8)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1013,9 +456,9 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.Namespaces = (out.Namespaces)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v42 configs.Namespace
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs10(in, &v42)
-					out.Namespaces = append(out.Namespaces, v42)
+					var v9 configs.Namespace
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs4(in, &v9)
+					out.Namespaces = append(out.Namespaces, v9)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1036,9 +479,9 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.UIDMappings = (out.UIDMappings)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v43 configs.IDMap
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v43)
-					out.UIDMappings = append(out.UIDMappings, v43)
+					var v10 configs.IDMap
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs5(in, &v10)
+					out.UIDMappings = append(out.UIDMappings, v10)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1059,9 +502,9 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.GIDMappings = (out.GIDMappings)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v44 configs.IDMap
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v44)
-					out.GIDMappings = append(out.GIDMappings, v44)
+					var v11 configs.IDMap
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs5(in, &v11)
+					out.GIDMappings = append(out.GIDMappings, v11)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1078,9 +521,9 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 				for !in.IsDelim('}') {
 					key := string(in.String())
 					in.WantColon()
-					var v45 configs.TimeOffset
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs12(in, &v45)
-					(out.TimeOffsets)[key] = v45
+					var v12 configs.TimeOffset
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs6(in, &v12)
+					(out.TimeOffsets)[key] = v12
 					in.WantComma()
 				}
 				in.Delim('}')
@@ -1109,13 +552,13 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 				for !in.IsDelim('}') {
 					key := string(in.String())
 					in.WantColon()
-					var v46 string
+					var v13 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v46 = string(in.String())
+						v13 = string(in.String())
 					}
-					(out.Sysctl)[key] = v46
+					(out.Sysctl)[key] = v13
 					in.WantComma()
 				}
 				in.Delim('}')
@@ -1136,9 +579,9 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 					out.NetDevices = (out.NetDevices)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v47 configs.NetDevice
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs13(in, &v47)
-					out.NetDevices = append(out.NetDevices, v47)
+					var v14 configs.NetDevice
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs7(in, &v14)
+					out.NetDevices = append(out.NetDevices, v14)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1151,7 +594,7 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 				if out.MemoryPolicy == nil {
 					out.MemoryPolicy = new(configs.MemoryPolicy)
 				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs14(in, out.MemoryPolicy)
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in, out.MemoryPolicy)
 			}
 		case "cgroups":
 			if in.IsNull() {
@@ -1161,7 +604,7 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 				if out.Cgroups == nil {
 					out.Cgroups = new(configs.Cgroup)
 				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs15(in, out.Cgroups)
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs9(in, out.Cgroups)
 			}
 		case "oom_score_adj":
 			if in.IsNull() {
@@ -1211,7 +654,7 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 				if out.Personality == nil {
 					out.Personality = new(configs.Personality)
 				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs16(in, out.Personality)
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs10(in, out.Personality)
 			}
 		case "labels":
 			if in.IsNull() {
@@ -1225,13 +668,13 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 				for !in.IsDelim('}') {
 					key := string(in.String())
 					in.WantColon()
-					var v48 string
+					var v15 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v48 = string(in.String())
+						v15 = string(in.String())
 					}
-					(out.Labels)[key] = v48
+					(out.Labels)[key] = v15
 					in.WantComma()
 				}
 				in.Delim('}')
@@ -1244,7 +687,7 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 				if out.Process == nil {
 					out.Process = new(configs.Process)
 				}
-				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs1(in, out.Process)
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in, out.Process)
 			}
 		default:
 			in.AddError(&jlexer.LexerError{
@@ -1260,8 +703,259 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.L
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer.Lexer, out *configs.Personality) {
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs(out *jwriter.Writer, in configs.Config) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"rootfs\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Rootfs))
+	}
+	{
+		const prefix string = ",\"readonly\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Readonly))
+	}
+	if in.RootPropagation != 0 {
+		const prefix string = ",\"root_propagation\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.RootPropagation))
+	}
+	if len(in.Mounts) != 0 {
+		const prefix string = ",\"mounts\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v16, v17 := range in.Mounts {
+				if v16 > 0 {
+					out.RawByte(',')
+				}
+				if v17 == nil {
+					out.RawString("null")
+				} else {
+					easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs2(out, *v17)
+				}
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Devices) != 0 {
+		const prefix string = ",\"devices\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v18, v19 := range in.Devices {
+				if v18 > 0 {
+					out.RawByte(',')
+				}
+				if v19 == nil {
+					out.RawString("null")
+				} else {
+					easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs3(out, *v19)
+				}
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.MaskPaths) != 0 {
+		const prefix string = ",\"mask_paths\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v20, v21 := range in.MaskPaths {
+				if v20 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v21))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.ReadonlyPaths) != 0 {
+		const prefix string = ",\"readonly_paths\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v22, v23 := range in.ReadonlyPaths {
+				if v22 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v23))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Namespaces) != 0 {
+		const prefix string = ",\"namespaces\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v24, v25 := range in.Namespaces {
+				if v24 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs4(out, v25)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.UIDMappings) != 0 {
+		const prefix string = ",\"uid_mappings\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v26, v27 := range in.UIDMappings {
+				if v26 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs5(out, v27)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.GIDMappings) != 0 {
+		const prefix string = ",\"gid_mappings\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v28, v29 := range in.GIDMappings {
+				if v28 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs5(out, v29)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.TimeOffsets) != 0 {
+		const prefix string = ",\"time_offsets\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v30First := true
+			for v30Name, v30Value := range in.TimeOffsets {
+				if v30First {
+					v30First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v30Name))
+				out.RawByte(':')
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs6(out, v30Value)
+			}
+			out.RawByte('}')
+		}
+	}
+	if in.Hostname != "" {
+		const prefix string = ",\"hostname\":"
+		out.RawString(prefix)
+		out.String(string(in.Hostname))
+	}
+	if in.Domainname != "" {
+		const prefix string = ",\"domainname\":"
+		out.RawString(prefix)
+		out.String(string(in.Domainname))
+	}
+	if len(in.Sysctl) != 0 {
+		const prefix string = ",\"sysctl\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v31First := true
+			for v31Name, v31Value := range in.Sysctl {
+				if v31First {
+					v31First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v31Name))
+				out.RawByte(':')
+				out.String(string(v31Value))
+			}
+			out.RawByte('}')
+		}
+	}
+	if len(in.NetDevices) != 0 {
+		const prefix string = ",\"net_devices\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v32, v33 := range in.NetDevices {
+				if v32 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs7(out, v33)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.MemoryPolicy != nil {
+		const prefix string = ",\"memory_policy\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs8(out, *in.MemoryPolicy)
+	}
+	if in.Cgroups != nil {
+		const prefix string = ",\"cgroups\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs9(out, *in.Cgroups)
+	}
+	if in.OomScoreAdj != nil {
+		const prefix string = ",\"oom_score_adj\":"
+		out.RawString(prefix)
+		out.Int(int(*in.OomScoreAdj))
+	}
+	if in.Seccomp != nil {
+		const prefix string = ",\"seccomp\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo(out, *in.Seccomp)
+	}
+	if in.Hooks != nil {
+		const prefix string = ",\"hooks\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo1(out, *in.Hooks)
+	}
+	if in.MountLabel != "" {
+		const prefix string = ",\"mount_label\":"
+		out.RawString(prefix)
+		out.String(string(in.MountLabel))
+	}
+	if in.Personality != nil {
+		const prefix string = ",\"personality\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs10(out, *in.Personality)
+	}
+	if len(in.Labels) != 0 {
+		const prefix string = ",\"labels\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v34First := true
+			for v34Name, v34Value := range in.Labels {
+				if v34First {
+					v34First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v34Name))
+				out.RawByte(':')
+				out.String(string(v34Value))
+			}
+			out.RawByte('}')
+		}
+	}
+	{
+		const prefix string = ",\"process\":"
+		out.RawString(prefix)
+		if in.Process == nil {
+			out.RawString("null")
+		} else {
+			easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs1(out, *in.Process)
+		}
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer.Lexer, out *configs.Personality) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1295,7 +989,17 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwriter.Writer, in configs.Personality) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"domain\":"
+		out.RawString(prefix[1:])
+		out.Uint64(uint64(in.Domain))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer.Lexer, out *specs_go.Hooks) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -1326,9 +1030,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer
 					out.Prestart = (out.Prestart)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v68 specs_go.Hook
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v68)
-					out.Prestart = append(out.Prestart, v68)
+					var v35 specs_go.Hook
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v35)
+					out.Prestart = append(out.Prestart, v35)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1349,9 +1053,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer
 					out.CreateRuntime = (out.CreateRuntime)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v69 specs_go.Hook
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v69)
-					out.CreateRuntime = append(out.CreateRuntime, v69)
+					var v36 specs_go.Hook
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v36)
+					out.CreateRuntime = append(out.CreateRuntime, v36)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1372,9 +1076,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer
 					out.CreateContainer = (out.CreateContainer)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v70 specs_go.Hook
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v70)
-					out.CreateContainer = append(out.CreateContainer, v70)
+					var v37 specs_go.Hook
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v37)
+					out.CreateContainer = append(out.CreateContainer, v37)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1395,9 +1099,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer
 					out.StartContainer = (out.StartContainer)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v71 specs_go.Hook
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v71)
-					out.StartContainer = append(out.StartContainer, v71)
+					var v38 specs_go.Hook
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v38)
+					out.StartContainer = append(out.StartContainer, v38)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1418,9 +1122,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer
 					out.Poststart = (out.Poststart)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v72 specs_go.Hook
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v72)
-					out.Poststart = append(out.Poststart, v72)
+					var v39 specs_go.Hook
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v39)
+					out.Poststart = append(out.Poststart, v39)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1441,9 +1145,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer
 					out.Poststop = (out.Poststop)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v73 specs_go.Hook
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v73)
-					out.Poststop = append(out.Poststop, v73)
+					var v40 specs_go.Hook
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in, &v40)
+					out.Poststop = append(out.Poststop, v40)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1462,7 +1166,122 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo1(out *jwriter.Writer, in specs_go.Hooks) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if len(in.Prestart) != 0 {
+		const prefix string = ",\"prestart\":"
+		first = false
+		out.RawString(prefix[1:])
+		{
+			out.RawByte('[')
+			for v41, v42 := range in.Prestart {
+				if v41 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo2(out, v42)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.CreateRuntime) != 0 {
+		const prefix string = ",\"createRuntime\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v43, v44 := range in.CreateRuntime {
+				if v43 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo2(out, v44)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.CreateContainer) != 0 {
+		const prefix string = ",\"createContainer\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v45, v46 := range in.CreateContainer {
+				if v45 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo2(out, v46)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.StartContainer) != 0 {
+		const prefix string = ",\"startContainer\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v47, v48 := range in.StartContainer {
+				if v47 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo2(out, v48)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Poststart) != 0 {
+		const prefix string = ",\"poststart\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v49, v50 := range in.Poststart {
+				if v49 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo2(out, v50)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Poststop) != 0 {
+		const prefix string = ",\"poststop\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v51, v52 := range in.Poststop {
+				if v51 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo2(out, v52)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in *jlexer.Lexer, out *specs_go.Hook) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -1499,13 +1318,13 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in *jlexer
 					out.Args = (out.Args)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v86 string
+					var v53 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v86 = string(in.String())
+						v53 = string(in.String())
 					}
-					out.Args = append(out.Args, v86)
+					out.Args = append(out.Args, v53)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1526,13 +1345,13 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in *jlexer
 					out.Env = (out.Env)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v87 string
+					var v54 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v87 = string(in.String())
+						v54 = string(in.String())
 					}
-					out.Env = append(out.Env, v87)
+					out.Env = append(out.Env, v54)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1565,7 +1384,50 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo2(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo2(out *jwriter.Writer, in specs_go.Hook) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"path\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Path))
+	}
+	if len(in.Args) != 0 {
+		const prefix string = ",\"args\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v55, v56 := range in.Args {
+				if v55 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v56))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Env) != 0 {
+		const prefix string = ",\"env\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v57, v58 := range in.Env {
+				if v57 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v58))
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Timeout != nil {
+		const prefix string = ",\"timeout\":"
+		out.RawString(prefix)
+		out.Int(int(*in.Timeout))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo(in *jlexer.Lexer, out *specs_go.LinuxSeccomp) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -1616,13 +1478,13 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo(in *jlexer.
 					out.Architectures = (out.Architectures)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v92 specs_go.Arch
+					var v59 specs_go.Arch
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v92 = specs_go.Arch(in.String())
+						v59 = specs_go.Arch(in.String())
 					}
-					out.Architectures = append(out.Architectures, v92)
+					out.Architectures = append(out.Architectures, v59)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1643,13 +1505,13 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo(in *jlexer.
 					out.Flags = (out.Flags)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v93 specs_go.LinuxSeccompFlag
+					var v60 specs_go.LinuxSeccompFlag
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v93 = specs_go.LinuxSeccompFlag(in.String())
+						v60 = specs_go.LinuxSeccompFlag(in.String())
 					}
-					out.Flags = append(out.Flags, v93)
+					out.Flags = append(out.Flags, v60)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1682,9 +1544,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo(in *jlexer.
 					out.Syscalls = (out.Syscalls)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v94 specs_go.LinuxSyscall
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo3(in, &v94)
-					out.Syscalls = append(out.Syscalls, v94)
+					var v61 specs_go.LinuxSyscall
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo3(in, &v61)
+					out.Syscalls = append(out.Syscalls, v61)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1703,7 +1565,74 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo(in *jlexer.
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo(out *jwriter.Writer, in specs_go.LinuxSeccomp) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"defaultAction\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.DefaultAction))
+	}
+	if in.DefaultErrnoRet != nil {
+		const prefix string = ",\"defaultErrnoRet\":"
+		out.RawString(prefix)
+		out.Uint(uint(*in.DefaultErrnoRet))
+	}
+	if len(in.Architectures) != 0 {
+		const prefix string = ",\"architectures\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v62, v63 := range in.Architectures {
+				if v62 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v63))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Flags) != 0 {
+		const prefix string = ",\"flags\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v64, v65 := range in.Flags {
+				if v64 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v65))
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.ListenerPath != "" {
+		const prefix string = ",\"listenerPath\":"
+		out.RawString(prefix)
+		out.String(string(in.ListenerPath))
+	}
+	if in.ListenerMetadata != "" {
+		const prefix string = ",\"listenerMetadata\":"
+		out.RawString(prefix)
+		out.String(string(in.ListenerMetadata))
+	}
+	if len(in.Syscalls) != 0 {
+		const prefix string = ",\"syscalls\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v66, v67 := range in.Syscalls {
+				if v66 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo3(out, v67)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo3(in *jlexer.Lexer, out *specs_go.LinuxSyscall) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -1734,13 +1663,13 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo3(in *jlexer
 					out.Names = (out.Names)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v101 string
+					var v68 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v101 = string(in.String())
+						v68 = string(in.String())
 					}
-					out.Names = append(out.Names, v101)
+					out.Names = append(out.Names, v68)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1781,9 +1710,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo3(in *jlexer
 					out.Args = (out.Args)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v102 specs_go.LinuxSeccompArg
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo4(in, &v102)
-					out.Args = append(out.Args, v102)
+					var v69 specs_go.LinuxSeccompArg
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo4(in, &v69)
+					out.Args = append(out.Args, v69)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1802,7 +1731,52 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo3(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo3(out *jwriter.Writer, in specs_go.LinuxSyscall) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"names\":"
+		out.RawString(prefix[1:])
+		if in.Names == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v70, v71 := range in.Names {
+				if v70 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v71))
+			}
+			out.RawByte(']')
+		}
+	}
+	{
+		const prefix string = ",\"action\":"
+		out.RawString(prefix)
+		out.String(string(in.Action))
+	}
+	if in.ErrnoRet != nil {
+		const prefix string = ",\"errnoRet\":"
+		out.RawString(prefix)
+		out.Uint(uint(*in.ErrnoRet))
+	}
+	if len(in.Args) != 0 {
+		const prefix string = ",\"args\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v72, v73 := range in.Args {
+				if v72 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo4(out, v73)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo4(in *jlexer.Lexer, out *specs_go.LinuxSeccompArg) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -1855,8 +1829,33 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo4(in *jlexer
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs15(in *jlexer.Lexer, out *configs.Cgroup) {
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo4(out *jwriter.Writer, in specs_go.LinuxSeccompArg) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"index\":"
+		out.RawString(prefix[1:])
+		out.Uint(uint(in.Index))
+	}
+	{
+		const prefix string = ",\"value\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Value))
+	}
+	if in.ValueTwo != 0 {
+		const prefix string = ",\"valueTwo\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.ValueTwo))
+	}
+	{
+		const prefix string = ",\"op\":"
+		out.RawString(prefix)
+		out.String(string(in.Op))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs9(in *jlexer.Lexer, out *configs.Cgroup) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1906,7 +1905,38 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs15(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs9(out *jwriter.Writer, in configs.Cgroup) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Path != "" {
+		const prefix string = ",\"path\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.String(string(in.Path))
+	}
+	if in.Systemd {
+		const prefix string = ",\"systemd\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Bool(bool(in.Systemd))
+	}
+	if in.Resources != nil {
+		const prefix string = ",\"resources\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo5(out, *in.Resources)
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo5(in *jlexer.Lexer, out *specs_go.LinuxResources) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -1937,9 +1967,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo5(in *jlexer
 					out.Devices = (out.Devices)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v107 specs_go.LinuxDeviceCgroup
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo6(in, &v107)
-					out.Devices = append(out.Devices, v107)
+					var v74 specs_go.LinuxDeviceCgroup
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo6(in, &v74)
+					out.Devices = append(out.Devices, v74)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2000,9 +2030,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo5(in *jlexer
 					out.HugepageLimits = (out.HugepageLimits)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v108 specs_go.LinuxHugepageLimit
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo11(in, &v108)
-					out.HugepageLimits = append(out.HugepageLimits, v108)
+					var v75 specs_go.LinuxHugepageLimit
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo11(in, &v75)
+					out.HugepageLimits = append(out.HugepageLimits, v75)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2029,9 +2059,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo5(in *jlexer
 				for !in.IsDelim('}') {
 					key := string(in.String())
 					in.WantColon()
-					var v109 specs_go.LinuxRdma
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo13(in, &v109)
-					(out.Rdma)[key] = v109
+					var v76 specs_go.LinuxRdma
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo13(in, &v76)
+					(out.Rdma)[key] = v76
 					in.WantComma()
 				}
 				in.Delim('}')
@@ -2048,13 +2078,13 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo5(in *jlexer
 				for !in.IsDelim('}') {
 					key := string(in.String())
 					in.WantColon()
-					var v110 string
+					var v77 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v110 = string(in.String())
+						v77 = string(in.String())
 					}
-					(out.Unified)[key] = v110
+					(out.Unified)[key] = v77
 					in.WantComma()
 				}
 				in.Delim('}')
@@ -2073,7 +2103,144 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo5(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo5(out *jwriter.Writer, in specs_go.LinuxResources) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if len(in.Devices) != 0 {
+		const prefix string = ",\"devices\":"
+		first = false
+		out.RawString(prefix[1:])
+		{
+			out.RawByte('[')
+			for v78, v79 := range in.Devices {
+				if v78 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo6(out, v79)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Memory != nil {
+		const prefix string = ",\"memory\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo7(out, *in.Memory)
+	}
+	if in.CPU != nil {
+		const prefix string = ",\"cpu\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo8(out, *in.CPU)
+	}
+	if in.Pids != nil {
+		const prefix string = ",\"pids\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo9(out, *in.Pids)
+	}
+	if in.BlockIO != nil {
+		const prefix string = ",\"blockIO\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo10(out, *in.BlockIO)
+	}
+	if len(in.HugepageLimits) != 0 {
+		const prefix string = ",\"hugepageLimits\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v80, v81 := range in.HugepageLimits {
+				if v80 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo11(out, v81)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Network != nil {
+		const prefix string = ",\"network\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo12(out, *in.Network)
+	}
+	if len(in.Rdma) != 0 {
+		const prefix string = ",\"rdma\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('{')
+			v82First := true
+			for v82Name, v82Value := range in.Rdma {
+				if v82First {
+					v82First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v82Name))
+				out.RawByte(':')
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo13(out, v82Value)
+			}
+			out.RawByte('}')
+		}
+	}
+	if len(in.Unified) != 0 {
+		const prefix string = ",\"unified\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('{')
+			v83First := true
+			for v83Name, v83Value := range in.Unified {
+				if v83First {
+					v83First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v83Name))
+				out.RawByte(':')
+				out.String(string(v83Value))
+			}
+			out.RawByte('}')
+		}
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo13(in *jlexer.Lexer, out *specs_go.LinuxRdma) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2130,7 +2297,28 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo13(in *jlexe
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo13(out *jwriter.Writer, in specs_go.LinuxRdma) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.HcaHandles != nil {
+		const prefix string = ",\"hcaHandles\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.Uint32(uint32(*in.HcaHandles))
+	}
+	if in.HcaObjects != nil {
+		const prefix string = ",\"hcaObjects\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Uint32(uint32(*in.HcaObjects))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo12(in *jlexer.Lexer, out *specs_go.LinuxNetwork) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2175,9 +2363,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo12(in *jlexe
 					out.Priorities = (out.Priorities)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v117 specs_go.LinuxInterfacePriority
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo14(in, &v117)
-					out.Priorities = append(out.Priorities, v117)
+					var v84 specs_go.LinuxInterfacePriority
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo14(in, &v84)
+					out.Priorities = append(out.Priorities, v84)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2196,7 +2384,37 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo12(in *jlexe
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo12(out *jwriter.Writer, in specs_go.LinuxNetwork) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.ClassID != nil {
+		const prefix string = ",\"classID\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.Uint32(uint32(*in.ClassID))
+	}
+	if len(in.Priorities) != 0 {
+		const prefix string = ",\"priorities\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v85, v86 := range in.Priorities {
+				if v85 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo14(out, v86)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo14(in *jlexer.Lexer, out *specs_go.LinuxInterfacePriority) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2237,7 +2455,22 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo14(in *jlexe
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo14(out *jwriter.Writer, in specs_go.LinuxInterfacePriority) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"name\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Name))
+	}
+	{
+		const prefix string = ",\"priority\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.Priority))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo11(in *jlexer.Lexer, out *specs_go.LinuxHugepageLimit) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2278,7 +2511,22 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo11(in *jlexe
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo11(out *jwriter.Writer, in specs_go.LinuxHugepageLimit) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"pageSize\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Pagesize))
+	}
+	{
+		const prefix string = ",\"limit\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Limit))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo10(in *jlexer.Lexer, out *specs_go.LinuxBlockIO) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2337,9 +2585,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo10(in *jlexe
 					out.WeightDevice = (out.WeightDevice)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v120 specs_go.LinuxWeightDevice
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo15(in, &v120)
-					out.WeightDevice = append(out.WeightDevice, v120)
+					var v87 specs_go.LinuxWeightDevice
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo15(in, &v87)
+					out.WeightDevice = append(out.WeightDevice, v87)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2360,9 +2608,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo10(in *jlexe
 					out.ThrottleReadBpsDevice = (out.ThrottleReadBpsDevice)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v121 specs_go.LinuxThrottleDevice
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v121)
-					out.ThrottleReadBpsDevice = append(out.ThrottleReadBpsDevice, v121)
+					var v88 specs_go.LinuxThrottleDevice
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v88)
+					out.ThrottleReadBpsDevice = append(out.ThrottleReadBpsDevice, v88)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2383,9 +2631,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo10(in *jlexe
 					out.ThrottleWriteBpsDevice = (out.ThrottleWriteBpsDevice)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v122 specs_go.LinuxThrottleDevice
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v122)
-					out.ThrottleWriteBpsDevice = append(out.ThrottleWriteBpsDevice, v122)
+					var v89 specs_go.LinuxThrottleDevice
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v89)
+					out.ThrottleWriteBpsDevice = append(out.ThrottleWriteBpsDevice, v89)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2406,9 +2654,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo10(in *jlexe
 					out.ThrottleReadIOPSDevice = (out.ThrottleReadIOPSDevice)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v123 specs_go.LinuxThrottleDevice
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v123)
-					out.ThrottleReadIOPSDevice = append(out.ThrottleReadIOPSDevice, v123)
+					var v90 specs_go.LinuxThrottleDevice
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v90)
+					out.ThrottleReadIOPSDevice = append(out.ThrottleReadIOPSDevice, v90)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2429,9 +2677,9 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo10(in *jlexe
 					out.ThrottleWriteIOPSDevice = (out.ThrottleWriteIOPSDevice)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v124 specs_go.LinuxThrottleDevice
-					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v124)
-					out.ThrottleWriteIOPSDevice = append(out.ThrottleWriteIOPSDevice, v124)
+					var v91 specs_go.LinuxThrottleDevice
+					easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in, &v91)
+					out.ThrottleWriteIOPSDevice = append(out.ThrottleWriteIOPSDevice, v91)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -2450,7 +2698,123 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo10(in *jlexe
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo10(out *jwriter.Writer, in specs_go.LinuxBlockIO) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Weight != nil {
+		const prefix string = ",\"weight\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.Uint16(uint16(*in.Weight))
+	}
+	if in.LeafWeight != nil {
+		const prefix string = ",\"leafWeight\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Uint16(uint16(*in.LeafWeight))
+	}
+	if len(in.WeightDevice) != 0 {
+		const prefix string = ",\"weightDevice\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v92, v93 := range in.WeightDevice {
+				if v92 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo15(out, v93)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.ThrottleReadBpsDevice) != 0 {
+		const prefix string = ",\"throttleReadBpsDevice\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v94, v95 := range in.ThrottleReadBpsDevice {
+				if v94 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo16(out, v95)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.ThrottleWriteBpsDevice) != 0 {
+		const prefix string = ",\"throttleWriteBpsDevice\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v96, v97 := range in.ThrottleWriteBpsDevice {
+				if v96 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo16(out, v97)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.ThrottleReadIOPSDevice) != 0 {
+		const prefix string = ",\"throttleReadIOPSDevice\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v98, v99 := range in.ThrottleReadIOPSDevice {
+				if v98 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo16(out, v99)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.ThrottleWriteIOPSDevice) != 0 {
+		const prefix string = ",\"throttleWriteIOPSDevice\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v100, v101 := range in.ThrottleWriteIOPSDevice {
+				if v100 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo16(out, v101)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in *jlexer.Lexer, out *specs_go.LinuxThrottleDevice) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2497,7 +2861,27 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo16(in *jlexe
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo16(out *jwriter.Writer, in specs_go.LinuxThrottleDevice) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"rate\":"
+		out.RawString(prefix[1:])
+		out.Uint64(uint64(in.Rate))
+	}
+	{
+		const prefix string = ",\"major\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Major))
+	}
+	{
+		const prefix string = ",\"minor\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Minor))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo15(in *jlexer.Lexer, out *specs_go.LinuxWeightDevice) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2566,7 +2950,43 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo15(in *jlexe
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo15(out *jwriter.Writer, in specs_go.LinuxWeightDevice) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Weight != nil {
+		const prefix string = ",\"weight\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.Uint16(uint16(*in.Weight))
+	}
+	if in.LeafWeight != nil {
+		const prefix string = ",\"leafWeight\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Uint16(uint16(*in.LeafWeight))
+	}
+	{
+		const prefix string = ",\"major\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(in.Major))
+	}
+	{
+		const prefix string = ",\"minor\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Minor))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo9(in *jlexer.Lexer, out *specs_go.LinuxPids) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2609,7 +3029,18 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo9(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo9(out *jwriter.Writer, in specs_go.LinuxPids) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Limit != nil {
+		const prefix string = ",\"limit\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.Int64(int64(*in.Limit))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo8(in *jlexer.Lexer, out *specs_go.LinuxCPU) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2748,7 +3179,98 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo8(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo8(out *jwriter.Writer, in specs_go.LinuxCPU) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Shares != nil {
+		const prefix string = ",\"shares\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.Uint64(uint64(*in.Shares))
+	}
+	if in.Quota != nil {
+		const prefix string = ",\"quota\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(*in.Quota))
+	}
+	if in.Burst != nil {
+		const prefix string = ",\"burst\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Uint64(uint64(*in.Burst))
+	}
+	if in.Period != nil {
+		const prefix string = ",\"period\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Uint64(uint64(*in.Period))
+	}
+	if in.RealtimeRuntime != nil {
+		const prefix string = ",\"realtimeRuntime\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(*in.RealtimeRuntime))
+	}
+	if in.RealtimePeriod != nil {
+		const prefix string = ",\"realtimePeriod\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Uint64(uint64(*in.RealtimePeriod))
+	}
+	if in.Cpus != "" {
+		const prefix string = ",\"cpus\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Cpus))
+	}
+	if in.Mems != "" {
+		const prefix string = ",\"mems\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.String(string(in.Mems))
+	}
+	if in.Idle != nil {
+		const prefix string = ",\"idle\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(*in.Idle))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo7(in *jlexer.Lexer, out *specs_go.LinuxMemory) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2903,7 +3425,98 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo7(in *jlexer
 		in.Consumed()
 	}
 }
-
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo7(out *jwriter.Writer, in specs_go.LinuxMemory) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if in.Limit != nil {
+		const prefix string = ",\"limit\":"
+		first = false
+		out.RawString(prefix[1:])
+		out.Int64(int64(*in.Limit))
+	}
+	if in.Reservation != nil {
+		const prefix string = ",\"reservation\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(*in.Reservation))
+	}
+	if in.Swap != nil {
+		const prefix string = ",\"swap\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(*in.Swap))
+	}
+	if in.Kernel != nil {
+		const prefix string = ",\"kernel\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(*in.Kernel))
+	}
+	if in.KernelTCP != nil {
+		const prefix string = ",\"kernelTCP\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Int64(int64(*in.KernelTCP))
+	}
+	if in.Swappiness != nil {
+		const prefix string = ",\"swappiness\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Uint64(uint64(*in.Swappiness))
+	}
+	if in.DisableOOMKiller != nil {
+		const prefix string = ",\"disableOOMKiller\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Bool(bool(*in.DisableOOMKiller))
+	}
+	if in.UseHierarchy != nil {
+		const prefix string = ",\"useHierarchy\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Bool(bool(*in.UseHierarchy))
+	}
+	if in.CheckBeforeUpdate != nil {
+		const prefix string = ",\"checkBeforeUpdate\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		out.Bool(bool(*in.CheckBeforeUpdate))
+	}
+	out.RawByte('}')
+}
 func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo6(in *jlexer.Lexer, out *specs_go.LinuxDeviceCgroup) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
@@ -2978,8 +3591,38 @@ func easyjsonA44faa14DecodeGithubComOpencontainersRuntimeSpecSpecsGo6(in *jlexer
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs14(in *jlexer.Lexer, out *configs.MemoryPolicy) {
+func easyjsonA44faa14EncodeGithubComOpencontainersRuntimeSpecSpecsGo6(out *jwriter.Writer, in specs_go.LinuxDeviceCgroup) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"allow\":"
+		out.RawString(prefix[1:])
+		out.Bool(bool(in.Allow))
+	}
+	if in.Type != "" {
+		const prefix string = ",\"type\":"
+		out.RawString(prefix)
+		out.String(string(in.Type))
+	}
+	if in.Major != nil {
+		const prefix string = ",\"major\":"
+		out.RawString(prefix)
+		out.Int64(int64(*in.Major))
+	}
+	if in.Minor != nil {
+		const prefix string = ",\"minor\":"
+		out.RawString(prefix)
+		out.Int64(int64(*in.Minor))
+	}
+	if in.Access != "" {
+		const prefix string = ",\"access\":"
+		out.RawString(prefix)
+		out.String(string(in.Access))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.Lexer, out *configs.MemoryPolicy) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3021,13 +3664,13 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs14(in *jlexer
 					out.Nodes = (out.Nodes)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v135 uint64
+					var v102 uint64
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v135 = uint64(in.Uint64())
+						v102 = uint64(in.Uint64())
 					}
-					out.Nodes = append(out.Nodes, v135)
+					out.Nodes = append(out.Nodes, v102)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -3046,8 +3689,37 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs14(in *jlexer
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs13(in *jlexer.Lexer, out *configs.NetDevice) {
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs8(out *jwriter.Writer, in configs.MemoryPolicy) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"mode\":"
+		out.RawString(prefix[1:])
+		out.Int(int(in.Mode))
+	}
+	{
+		const prefix string = ",\"flags\":"
+		out.RawString(prefix)
+		out.Int(int(in.Flags))
+	}
+	if len(in.Nodes) != 0 {
+		const prefix string = ",\"nodes\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v103, v104 := range in.Nodes {
+				if v103 > 0 {
+					out.RawByte(',')
+				}
+				out.Uint64(uint64(v104))
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs7(in *jlexer.Lexer, out *configs.NetDevice) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3087,8 +3759,23 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs13(in *jlexer
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer.Lexer, out *configs.TimeOffset) {
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs7(out *jwriter.Writer, in configs.NetDevice) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"host_name\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.HostName))
+	}
+	{
+		const prefix string = ",\"name\":"
+		out.RawString(prefix)
+		out.String(string(in.Name))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs6(in *jlexer.Lexer, out *configs.TimeOffset) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3128,8 +3815,23 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in *jlexer.Lexer, out *configs.IDMap) {
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs6(out *jwriter.Writer, in configs.TimeOffset) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"secs\":"
+		out.RawString(prefix[1:])
+		out.Int64(int64(in.Secs))
+	}
+	{
+		const prefix string = ",\"nanosecs\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.Nanosecs))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs5(in *jlexer.Lexer, out *configs.IDMap) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3175,8 +3877,28 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in *jlexer
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer.Lexer, out *configs.Namespace) {
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs5(out *jwriter.Writer, in configs.IDMap) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"container_id\":"
+		out.RawString(prefix[1:])
+		out.Uint32(uint32(in.ContainerID))
+	}
+	{
+		const prefix string = ",\"host_id\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.HostID))
+	}
+	{
+		const prefix string = ",\"size\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.Size))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs4(in *jlexer.Lexer, out *configs.Namespace) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3216,8 +3938,23 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs9(in *jlexer.Lexer, out *configs.Device) {
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs4(out *jwriter.Writer, in configs.Namespace) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	if in.Path != "" {
+		const prefix string = ",\"path\":"
+		out.RawString(prefix)
+		out.String(string(in.Path))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs3(in *jlexer.Lexer, out *configs.Device) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3287,8 +4024,48 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs9(in *jlexer.
 		in.Consumed()
 	}
 }
-
-func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.Lexer, out *configs.Mount) {
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs3(out *jwriter.Writer, in configs.Device) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"path\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Path))
+	}
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix)
+		out.Int32(int32(in.Type))
+	}
+	{
+		const prefix string = ",\"major\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Major))
+	}
+	{
+		const prefix string = ",\"minor\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Minor))
+	}
+	{
+		const prefix string = ",\"file_mode\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.FileMode))
+	}
+	{
+		const prefix string = ",\"uid\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.UID))
+	}
+	{
+		const prefix string = ",\"gid\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.GID))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs2(in *jlexer.Lexer, out *configs.Mount) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3348,13 +4125,13 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.
 					out.PropagationFlags = (out.PropagationFlags)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v138 uint64
+					var v105 uint64
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v138 = uint64(in.Uint64())
+						v105 = uint64(in.Uint64())
 					}
-					out.PropagationFlags = append(out.PropagationFlags, v138)
+					out.PropagationFlags = append(out.PropagationFlags, v105)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -3411,9 +4188,9 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.
 					out.UIDMappings = (out.UIDMappings)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v139 configs.IDMap
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v139)
-					out.UIDMappings = append(out.UIDMappings, v139)
+					var v106 configs.IDMap
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs5(in, &v106)
+					out.UIDMappings = append(out.UIDMappings, v106)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -3434,9 +4211,9 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.
 					out.GIDMappings = (out.GIDMappings)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v140 configs.IDMap
-					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v140)
-					out.GIDMappings = append(out.GIDMappings, v140)
+					var v107 configs.IDMap
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs5(in, &v107)
+					out.GIDMappings = append(out.GIDMappings, v107)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -3454,4 +4231,1138 @@ func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.
 	if isTopLevel {
 		in.Consumed()
 	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs2(out *jwriter.Writer, in configs.Mount) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"source\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Source))
+	}
+	{
+		const prefix string = ",\"destination\":"
+		out.RawString(prefix)
+		out.String(string(in.Destination))
+	}
+	{
+		const prefix string = ",\"device\":"
+		out.RawString(prefix)
+		out.String(string(in.Device))
+	}
+	if in.Flags != 0 {
+		const prefix string = ",\"flags\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Flags))
+	}
+	if in.ClearedFlags != 0 {
+		const prefix string = ",\"cleared_flags\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.ClearedFlags))
+	}
+	if len(in.PropagationFlags) != 0 {
+		const prefix string = ",\"propagation_flags\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v108, v109 := range in.PropagationFlags {
+				if v108 > 0 {
+					out.RawByte(',')
+				}
+				out.Uint64(uint64(v109))
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Data != "" {
+		const prefix string = ",\"data\":"
+		out.RawString(prefix)
+		out.String(string(in.Data))
+	}
+	if in.RecAttrSet != 0 {
+		const prefix string = ",\"rec_attr_set\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.RecAttrSet))
+	}
+	if in.RecAttrClr != 0 {
+		const prefix string = ",\"rec_attr_clr\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.RecAttrClr))
+	}
+	if in.TmpcopyUp {
+		const prefix string = ",\"tmpcopyup\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.TmpcopyUp))
+	}
+	if in.IDMapped {
+		const prefix string = ",\"idmapped\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.IDMapped))
+	}
+	if in.IDMapRecursive {
+		const prefix string = ",\"idmap_recursive\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.IDMapRecursive))
+	}
+	if len(in.UIDMappings) != 0 {
+		const prefix string = ",\"uid_mappings\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v110, v111 := range in.UIDMappings {
+				if v110 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs5(out, v111)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.GIDMappings) != 0 {
+		const prefix string = ",\"gid_mappings\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v112, v113 := range in.GIDMappings {
+				if v112 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs5(out, v113)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.Lexer, out *configs.Process) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "args":
+			if in.IsNull() {
+				in.Skip()
+				out.Args = nil
+			} else {
+				in.Delim('[')
+				if out.Args == nil {
+					if !in.IsDelim(']') {
+						out.Args = make([]string, 0, 4)
+					} else {
+						out.Args = []string{}
+					}
+				} else {
+					out.Args = (out.Args)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v114 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v114 = string(in.String())
+					}
+					out.Args = append(out.Args, v114)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "env":
+			if in.IsNull() {
+				in.Skip()
+				out.Env = nil
+			} else {
+				in.Delim('[')
+				if out.Env == nil {
+					if !in.IsDelim(']') {
+						out.Env = make([]string, 0, 4)
+					} else {
+						out.Env = []string{}
+					}
+				} else {
+					out.Env = (out.Env)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v115 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v115 = string(in.String())
+					}
+					out.Env = append(out.Env, v115)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "cwd":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Cwd = string(in.String())
+			}
+		case "user":
+			easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &out.User)
+		case "terminal":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Terminal = bool(in.Bool())
+			}
+		case "console_height":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ConsoleHeight = uint16(in.Uint16())
+			}
+		case "console_width":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ConsoleWidth = uint16(in.Uint16())
+			}
+		case "capabilities":
+			if in.IsNull() {
+				in.Skip()
+				out.Capabilities = nil
+			} else {
+				if out.Capabilities == nil {
+					out.Capabilities = new(configs.Capabilities)
+				}
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs12(in, out.Capabilities)
+			}
+		case "rlimits":
+			if in.IsNull() {
+				in.Skip()
+				out.Rlimits = nil
+			} else {
+				in.Delim('[')
+				if out.Rlimits == nil {
+					if !in.IsDelim(']') {
+						out.Rlimits = make([]configs.Rlimit, 0, 2)
+					} else {
+						out.Rlimits = []configs.Rlimit{}
+					}
+				} else {
+					out.Rlimits = (out.Rlimits)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v116 configs.Rlimit
+					easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs13(in, &v116)
+					out.Rlimits = append(out.Rlimits, v116)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "no_new_privileges":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.NoNewPrivileges = bool(in.Bool())
+			}
+		case "apparmor_profile":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ApparmorProfile = string(in.String())
+			}
+		case "selinux_label":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.SelinuxLabel = string(in.String())
+			}
+		case "scheduler":
+			if in.IsNull() {
+				in.Skip()
+				out.Scheduler = nil
+			} else {
+				if out.Scheduler == nil {
+					out.Scheduler = new(configs.Scheduler)
+				}
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs14(in, out.Scheduler)
+			}
+		case "io_priority":
+			if in.IsNull() {
+				in.Skip()
+				out.IOPriority = nil
+			} else {
+				if out.IOPriority == nil {
+					out.IOPriority = new(configs.IOPriority)
+				}
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs15(in, out.IOPriority)
+			}
+		case "exec_cpu_affinity":
+			if in.IsNull() {
+				in.Skip()
+				out.ExecCPUAffinity = nil
+			} else {
+				if out.ExecCPUAffinity == nil {
+					out.ExecCPUAffinity = new(configs.CPUAffinity)
+				}
+				easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs16(in, out.ExecCPUAffinity)
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs1(out *jwriter.Writer, in configs.Process) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"args\":"
+		out.RawString(prefix[1:])
+		if in.Args == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v117, v118 := range in.Args {
+				if v117 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v118))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Env) != 0 {
+		const prefix string = ",\"env\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v119, v120 := range in.Env {
+				if v119 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v120))
+			}
+			out.RawByte(']')
+		}
+	}
+	{
+		const prefix string = ",\"cwd\":"
+		out.RawString(prefix)
+		out.String(string(in.Cwd))
+	}
+	{
+		const prefix string = ",\"user\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs11(out, in.User)
+	}
+	if in.Terminal {
+		const prefix string = ",\"terminal\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Terminal))
+	}
+	if in.ConsoleHeight != 0 {
+		const prefix string = ",\"console_height\":"
+		out.RawString(prefix)
+		out.Uint16(uint16(in.ConsoleHeight))
+	}
+	if in.ConsoleWidth != 0 {
+		const prefix string = ",\"console_width\":"
+		out.RawString(prefix)
+		out.Uint16(uint16(in.ConsoleWidth))
+	}
+	if in.Capabilities != nil {
+		const prefix string = ",\"capabilities\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs12(out, *in.Capabilities)
+	}
+	if len(in.Rlimits) != 0 {
+		const prefix string = ",\"rlimits\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v121, v122 := range in.Rlimits {
+				if v121 > 0 {
+					out.RawByte(',')
+				}
+				easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs13(out, v122)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.NoNewPrivileges {
+		const prefix string = ",\"no_new_privileges\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.NoNewPrivileges))
+	}
+	if in.ApparmorProfile != "" {
+		const prefix string = ",\"apparmor_profile\":"
+		out.RawString(prefix)
+		out.String(string(in.ApparmorProfile))
+	}
+	if in.SelinuxLabel != "" {
+		const prefix string = ",\"selinux_label\":"
+		out.RawString(prefix)
+		out.String(string(in.SelinuxLabel))
+	}
+	if in.Scheduler != nil {
+		const prefix string = ",\"scheduler\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs14(out, *in.Scheduler)
+	}
+	if in.IOPriority != nil {
+		const prefix string = ",\"io_priority\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs15(out, *in.IOPriority)
+	}
+	if in.ExecCPUAffinity != nil {
+		const prefix string = ",\"exec_cpu_affinity\":"
+		out.RawString(prefix)
+		easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs16(out, *in.ExecCPUAffinity)
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer.Lexer, out *configs.CPUAffinity) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "initial":
+			if in.IsNull() {
+				in.Skip()
+				out.Initial = nil
+			} else {
+				in.Delim('[')
+				if out.Initial == nil {
+					if !in.IsDelim(']') {
+						out.Initial = make([]uint64, 0, 8)
+					} else {
+						out.Initial = []uint64{}
+					}
+				} else {
+					out.Initial = (out.Initial)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v123 uint64
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v123 = uint64(in.Uint64())
+					}
+					out.Initial = append(out.Initial, v123)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "final":
+			if in.IsNull() {
+				in.Skip()
+				out.Final = nil
+			} else {
+				in.Delim('[')
+				if out.Final == nil {
+					if !in.IsDelim(']') {
+						out.Final = make([]uint64, 0, 8)
+					} else {
+						out.Final = []uint64{}
+					}
+				} else {
+					out.Final = (out.Final)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v124 uint64
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v124 = uint64(in.Uint64())
+					}
+					out.Final = append(out.Final, v124)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs16(out *jwriter.Writer, in configs.CPUAffinity) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if len(in.Initial) != 0 {
+		const prefix string = ",\"initial\":"
+		first = false
+		out.RawString(prefix[1:])
+		{
+			out.RawByte('[')
+			for v125, v126 := range in.Initial {
+				if v125 > 0 {
+					out.RawByte(',')
+				}
+				out.Uint64(uint64(v126))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Final) != 0 {
+		const prefix string = ",\"final\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v127, v128 := range in.Final {
+				if v127 > 0 {
+					out.RawByte(',')
+				}
+				out.Uint64(uint64(v128))
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs15(in *jlexer.Lexer, out *configs.IOPriority) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "class":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Class = int(in.Int())
+			}
+		case "priority":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Priority = int(in.Int())
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs15(out *jwriter.Writer, in configs.IOPriority) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"class\":"
+		out.RawString(prefix[1:])
+		out.Int(int(in.Class))
+	}
+	{
+		const prefix string = ",\"priority\":"
+		out.RawString(prefix)
+		out.Int(int(in.Priority))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs14(in *jlexer.Lexer, out *configs.Scheduler) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "policy":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Policy = int(in.Int())
+			}
+		case "nice":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Nice = int32(in.Int32())
+			}
+		case "priority":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Priority = int32(in.Int32())
+			}
+		case "flags":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Flags = uint64(in.Uint64())
+			}
+		case "runtime":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Runtime = uint64(in.Uint64())
+			}
+		case "deadline":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Deadline = uint64(in.Uint64())
+			}
+		case "period":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Period = uint64(in.Uint64())
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs14(out *jwriter.Writer, in configs.Scheduler) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"policy\":"
+		out.RawString(prefix[1:])
+		out.Int(int(in.Policy))
+	}
+	if in.Nice != 0 {
+		const prefix string = ",\"nice\":"
+		out.RawString(prefix)
+		out.Int32(int32(in.Nice))
+	}
+	if in.Priority != 0 {
+		const prefix string = ",\"priority\":"
+		out.RawString(prefix)
+		out.Int32(int32(in.Priority))
+	}
+	if in.Flags != 0 {
+		const prefix string = ",\"flags\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Flags))
+	}
+	if in.Runtime != 0 {
+		const prefix string = ",\"runtime\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Runtime))
+	}
+	if in.Deadline != 0 {
+		const prefix string = ",\"deadline\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Deadline))
+	}
+	if in.Period != 0 {
+		const prefix string = ",\"period\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Period))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs13(in *jlexer.Lexer, out *configs.Rlimit) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = int(in.Int())
+			}
+		case "hard":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Hard = uint64(in.Uint64())
+			}
+		case "soft":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Soft = uint64(in.Uint64())
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs13(out *jwriter.Writer, in configs.Rlimit) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.Int(int(in.Type))
+	}
+	{
+		const prefix string = ",\"hard\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Hard))
+	}
+	{
+		const prefix string = ",\"soft\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.Soft))
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer.Lexer, out *configs.Capabilities) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "bounding":
+			if in.IsNull() {
+				in.Skip()
+				out.Bounding = nil
+			} else {
+				in.Delim('[')
+				if out.Bounding == nil {
+					if !in.IsDelim(']') {
+						out.Bounding = make([]int, 0, 8)
+					} else {
+						out.Bounding = []int{}
+					}
+				} else {
+					out.Bounding = (out.Bounding)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v129 int
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v129 = int(in.Int())
+					}
+					out.Bounding = append(out.Bounding, v129)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "effective":
+			if in.IsNull() {
+				in.Skip()
+				out.Effective = nil
+			} else {
+				in.Delim('[')
+				if out.Effective == nil {
+					if !in.IsDelim(']') {
+						out.Effective = make([]int, 0, 8)
+					} else {
+						out.Effective = []int{}
+					}
+				} else {
+					out.Effective = (out.Effective)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v130 int
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v130 = int(in.Int())
+					}
+					out.Effective = append(out.Effective, v130)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "permitted":
+			if in.IsNull() {
+				in.Skip()
+				out.Permitted = nil
+			} else {
+				in.Delim('[')
+				if out.Permitted == nil {
+					if !in.IsDelim(']') {
+						out.Permitted = make([]int, 0, 8)
+					} else {
+						out.Permitted = []int{}
+					}
+				} else {
+					out.Permitted = (out.Permitted)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v131 int
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v131 = int(in.Int())
+					}
+					out.Permitted = append(out.Permitted, v131)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "inheritable":
+			if in.IsNull() {
+				in.Skip()
+				out.Inheritable = nil
+			} else {
+				in.Delim('[')
+				if out.Inheritable == nil {
+					if !in.IsDelim(']') {
+						out.Inheritable = make([]int, 0, 8)
+					} else {
+						out.Inheritable = []int{}
+					}
+				} else {
+					out.Inheritable = (out.Inheritable)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v132 int
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v132 = int(in.Int())
+					}
+					out.Inheritable = append(out.Inheritable, v132)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "ambient":
+			if in.IsNull() {
+				in.Skip()
+				out.Ambient = nil
+			} else {
+				in.Delim('[')
+				if out.Ambient == nil {
+					if !in.IsDelim(']') {
+						out.Ambient = make([]int, 0, 8)
+					} else {
+						out.Ambient = []int{}
+					}
+				} else {
+					out.Ambient = (out.Ambient)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v133 int
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v133 = int(in.Int())
+					}
+					out.Ambient = append(out.Ambient, v133)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwriter.Writer, in configs.Capabilities) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	if len(in.Bounding) != 0 {
+		const prefix string = ",\"bounding\":"
+		first = false
+		out.RawString(prefix[1:])
+		{
+			out.RawByte('[')
+			for v134, v135 := range in.Bounding {
+				if v134 > 0 {
+					out.RawByte(',')
+				}
+				out.Int(int(v135))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Effective) != 0 {
+		const prefix string = ",\"effective\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v136, v137 := range in.Effective {
+				if v136 > 0 {
+					out.RawByte(',')
+				}
+				out.Int(int(v137))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Permitted) != 0 {
+		const prefix string = ",\"permitted\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v138, v139 := range in.Permitted {
+				if v138 > 0 {
+					out.RawByte(',')
+				}
+				out.Int(int(v139))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Inheritable) != 0 {
+		const prefix string = ",\"inheritable\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v140, v141 := range in.Inheritable {
+				if v140 > 0 {
+					out.RawByte(',')
+				}
+				out.Int(int(v141))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Ambient) != 0 {
+		const prefix string = ",\"ambient\":"
+		if first {
+			first = false
+			out.RawString(prefix[1:])
+		} else {
+			out.RawString(prefix)
+		}
+		{
+			out.RawByte('[')
+			for v142, v143 := range in.Ambient {
+				if v142 > 0 {
+					out.RawByte(',')
+				}
+				out.Int(int(v143))
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+func easyjsonA44faa14DecodeGithubComOcirunOcirunLibcontainerConfigs11(in *jlexer.Lexer, out *configs.User) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "uid":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UID = uint32(in.Uint32())
+			}
+		case "gid":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.GID = uint32(in.Uint32())
+			}
+		case "additional_gids":
+			if in.IsNull() {
+				in.Skip()
+				out.AdditionalGids = nil
+			} else {
+				in.Delim('[')
+				if out.AdditionalGids == nil {
+					if !in.IsDelim(']') {
+						out.AdditionalGids = make([]uint32, 0, 16)
+					} else {
+						out.AdditionalGids = []uint32{}
+					}
+				} else {
+					out.AdditionalGids = (out.AdditionalGids)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v144 uint32
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v144 = uint32(in.Uint32())
+					}
+					out.AdditionalGids = append(out.AdditionalGids, v144)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "umask":
+			if in.IsNull() {
+				in.Skip()
+				out.Umask = nil
+			} else {
+				if out.Umask == nil {
+					out.Umask = new(uint32)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					*out.Umask = uint32(in.Uint32())
+				}
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonA44faa14EncodeGithubComOcirunOcirunLibcontainerConfigs11(out *jwriter.Writer, in configs.User) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"uid\":"
+		out.RawString(prefix[1:])
+		out.Uint32(uint32(in.UID))
+	}
+	{
+		const prefix string = ",\"gid\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(in.GID))
+	}
+	if len(in.AdditionalGids) != 0 {
+		const prefix string = ",\"additional_gids\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v145, v146 := range in.AdditionalGids {
+				if v145 > 0 {
+					out.RawByte(',')
+				}
+				out.Uint32(uint32(v146))
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Umask != nil {
+		const prefix string = ",\"umask\":"
+		out.RawString(prefix)
+		out.Uint32(uint32(*in.Umask))
+	}
+	out.RawByte('}')
 }
