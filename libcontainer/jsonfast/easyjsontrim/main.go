@@ -1,5 +1,5 @@
-// Command easyjsontrim turns easyjson's output into decoders that agree
-// with encoding/json and link nothing else (see package jsonfast):
+// Command easyjsontrim turns easyjson's output into code that agrees
+// with encoding/json and links nothing else (see package jsonfast):
 //
 //   - map decoding follows encoding/json: an empty object gives an empty
 //     map rather than nil, null gives nil rather than leaving the map as
