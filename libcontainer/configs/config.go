@@ -110,7 +110,10 @@ func (c *Config) Namespace(t NamespaceType) (Namespace, bool) {
 }
 
 // Process is a process to run in the container: the init's user process or
-// one started by exec.
+// one started by exec. It has generated code of its own so that
+// initproto's, for InitConfig.Process, calls it.
+//
+//easyjson:json
 type Process struct {
 	Args     []string `json:"args"`
 	Env      []string `json:"env,omitempty"`

@@ -9,680 +9,7 @@ import (
 	fs "io/fs"
 )
 
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.Lexer, out *Config) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "rootfs":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Rootfs = string(in.String())
-			}
-		case "readonly":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Readonly = bool(in.Bool())
-			}
-		case "root_propagation":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.RootPropagation = uint64(in.Uint64())
-			}
-		case "mounts":
-			if in.IsNull() {
-				in.Skip()
-				out.Mounts = nil
-			} else {
-				in.Delim('[')
-				if out.Mounts == nil {
-					if !in.IsDelim(']') {
-						out.Mounts = make([]*Mount, 0, 8)
-					} else {
-						out.Mounts = []*Mount{}
-					}
-				} else {
-					out.Mounts = (out.Mounts)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v1 *Mount
-					if in.IsNull() {
-						in.Skip()
-						v1 = nil
-					} else {
-						if v1 == nil {
-							v1 = new(Mount)
-						}
-						easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs1(in, v1)
-					}
-					out.Mounts = append(out.Mounts, v1)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "devices":
-			if in.IsNull() {
-				in.Skip()
-				out.Devices = nil
-			} else {
-				in.Delim('[')
-				if out.Devices == nil {
-					if !in.IsDelim(']') {
-						out.Devices = make([]*Device, 0, 8)
-					} else {
-						out.Devices = []*Device{}
-					}
-				} else {
-					out.Devices = (out.Devices)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v2 *Device
-					if in.IsNull() {
-						in.Skip()
-						v2 = nil
-					} else {
-						if v2 == nil {
-							v2 = new(Device)
-						}
-						easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs2(in, v2)
-					}
-					out.Devices = append(out.Devices, v2)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "mask_paths":
-			if in.IsNull() {
-				in.Skip()
-				out.MaskPaths = nil
-			} else {
-				in.Delim('[')
-				if out.MaskPaths == nil {
-					if !in.IsDelim(']') {
-						out.MaskPaths = make([]string, 0, 4)
-					} else {
-						out.MaskPaths = []string{}
-					}
-				} else {
-					out.MaskPaths = (out.MaskPaths)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v3 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v3 = string(in.String())
-					}
-					out.MaskPaths = append(out.MaskPaths, v3)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "readonly_paths":
-			if in.IsNull() {
-				in.Skip()
-				out.ReadonlyPaths = nil
-			} else {
-				in.Delim('[')
-				if out.ReadonlyPaths == nil {
-					if !in.IsDelim(']') {
-						out.ReadonlyPaths = make([]string, 0, 4)
-					} else {
-						out.ReadonlyPaths = []string{}
-					}
-				} else {
-					out.ReadonlyPaths = (out.ReadonlyPaths)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v4 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v4 = string(in.String())
-					}
-					out.ReadonlyPaths = append(out.ReadonlyPaths, v4)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "namespaces":
-			if in.IsNull() {
-				in.Skip()
-				out.Namespaces = nil
-			} else {
-				in.Delim('[')
-				if out.Namespaces == nil {
-					if !in.IsDelim(']') {
-						out.Namespaces = make([]Namespace, 0, 2)
-					} else {
-						out.Namespaces = []Namespace{}
-					}
-				} else {
-					out.Namespaces = (out.Namespaces)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v5 Namespace
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs3(in, &v5)
-					out.Namespaces = append(out.Namespaces, v5)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "uid_mappings":
-			if in.IsNull() {
-				in.Skip()
-				out.UIDMappings = nil
-			} else {
-				in.Delim('[')
-				if out.UIDMappings == nil {
-					if !in.IsDelim(']') {
-						out.UIDMappings = make([]IDMap, 0, 5)
-					} else {
-						out.UIDMappings = []IDMap{}
-					}
-				} else {
-					out.UIDMappings = (out.UIDMappings)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v6 IDMap
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in, &v6)
-					out.UIDMappings = append(out.UIDMappings, v6)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "gid_mappings":
-			if in.IsNull() {
-				in.Skip()
-				out.GIDMappings = nil
-			} else {
-				in.Delim('[')
-				if out.GIDMappings == nil {
-					if !in.IsDelim(']') {
-						out.GIDMappings = make([]IDMap, 0, 5)
-					} else {
-						out.GIDMappings = []IDMap{}
-					}
-				} else {
-					out.GIDMappings = (out.GIDMappings)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v7 IDMap
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in, &v7)
-					out.GIDMappings = append(out.GIDMappings, v7)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "time_offsets":
-			if in.IsNull() {
-				in.Skip()
-				out.TimeOffsets = nil
-			} else {
-				in.Delim('{')
-				if out.TimeOffsets == nil {
-					out.TimeOffsets = make(map[string]TimeOffset)
-				}
-				for !in.IsDelim('}') {
-					key := string(in.String())
-					in.WantColon()
-					var v8 TimeOffset
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs5(in, &v8)
-					(out.TimeOffsets)[key] = v8
-					in.WantComma()
-				}
-				in.Delim('}')
-			}
-		case "hostname":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Hostname = string(in.String())
-			}
-		case "domainname":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Domainname = string(in.String())
-			}
-		case "sysctl":
-			if in.IsNull() {
-				in.Skip()
-				out.Sysctl = nil
-			} else {
-				in.Delim('{')
-				if out.Sysctl == nil {
-					out.Sysctl = make(map[string]string)
-				}
-				for !in.IsDelim('}') {
-					key := string(in.String())
-					in.WantColon()
-					var v9 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v9 = string(in.String())
-					}
-					(out.Sysctl)[key] = v9
-					in.WantComma()
-				}
-				in.Delim('}')
-			}
-		case "net_devices":
-			if in.IsNull() {
-				in.Skip()
-				out.NetDevices = nil
-			} else {
-				in.Delim('[')
-				if out.NetDevices == nil {
-					if !in.IsDelim(']') {
-						out.NetDevices = make([]NetDevice, 0, 2)
-					} else {
-						out.NetDevices = []NetDevice{}
-					}
-				} else {
-					out.NetDevices = (out.NetDevices)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v10 NetDevice
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs6(in, &v10)
-					out.NetDevices = append(out.NetDevices, v10)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "memory_policy":
-			if in.IsNull() {
-				in.Skip()
-				out.MemoryPolicy = nil
-			} else {
-				if out.MemoryPolicy == nil {
-					out.MemoryPolicy = new(MemoryPolicy)
-				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs7(in, out.MemoryPolicy)
-			}
-		case "cgroups":
-			if in.IsNull() {
-				in.Skip()
-				out.Cgroups = nil
-			} else {
-				if out.Cgroups == nil {
-					out.Cgroups = new(Cgroup)
-				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs8(in, out.Cgroups)
-			}
-		case "oom_score_adj":
-			if in.IsNull() {
-				in.Skip()
-				out.OomScoreAdj = nil
-			} else {
-				if out.OomScoreAdj == nil {
-					out.OomScoreAdj = new(int)
-				}
-				if in.IsNull() {
-					in.Skip()
-				} else {
-					*out.OomScoreAdj = int(in.Int())
-				}
-			}
-		case "seccomp":
-			if in.IsNull() {
-				in.Skip()
-				out.Seccomp = nil
-			} else {
-				if out.Seccomp == nil {
-					out.Seccomp = new(specs_go.LinuxSeccomp)
-				}
-				easyjson6615c02eDecodeGithubComOpencontainersRuntimeSpecSpecsGo(in, out.Seccomp)
-			}
-		case "hooks":
-			if in.IsNull() {
-				in.Skip()
-				out.Hooks = nil
-			} else {
-				if out.Hooks == nil {
-					out.Hooks = new(specs_go.Hooks)
-				}
-				easyjson6615c02eDecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in, out.Hooks)
-			}
-		case "mount_label":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.MountLabel = string(in.String())
-			}
-		case "personality":
-			if in.IsNull() {
-				in.Skip()
-				out.Personality = nil
-			} else {
-				if out.Personality == nil {
-					out.Personality = new(Personality)
-				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs9(in, out.Personality)
-			}
-		case "labels":
-			if in.IsNull() {
-				in.Skip()
-				out.Labels = nil
-			} else {
-				in.Delim('{')
-				if out.Labels == nil {
-					out.Labels = make(map[string]string)
-				}
-				for !in.IsDelim('}') {
-					key := string(in.String())
-					in.WantColon()
-					var v11 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v11 = string(in.String())
-					}
-					(out.Labels)[key] = v11
-					in.WantComma()
-				}
-				in.Delim('}')
-			}
-		case "process":
-			if in.IsNull() {
-				in.Skip()
-				out.Process = nil
-			} else {
-				if out.Process == nil {
-					out.Process = new(Process)
-				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in, out.Process)
-			}
-		default:
-			in.AddError(&jlexer.LexerError{
-				Offset: in.GetPos(),
-				Reason: "unknown field",
-				Data:   key,
-			})
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs(out *jwriter.Writer, in Config) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"rootfs\":"
-		out.RawString(prefix[1:])
-		out.String(string(in.Rootfs))
-	}
-	{
-		const prefix string = ",\"readonly\":"
-		out.RawString(prefix)
-		out.Bool(bool(in.Readonly))
-	}
-	if in.RootPropagation != 0 {
-		const prefix string = ",\"root_propagation\":"
-		out.RawString(prefix)
-		out.Uint64(uint64(in.RootPropagation))
-	}
-	if len(in.Mounts) != 0 {
-		const prefix string = ",\"mounts\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v12, v13 := range in.Mounts {
-				if v12 > 0 {
-					out.RawByte(',')
-				}
-				if v13 == nil {
-					out.RawString("null")
-				} else {
-					easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs1(out, *v13)
-				}
-			}
-			out.RawByte(']')
-		}
-	}
-	if len(in.Devices) != 0 {
-		const prefix string = ",\"devices\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v14, v15 := range in.Devices {
-				if v14 > 0 {
-					out.RawByte(',')
-				}
-				if v15 == nil {
-					out.RawString("null")
-				} else {
-					easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs2(out, *v15)
-				}
-			}
-			out.RawByte(']')
-		}
-	}
-	if len(in.MaskPaths) != 0 {
-		const prefix string = ",\"mask_paths\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v16, v17 := range in.MaskPaths {
-				if v16 > 0 {
-					out.RawByte(',')
-				}
-				out.String(string(v17))
-			}
-			out.RawByte(']')
-		}
-	}
-	if len(in.ReadonlyPaths) != 0 {
-		const prefix string = ",\"readonly_paths\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v18, v19 := range in.ReadonlyPaths {
-				if v18 > 0 {
-					out.RawByte(',')
-				}
-				out.String(string(v19))
-			}
-			out.RawByte(']')
-		}
-	}
-	if len(in.Namespaces) != 0 {
-		const prefix string = ",\"namespaces\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v20, v21 := range in.Namespaces {
-				if v20 > 0 {
-					out.RawByte(',')
-				}
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs3(out, v21)
-			}
-			out.RawByte(']')
-		}
-	}
-	if len(in.UIDMappings) != 0 {
-		const prefix string = ",\"uid_mappings\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v22, v23 := range in.UIDMappings {
-				if v22 > 0 {
-					out.RawByte(',')
-				}
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out, v23)
-			}
-			out.RawByte(']')
-		}
-	}
-	if len(in.GIDMappings) != 0 {
-		const prefix string = ",\"gid_mappings\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v24, v25 := range in.GIDMappings {
-				if v24 > 0 {
-					out.RawByte(',')
-				}
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out, v25)
-			}
-			out.RawByte(']')
-		}
-	}
-	if len(in.TimeOffsets) != 0 {
-		const prefix string = ",\"time_offsets\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('{')
-			v26First := true
-			for v26Name, v26Value := range in.TimeOffsets {
-				if v26First {
-					v26First = false
-				} else {
-					out.RawByte(',')
-				}
-				out.String(string(v26Name))
-				out.RawByte(':')
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs5(out, v26Value)
-			}
-			out.RawByte('}')
-		}
-	}
-	if in.Hostname != "" {
-		const prefix string = ",\"hostname\":"
-		out.RawString(prefix)
-		out.String(string(in.Hostname))
-	}
-	if in.Domainname != "" {
-		const prefix string = ",\"domainname\":"
-		out.RawString(prefix)
-		out.String(string(in.Domainname))
-	}
-	if len(in.Sysctl) != 0 {
-		const prefix string = ",\"sysctl\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('{')
-			v27First := true
-			for v27Name, v27Value := range in.Sysctl {
-				if v27First {
-					v27First = false
-				} else {
-					out.RawByte(',')
-				}
-				out.String(string(v27Name))
-				out.RawByte(':')
-				out.String(string(v27Value))
-			}
-			out.RawByte('}')
-		}
-	}
-	if len(in.NetDevices) != 0 {
-		const prefix string = ",\"net_devices\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('[')
-			for v28, v29 := range in.NetDevices {
-				if v28 > 0 {
-					out.RawByte(',')
-				}
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs6(out, v29)
-			}
-			out.RawByte(']')
-		}
-	}
-	if in.MemoryPolicy != nil {
-		const prefix string = ",\"memory_policy\":"
-		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs7(out, *in.MemoryPolicy)
-	}
-	if in.Cgroups != nil {
-		const prefix string = ",\"cgroups\":"
-		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs8(out, *in.Cgroups)
-	}
-	if in.OomScoreAdj != nil {
-		const prefix string = ",\"oom_score_adj\":"
-		out.RawString(prefix)
-		out.Int(int(*in.OomScoreAdj))
-	}
-	if in.Seccomp != nil {
-		const prefix string = ",\"seccomp\":"
-		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOpencontainersRuntimeSpecSpecsGo(out, *in.Seccomp)
-	}
-	if in.Hooks != nil {
-		const prefix string = ",\"hooks\":"
-		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOpencontainersRuntimeSpecSpecsGo1(out, *in.Hooks)
-	}
-	if in.MountLabel != "" {
-		const prefix string = ",\"mount_label\":"
-		out.RawString(prefix)
-		out.String(string(in.MountLabel))
-	}
-	if in.Personality != nil {
-		const prefix string = ",\"personality\":"
-		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs9(out, *in.Personality)
-	}
-	if len(in.Labels) != 0 {
-		const prefix string = ",\"labels\":"
-		out.RawString(prefix)
-		{
-			out.RawByte('{')
-			v30First := true
-			for v30Name, v30Value := range in.Labels {
-				if v30First {
-					v30First = false
-				} else {
-					out.RawByte(',')
-				}
-				out.String(string(v30Name))
-				out.RawByte(':')
-				out.String(string(v30Value))
-			}
-			out.RawByte('}')
-		}
-	}
-	{
-		const prefix string = ",\"process\":"
-		out.RawString(prefix)
-		if in.Process == nil {
-			out.RawString("null")
-		} else {
-			easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out, *in.Process)
-		}
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports jsonfast.Encoder interface
-func (v Config) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs(w, v)
-}
-
-// UnmarshalEasyJSON supports jsonfast.Decoder interface
-func (v *Config) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs(l, v)
-}
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer.Lexer, out *Process) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs(in *jlexer.Lexer, out *Process) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -712,13 +39,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 					out.Args = (out.Args)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v31 string
+					var v1 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v31 = string(in.String())
+						v1 = string(in.String())
 					}
-					out.Args = append(out.Args, v31)
+					out.Args = append(out.Args, v1)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -739,13 +66,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 					out.Env = (out.Env)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v32 string
+					var v2 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v32 = string(in.String())
+						v2 = string(in.String())
 					}
-					out.Env = append(out.Env, v32)
+					out.Env = append(out.Env, v2)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -757,7 +84,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 				out.Cwd = string(in.String())
 			}
 		case "user":
-			easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &out.User)
+			easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs1(in, &out.User)
 		case "terminal":
 			if in.IsNull() {
 				in.Skip()
@@ -784,7 +111,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 				if out.Capabilities == nil {
 					out.Capabilities = new(Capabilities)
 				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in, out.Capabilities)
+				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs2(in, out.Capabilities)
 			}
 		case "rlimits":
 			if in.IsNull() {
@@ -802,9 +129,9 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 					out.Rlimits = (out.Rlimits)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v33 Rlimit
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs13(in, &v33)
-					out.Rlimits = append(out.Rlimits, v33)
+					var v3 Rlimit
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs3(in, &v3)
+					out.Rlimits = append(out.Rlimits, v3)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -835,7 +162,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 				if out.Scheduler == nil {
 					out.Scheduler = new(Scheduler)
 				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs14(in, out.Scheduler)
+				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in, out.Scheduler)
 			}
 		case "io_priority":
 			if in.IsNull() {
@@ -845,7 +172,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 				if out.IOPriority == nil {
 					out.IOPriority = new(IOPriority)
 				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs15(in, out.IOPriority)
+				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs5(in, out.IOPriority)
 			}
 		case "exec_cpu_affinity":
 			if in.IsNull() {
@@ -855,7 +182,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 				if out.ExecCPUAffinity == nil {
 					out.ExecCPUAffinity = new(CPUAffinity)
 				}
-				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs16(in, out.ExecCPUAffinity)
+				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs6(in, out.ExecCPUAffinity)
 			}
 		default:
 			in.AddError(&jlexer.LexerError{
@@ -871,7 +198,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwriter.Writer, in Process) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs(out *jwriter.Writer, in Process) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -882,11 +209,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwrit
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v34, v35 := range in.Args {
-				if v34 > 0 {
+			for v4, v5 := range in.Args {
+				if v4 > 0 {
 					out.RawByte(',')
 				}
-				out.String(string(v35))
+				out.String(string(v5))
 			}
 			out.RawByte(']')
 		}
@@ -896,11 +223,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwrit
 		out.RawString(prefix)
 		{
 			out.RawByte('[')
-			for v36, v37 := range in.Env {
-				if v36 > 0 {
+			for v6, v7 := range in.Env {
+				if v6 > 0 {
 					out.RawByte(',')
 				}
-				out.String(string(v37))
+				out.String(string(v7))
 			}
 			out.RawByte(']')
 		}
@@ -913,7 +240,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwrit
 	{
 		const prefix string = ",\"user\":"
 		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out, in.User)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs1(out, in.User)
 	}
 	if in.Terminal {
 		const prefix string = ",\"terminal\":"
@@ -933,18 +260,18 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwrit
 	if in.Capabilities != nil {
 		const prefix string = ",\"capabilities\":"
 		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out, *in.Capabilities)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs2(out, *in.Capabilities)
 	}
 	if len(in.Rlimits) != 0 {
 		const prefix string = ",\"rlimits\":"
 		out.RawString(prefix)
 		{
 			out.RawByte('[')
-			for v38, v39 := range in.Rlimits {
-				if v38 > 0 {
+			for v8, v9 := range in.Rlimits {
+				if v8 > 0 {
 					out.RawByte(',')
 				}
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs13(out, v39)
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs3(out, v9)
 			}
 			out.RawByte(']')
 		}
@@ -967,21 +294,31 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwrit
 	if in.Scheduler != nil {
 		const prefix string = ",\"scheduler\":"
 		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs14(out, *in.Scheduler)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out, *in.Scheduler)
 	}
 	if in.IOPriority != nil {
 		const prefix string = ",\"io_priority\":"
 		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs15(out, *in.IOPriority)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs5(out, *in.IOPriority)
 	}
 	if in.ExecCPUAffinity != nil {
 		const prefix string = ",\"exec_cpu_affinity\":"
 		out.RawString(prefix)
-		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs16(out, *in.ExecCPUAffinity)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs6(out, *in.ExecCPUAffinity)
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer.Lexer, out *CPUAffinity) {
+
+// MarshalEasyJSON supports jsonfast.Encoder interface
+func (v Process) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs(w, v)
+}
+
+// UnmarshalEasyJSON supports jsonfast.Decoder interface
+func (v *Process) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs(l, v)
+}
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs6(in *jlexer.Lexer, out *CPUAffinity) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1011,13 +348,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer
 					out.Initial = (out.Initial)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v40 uint64
+					var v10 uint64
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v40 = uint64(in.Uint64())
+						v10 = uint64(in.Uint64())
 					}
-					out.Initial = append(out.Initial, v40)
+					out.Initial = append(out.Initial, v10)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1038,13 +375,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer
 					out.Final = (out.Final)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v41 uint64
+					var v11 uint64
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v41 = uint64(in.Uint64())
+						v11 = uint64(in.Uint64())
 					}
-					out.Final = append(out.Final, v41)
+					out.Final = append(out.Final, v11)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1063,7 +400,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs16(out *jwriter.Writer, in CPUAffinity) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs6(out *jwriter.Writer, in CPUAffinity) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1073,11 +410,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs16(out *jwrit
 		out.RawString(prefix[1:])
 		{
 			out.RawByte('[')
-			for v42, v43 := range in.Initial {
-				if v42 > 0 {
+			for v12, v13 := range in.Initial {
+				if v12 > 0 {
 					out.RawByte(',')
 				}
-				out.Uint64(uint64(v43))
+				out.Uint64(uint64(v13))
 			}
 			out.RawByte(']')
 		}
@@ -1092,18 +429,18 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs16(out *jwrit
 		}
 		{
 			out.RawByte('[')
-			for v44, v45 := range in.Final {
-				if v44 > 0 {
+			for v14, v15 := range in.Final {
+				if v14 > 0 {
 					out.RawByte(',')
 				}
-				out.Uint64(uint64(v45))
+				out.Uint64(uint64(v15))
 			}
 			out.RawByte(']')
 		}
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs15(in *jlexer.Lexer, out *IOPriority) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs5(in *jlexer.Lexer, out *IOPriority) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1143,7 +480,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs15(in *jlexer
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs15(out *jwriter.Writer, in IOPriority) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs5(out *jwriter.Writer, in IOPriority) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1159,7 +496,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs15(out *jwrit
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs14(in *jlexer.Lexer, out *Scheduler) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in *jlexer.Lexer, out *Scheduler) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1229,7 +566,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs14(in *jlexer
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs14(out *jwriter.Writer, in Scheduler) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out *jwriter.Writer, in Scheduler) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1270,7 +607,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs14(out *jwrit
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs13(in *jlexer.Lexer, out *Rlimit) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs3(in *jlexer.Lexer, out *Rlimit) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1316,7 +653,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs13(in *jlexer
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs13(out *jwriter.Writer, in Rlimit) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs3(out *jwriter.Writer, in Rlimit) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1337,7 +674,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs13(out *jwrit
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer.Lexer, out *Capabilities) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs2(in *jlexer.Lexer, out *Capabilities) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1367,13 +704,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer
 					out.Bounding = (out.Bounding)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v46 int
+					var v16 int
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v46 = int(in.Int())
+						v16 = int(in.Int())
 					}
-					out.Bounding = append(out.Bounding, v46)
+					out.Bounding = append(out.Bounding, v16)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1394,13 +731,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer
 					out.Effective = (out.Effective)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v47 int
+					var v17 int
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v47 = int(in.Int())
+						v17 = int(in.Int())
 					}
-					out.Effective = append(out.Effective, v47)
+					out.Effective = append(out.Effective, v17)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1421,13 +758,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer
 					out.Permitted = (out.Permitted)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v48 int
+					var v18 int
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v48 = int(in.Int())
+						v18 = int(in.Int())
 					}
-					out.Permitted = append(out.Permitted, v48)
+					out.Permitted = append(out.Permitted, v18)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1448,13 +785,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer
 					out.Inheritable = (out.Inheritable)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v49 int
+					var v19 int
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v49 = int(in.Int())
+						v19 = int(in.Int())
 					}
-					out.Inheritable = append(out.Inheritable, v49)
+					out.Inheritable = append(out.Inheritable, v19)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1475,13 +812,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer
 					out.Ambient = (out.Ambient)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v50 int
+					var v20 int
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v50 = int(in.Int())
+						v20 = int(in.Int())
 					}
-					out.Ambient = append(out.Ambient, v50)
+					out.Ambient = append(out.Ambient, v20)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1500,7 +837,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwriter.Writer, in Capabilities) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs2(out *jwriter.Writer, in Capabilities) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1510,11 +847,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwrit
 		out.RawString(prefix[1:])
 		{
 			out.RawByte('[')
-			for v51, v52 := range in.Bounding {
-				if v51 > 0 {
+			for v21, v22 := range in.Bounding {
+				if v21 > 0 {
 					out.RawByte(',')
 				}
-				out.Int(int(v52))
+				out.Int(int(v22))
 			}
 			out.RawByte(']')
 		}
@@ -1529,11 +866,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwrit
 		}
 		{
 			out.RawByte('[')
-			for v53, v54 := range in.Effective {
-				if v53 > 0 {
+			for v23, v24 := range in.Effective {
+				if v23 > 0 {
 					out.RawByte(',')
 				}
-				out.Int(int(v54))
+				out.Int(int(v24))
 			}
 			out.RawByte(']')
 		}
@@ -1548,11 +885,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwrit
 		}
 		{
 			out.RawByte('[')
-			for v55, v56 := range in.Permitted {
-				if v55 > 0 {
+			for v25, v26 := range in.Permitted {
+				if v25 > 0 {
 					out.RawByte(',')
 				}
-				out.Int(int(v56))
+				out.Int(int(v26))
 			}
 			out.RawByte(']')
 		}
@@ -1567,11 +904,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwrit
 		}
 		{
 			out.RawByte('[')
-			for v57, v58 := range in.Inheritable {
-				if v57 > 0 {
+			for v27, v28 := range in.Inheritable {
+				if v27 > 0 {
 					out.RawByte(',')
 				}
-				out.Int(int(v58))
+				out.Int(int(v28))
 			}
 			out.RawByte(']')
 		}
@@ -1586,18 +923,18 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwrit
 		}
 		{
 			out.RawByte('[')
-			for v59, v60 := range in.Ambient {
-				if v59 > 0 {
+			for v29, v30 := range in.Ambient {
+				if v29 > 0 {
 					out.RawByte(',')
 				}
-				out.Int(int(v60))
+				out.Int(int(v30))
 			}
 			out.RawByte(']')
 		}
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in *jlexer.Lexer, out *User) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs1(in *jlexer.Lexer, out *User) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1639,13 +976,13 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in *jlexer
 					out.AdditionalGids = (out.AdditionalGids)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v61 uint32
+					var v31 uint32
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v61 = uint32(in.Uint32())
+						v31 = uint32(in.Uint32())
 					}
-					out.AdditionalGids = append(out.AdditionalGids, v61)
+					out.AdditionalGids = append(out.AdditionalGids, v31)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1678,7 +1015,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in *jlexer
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out *jwriter.Writer, in User) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs1(out *jwriter.Writer, in User) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1697,11 +1034,11 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out *jwrit
 		out.RawString(prefix)
 		{
 			out.RawByte('[')
-			for v62, v63 := range in.AdditionalGids {
-				if v62 > 0 {
+			for v32, v33 := range in.AdditionalGids {
+				if v32 > 0 {
 					out.RawByte(',')
 				}
-				out.Uint32(uint32(v63))
+				out.Uint32(uint32(v33))
 			}
 			out.RawByte(']')
 		}
@@ -1713,7 +1050,684 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out *jwrit
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs9(in *jlexer.Lexer, out *Personality) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs7(in *jlexer.Lexer, out *Config) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "rootfs":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Rootfs = string(in.String())
+			}
+		case "readonly":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Readonly = bool(in.Bool())
+			}
+		case "root_propagation":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.RootPropagation = uint64(in.Uint64())
+			}
+		case "mounts":
+			if in.IsNull() {
+				in.Skip()
+				out.Mounts = nil
+			} else {
+				in.Delim('[')
+				if out.Mounts == nil {
+					if !in.IsDelim(']') {
+						out.Mounts = make([]*Mount, 0, 8)
+					} else {
+						out.Mounts = []*Mount{}
+					}
+				} else {
+					out.Mounts = (out.Mounts)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v34 *Mount
+					if in.IsNull() {
+						in.Skip()
+						v34 = nil
+					} else {
+						if v34 == nil {
+							v34 = new(Mount)
+						}
+						easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs8(in, v34)
+					}
+					out.Mounts = append(out.Mounts, v34)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "devices":
+			if in.IsNull() {
+				in.Skip()
+				out.Devices = nil
+			} else {
+				in.Delim('[')
+				if out.Devices == nil {
+					if !in.IsDelim(']') {
+						out.Devices = make([]*Device, 0, 8)
+					} else {
+						out.Devices = []*Device{}
+					}
+				} else {
+					out.Devices = (out.Devices)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v35 *Device
+					if in.IsNull() {
+						in.Skip()
+						v35 = nil
+					} else {
+						if v35 == nil {
+							v35 = new(Device)
+						}
+						easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs9(in, v35)
+					}
+					out.Devices = append(out.Devices, v35)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "mask_paths":
+			if in.IsNull() {
+				in.Skip()
+				out.MaskPaths = nil
+			} else {
+				in.Delim('[')
+				if out.MaskPaths == nil {
+					if !in.IsDelim(']') {
+						out.MaskPaths = make([]string, 0, 4)
+					} else {
+						out.MaskPaths = []string{}
+					}
+				} else {
+					out.MaskPaths = (out.MaskPaths)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v36 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v36 = string(in.String())
+					}
+					out.MaskPaths = append(out.MaskPaths, v36)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "readonly_paths":
+			if in.IsNull() {
+				in.Skip()
+				out.ReadonlyPaths = nil
+			} else {
+				in.Delim('[')
+				if out.ReadonlyPaths == nil {
+					if !in.IsDelim(']') {
+						out.ReadonlyPaths = make([]string, 0, 4)
+					} else {
+						out.ReadonlyPaths = []string{}
+					}
+				} else {
+					out.ReadonlyPaths = (out.ReadonlyPaths)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v37 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v37 = string(in.String())
+					}
+					out.ReadonlyPaths = append(out.ReadonlyPaths, v37)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "namespaces":
+			if in.IsNull() {
+				in.Skip()
+				out.Namespaces = nil
+			} else {
+				in.Delim('[')
+				if out.Namespaces == nil {
+					if !in.IsDelim(']') {
+						out.Namespaces = make([]Namespace, 0, 2)
+					} else {
+						out.Namespaces = []Namespace{}
+					}
+				} else {
+					out.Namespaces = (out.Namespaces)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v38 Namespace
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in, &v38)
+					out.Namespaces = append(out.Namespaces, v38)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "uid_mappings":
+			if in.IsNull() {
+				in.Skip()
+				out.UIDMappings = nil
+			} else {
+				in.Delim('[')
+				if out.UIDMappings == nil {
+					if !in.IsDelim(']') {
+						out.UIDMappings = make([]IDMap, 0, 5)
+					} else {
+						out.UIDMappings = []IDMap{}
+					}
+				} else {
+					out.UIDMappings = (out.UIDMappings)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v39 IDMap
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v39)
+					out.UIDMappings = append(out.UIDMappings, v39)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "gid_mappings":
+			if in.IsNull() {
+				in.Skip()
+				out.GIDMappings = nil
+			} else {
+				in.Delim('[')
+				if out.GIDMappings == nil {
+					if !in.IsDelim(']') {
+						out.GIDMappings = make([]IDMap, 0, 5)
+					} else {
+						out.GIDMappings = []IDMap{}
+					}
+				} else {
+					out.GIDMappings = (out.GIDMappings)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v40 IDMap
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v40)
+					out.GIDMappings = append(out.GIDMappings, v40)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "time_offsets":
+			if in.IsNull() {
+				in.Skip()
+				out.TimeOffsets = nil
+			} else {
+				in.Delim('{')
+				if out.TimeOffsets == nil {
+					out.TimeOffsets = make(map[string]TimeOffset)
+				}
+				for !in.IsDelim('}') {
+					key := string(in.String())
+					in.WantColon()
+					var v41 TimeOffset
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in, &v41)
+					(out.TimeOffsets)[key] = v41
+					in.WantComma()
+				}
+				in.Delim('}')
+			}
+		case "hostname":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Hostname = string(in.String())
+			}
+		case "domainname":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Domainname = string(in.String())
+			}
+		case "sysctl":
+			if in.IsNull() {
+				in.Skip()
+				out.Sysctl = nil
+			} else {
+				in.Delim('{')
+				if out.Sysctl == nil {
+					out.Sysctl = make(map[string]string)
+				}
+				for !in.IsDelim('}') {
+					key := string(in.String())
+					in.WantColon()
+					var v42 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v42 = string(in.String())
+					}
+					(out.Sysctl)[key] = v42
+					in.WantComma()
+				}
+				in.Delim('}')
+			}
+		case "net_devices":
+			if in.IsNull() {
+				in.Skip()
+				out.NetDevices = nil
+			} else {
+				in.Delim('[')
+				if out.NetDevices == nil {
+					if !in.IsDelim(']') {
+						out.NetDevices = make([]NetDevice, 0, 2)
+					} else {
+						out.NetDevices = []NetDevice{}
+					}
+				} else {
+					out.NetDevices = (out.NetDevices)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v43 NetDevice
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs13(in, &v43)
+					out.NetDevices = append(out.NetDevices, v43)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "memory_policy":
+			if in.IsNull() {
+				in.Skip()
+				out.MemoryPolicy = nil
+			} else {
+				if out.MemoryPolicy == nil {
+					out.MemoryPolicy = new(MemoryPolicy)
+				}
+				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs14(in, out.MemoryPolicy)
+			}
+		case "cgroups":
+			if in.IsNull() {
+				in.Skip()
+				out.Cgroups = nil
+			} else {
+				if out.Cgroups == nil {
+					out.Cgroups = new(Cgroup)
+				}
+				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs15(in, out.Cgroups)
+			}
+		case "oom_score_adj":
+			if in.IsNull() {
+				in.Skip()
+				out.OomScoreAdj = nil
+			} else {
+				if out.OomScoreAdj == nil {
+					out.OomScoreAdj = new(int)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					*out.OomScoreAdj = int(in.Int())
+				}
+			}
+		case "seccomp":
+			if in.IsNull() {
+				in.Skip()
+				out.Seccomp = nil
+			} else {
+				if out.Seccomp == nil {
+					out.Seccomp = new(specs_go.LinuxSeccomp)
+				}
+				easyjson6615c02eDecodeGithubComOpencontainersRuntimeSpecSpecsGo(in, out.Seccomp)
+			}
+		case "hooks":
+			if in.IsNull() {
+				in.Skip()
+				out.Hooks = nil
+			} else {
+				if out.Hooks == nil {
+					out.Hooks = new(specs_go.Hooks)
+				}
+				easyjson6615c02eDecodeGithubComOpencontainersRuntimeSpecSpecsGo1(in, out.Hooks)
+			}
+		case "mount_label":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MountLabel = string(in.String())
+			}
+		case "personality":
+			if in.IsNull() {
+				in.Skip()
+				out.Personality = nil
+			} else {
+				if out.Personality == nil {
+					out.Personality = new(Personality)
+				}
+				easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs16(in, out.Personality)
+			}
+		case "labels":
+			if in.IsNull() {
+				in.Skip()
+				out.Labels = nil
+			} else {
+				in.Delim('{')
+				if out.Labels == nil {
+					out.Labels = make(map[string]string)
+				}
+				for !in.IsDelim('}') {
+					key := string(in.String())
+					in.WantColon()
+					var v44 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v44 = string(in.String())
+					}
+					(out.Labels)[key] = v44
+					in.WantComma()
+				}
+				in.Delim('}')
+			}
+		case "process":
+			if in.IsNull() {
+				in.Skip()
+				out.Process = nil
+			} else {
+				if out.Process == nil {
+					out.Process = new(Process)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					(*out.Process).UnmarshalEasyJSON(in)
+				}
+			}
+		default:
+			in.AddError(&jlexer.LexerError{
+				Offset: in.GetPos(),
+				Reason: "unknown field",
+				Data:   key,
+			})
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs7(out *jwriter.Writer, in Config) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"rootfs\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Rootfs))
+	}
+	{
+		const prefix string = ",\"readonly\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Readonly))
+	}
+	if in.RootPropagation != 0 {
+		const prefix string = ",\"root_propagation\":"
+		out.RawString(prefix)
+		out.Uint64(uint64(in.RootPropagation))
+	}
+	if len(in.Mounts) != 0 {
+		const prefix string = ",\"mounts\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v45, v46 := range in.Mounts {
+				if v45 > 0 {
+					out.RawByte(',')
+				}
+				if v46 == nil {
+					out.RawString("null")
+				} else {
+					easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs8(out, *v46)
+				}
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Devices) != 0 {
+		const prefix string = ",\"devices\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v47, v48 := range in.Devices {
+				if v47 > 0 {
+					out.RawByte(',')
+				}
+				if v48 == nil {
+					out.RawString("null")
+				} else {
+					easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs9(out, *v48)
+				}
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.MaskPaths) != 0 {
+		const prefix string = ",\"mask_paths\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v49, v50 := range in.MaskPaths {
+				if v49 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v50))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.ReadonlyPaths) != 0 {
+		const prefix string = ",\"readonly_paths\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v51, v52 := range in.ReadonlyPaths {
+				if v51 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v52))
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.Namespaces) != 0 {
+		const prefix string = ",\"namespaces\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v53, v54 := range in.Namespaces {
+				if v53 > 0 {
+					out.RawByte(',')
+				}
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out, v54)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.UIDMappings) != 0 {
+		const prefix string = ",\"uid_mappings\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v55, v56 := range in.UIDMappings {
+				if v55 > 0 {
+					out.RawByte(',')
+				}
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out, v56)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.GIDMappings) != 0 {
+		const prefix string = ",\"gid_mappings\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v57, v58 := range in.GIDMappings {
+				if v57 > 0 {
+					out.RawByte(',')
+				}
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out, v58)
+			}
+			out.RawByte(']')
+		}
+	}
+	if len(in.TimeOffsets) != 0 {
+		const prefix string = ",\"time_offsets\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v59First := true
+			for v59Name, v59Value := range in.TimeOffsets {
+				if v59First {
+					v59First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v59Name))
+				out.RawByte(':')
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out, v59Value)
+			}
+			out.RawByte('}')
+		}
+	}
+	if in.Hostname != "" {
+		const prefix string = ",\"hostname\":"
+		out.RawString(prefix)
+		out.String(string(in.Hostname))
+	}
+	if in.Domainname != "" {
+		const prefix string = ",\"domainname\":"
+		out.RawString(prefix)
+		out.String(string(in.Domainname))
+	}
+	if len(in.Sysctl) != 0 {
+		const prefix string = ",\"sysctl\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v60First := true
+			for v60Name, v60Value := range in.Sysctl {
+				if v60First {
+					v60First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v60Name))
+				out.RawByte(':')
+				out.String(string(v60Value))
+			}
+			out.RawByte('}')
+		}
+	}
+	if len(in.NetDevices) != 0 {
+		const prefix string = ",\"net_devices\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v61, v62 := range in.NetDevices {
+				if v61 > 0 {
+					out.RawByte(',')
+				}
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs13(out, v62)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.MemoryPolicy != nil {
+		const prefix string = ",\"memory_policy\":"
+		out.RawString(prefix)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs14(out, *in.MemoryPolicy)
+	}
+	if in.Cgroups != nil {
+		const prefix string = ",\"cgroups\":"
+		out.RawString(prefix)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs15(out, *in.Cgroups)
+	}
+	if in.OomScoreAdj != nil {
+		const prefix string = ",\"oom_score_adj\":"
+		out.RawString(prefix)
+		out.Int(int(*in.OomScoreAdj))
+	}
+	if in.Seccomp != nil {
+		const prefix string = ",\"seccomp\":"
+		out.RawString(prefix)
+		easyjson6615c02eEncodeGithubComOpencontainersRuntimeSpecSpecsGo(out, *in.Seccomp)
+	}
+	if in.Hooks != nil {
+		const prefix string = ",\"hooks\":"
+		out.RawString(prefix)
+		easyjson6615c02eEncodeGithubComOpencontainersRuntimeSpecSpecsGo1(out, *in.Hooks)
+	}
+	if in.MountLabel != "" {
+		const prefix string = ",\"mount_label\":"
+		out.RawString(prefix)
+		out.String(string(in.MountLabel))
+	}
+	if in.Personality != nil {
+		const prefix string = ",\"personality\":"
+		out.RawString(prefix)
+		easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs16(out, *in.Personality)
+	}
+	if len(in.Labels) != 0 {
+		const prefix string = ",\"labels\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v63First := true
+			for v63Name, v63Value := range in.Labels {
+				if v63First {
+					v63First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v63Name))
+				out.RawByte(':')
+				out.String(string(v63Value))
+			}
+			out.RawByte('}')
+		}
+	}
+	{
+		const prefix string = ",\"process\":"
+		out.RawString(prefix)
+		if in.Process == nil {
+			out.RawString("null")
+		} else {
+			(*in.Process).MarshalEasyJSON(out)
+		}
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports jsonfast.Encoder interface
+func (v Config) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs7(w, v)
+}
+
+// UnmarshalEasyJSON supports jsonfast.Decoder interface
+func (v *Config) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs7(l, v)
+}
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs16(in *jlexer.Lexer, out *Personality) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1747,7 +1761,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs9(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs9(out *jwriter.Writer, in Personality) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs16(out *jwriter.Writer, in Personality) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2613,7 +2627,7 @@ func easyjson6615c02eEncodeGithubComOpencontainersRuntimeSpecSpecsGo4(out *jwrit
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.Lexer, out *Cgroup) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs15(in *jlexer.Lexer, out *Cgroup) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2663,7 +2677,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs8(out *jwriter.Writer, in Cgroup) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs15(out *jwriter.Writer, in Cgroup) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4380,7 +4394,7 @@ func easyjson6615c02eEncodeGithubComOpencontainersRuntimeSpecSpecsGo6(out *jwrit
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs7(in *jlexer.Lexer, out *MemoryPolicy) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs14(in *jlexer.Lexer, out *MemoryPolicy) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4447,7 +4461,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs7(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs7(out *jwriter.Writer, in MemoryPolicy) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs14(out *jwriter.Writer, in MemoryPolicy) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4477,7 +4491,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs7(out *jwrite
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs6(in *jlexer.Lexer, out *NetDevice) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs13(in *jlexer.Lexer, out *NetDevice) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4517,7 +4531,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs6(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs6(out *jwriter.Writer, in NetDevice) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs13(out *jwriter.Writer, in NetDevice) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4533,7 +4547,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs6(out *jwrite
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs5(in *jlexer.Lexer, out *TimeOffset) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs12(in *jlexer.Lexer, out *TimeOffset) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4573,7 +4587,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs5(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs5(out *jwriter.Writer, in TimeOffset) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs12(out *jwriter.Writer, in TimeOffset) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4589,7 +4603,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs5(out *jwrite
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in *jlexer.Lexer, out *IDMap) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in *jlexer.Lexer, out *IDMap) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4635,7 +4649,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out *jwriter.Writer, in IDMap) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out *jwriter.Writer, in IDMap) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4656,7 +4670,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out *jwrite
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs3(in *jlexer.Lexer, out *Namespace) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs10(in *jlexer.Lexer, out *Namespace) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4696,7 +4710,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs3(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs3(out *jwriter.Writer, in Namespace) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs10(out *jwriter.Writer, in Namespace) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4712,7 +4726,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs3(out *jwrite
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs2(in *jlexer.Lexer, out *Device) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs9(in *jlexer.Lexer, out *Device) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4782,7 +4796,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs2(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs2(out *jwriter.Writer, in Device) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs9(out *jwriter.Writer, in Device) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -4823,7 +4837,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs2(out *jwrite
 	}
 	out.RawByte('}')
 }
-func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs1(in *jlexer.Lexer, out *Mount) {
+func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs8(in *jlexer.Lexer, out *Mount) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -4947,7 +4961,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs1(in *jlexer.
 				}
 				for !in.IsDelim(']') {
 					var v135 IDMap
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in, &v135)
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v135)
 					out.UIDMappings = append(out.UIDMappings, v135)
 					in.WantComma()
 				}
@@ -4970,7 +4984,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs1(in *jlexer.
 				}
 				for !in.IsDelim(']') {
 					var v136 IDMap
-					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs4(in, &v136)
+					easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs11(in, &v136)
 					out.GIDMappings = append(out.GIDMappings, v136)
 					in.WantComma()
 				}
@@ -4990,7 +5004,7 @@ func easyjson6615c02eDecodeGithubComOcirunOcirunLibcontainerConfigs1(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs1(out *jwriter.Writer, in Mount) {
+func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs8(out *jwriter.Writer, in Mount) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -5072,7 +5086,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs1(out *jwrite
 				if v139 > 0 {
 					out.RawByte(',')
 				}
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out, v140)
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out, v140)
 			}
 			out.RawByte(']')
 		}
@@ -5086,7 +5100,7 @@ func easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs1(out *jwrite
 				if v141 > 0 {
 					out.RawByte(',')
 				}
-				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs4(out, v142)
+				easyjson6615c02eEncodeGithubComOcirunOcirunLibcontainerConfigs11(out, v142)
 			}
 			out.RawByte(']')
 		}

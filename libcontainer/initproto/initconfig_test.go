@@ -10,12 +10,10 @@ import (
 	"github.com/ocirun/ocirun/specconv"
 )
 
-func asInitConfig(c *initproto.InitConfig) jsonfast.Decoder      { return c }
-func initConfigEncoder(c *initproto.InitConfig) jsonfast.Encoder { return c }
+func asInitConfig(c *initproto.InitConfig) jsonfast.Decoder { return c }
 
 func TestInitConfigDecoderKnowsEveryField(t *testing.T) {
 	jsonfasttest.KnowsEveryField(t, asInitConfig, "go generate ./libcontainer/initproto")
-	jsonfasttest.EncodesEveryField(t, initConfigEncoder, "go generate ./libcontainer/initproto")
 }
 
 // The config the runtime sends for the example bundle takes the fast path,
@@ -40,5 +38,4 @@ func TestInitConfigDecodesFast(t *testing.T) {
 	if !jsonfasttest.Agree(t, data, asInitConfig) {
 		t.Fatalf("the generated decoder refuses the runtime's own config: %s", data)
 	}
-	jsonfasttest.EncodeAgrees(t, &ic, initConfigEncoder)
 }

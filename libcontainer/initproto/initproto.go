@@ -236,20 +236,11 @@ func (c *Conn) Send(t MsgType, payload []byte) error {
 
 // SendJSON writes one message whose payload is v encoded as JSON.
 func (c *Conn) SendJSON(t MsgType, v any) error {
-	b, err := encodeJSON(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t, err)
 	}
 	return c.Send(t, b)
-}
-
-// encodeJSON encodes v with its generated encoder when it has one (see
-// package jsonfast).
-func encodeJSON(v any) ([]byte, error) {
-	if fast, ok := v.(jsonfast.Encoder); ok {
-		return jsonfast.Encode(fast)
-	}
-	return json.Marshal(v)
 }
 
 // SendError reports err to the runtime; the caller exits afterwards.
@@ -311,7 +302,7 @@ func (c *Conn) SendJSONFds(t MsgType, v any, fds []int) error {
 	if len(fds) == 0 {
 		return c.SendJSON(t, v)
 	}
-	b, err := encodeJSON(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t, err)
 	}
@@ -475,7 +466,7 @@ func ForStage1(cfg *configs.Config) *configs.Config {
 // types: go generate ./libcontainer/initproto
 //
 //go:generate go tool easyjson -disallow_unknown_fields -no_std_marshalers -output_filename initconfig_easyjson.go initproto.go
-//go:generate go run github.com/ocirun/ocirun/libcontainer/jsonfast/easyjsontrim -encoders initconfig_easyjson.go
+//go:generate go run github.com/ocirun/ocirun/libcontainer/jsonfast/easyjsontrim initconfig_easyjson.go
 //easyjson:json
 type InitConfig struct {
 	Mode        Mode   `json:"mode"`

@@ -96,6 +96,7 @@ func trim(name string) error {
 		kept = append(kept, d)
 	}
 	f.Decls = kept
+	f.Decls, dropped = dropUncalled(f.Decls, dropped)
 	f.Comments = commentsOutside(f.Comments, dropped)
 	used := selectorPackages(f)
 	if err := dropUnusedImports(f, used); err != nil {
@@ -132,6 +133,39 @@ func encoderOnly(d ast.Decl) bool {
 		return true
 	}
 	return false
+}
+
+// dropUncalled removes the generated functions nothing calls: easyjson
+// writes a decoder for every type it meets, also where the code calls the
+// type's own method instead (a configs.Config inside initproto's
+// InitConfig), and the encoders of types whose encoders were dropped.
+// Methods stay: they are what other packages call.
+func dropUncalled(decls []ast.Decl, dropped []ast.Node) ([]ast.Decl, []ast.Node) {
+	for {
+		called := map[string]bool{}
+		for _, d := range decls {
+			ast.Inspect(d, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					if id, ok := c.Fun.(*ast.Ident); ok {
+						called[id.Name] = true
+					}
+				}
+				return true
+			})
+		}
+		var kept []ast.Decl
+		for _, d := range decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && !called[fd.Name.Name] {
+				dropped = append(dropped, d)
+				continue
+			}
+			kept = append(kept, d)
+		}
+		if len(kept) == len(decls) {
+			return kept, dropped
+		}
+		decls = kept
+	}
 }
 
 // addImport adds path to the file's (first) import declaration.
