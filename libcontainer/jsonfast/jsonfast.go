@@ -1,6 +1,6 @@
 // Package jsonfast runs the JSON decoders generated (by easyjson) for the
 // runtime's hot files as a fast path in front of encoding/json, and the
-// generated encoders of the config the runtime stores and sends to stage 1.
+// generated encoder of the config the runtime stores.
 //
 // Every runtime command and every init runs once, so encoding/json always
 // meets the types cold: it builds a decoder or encoder for each of them by
