@@ -324,11 +324,7 @@ func (s *Store) Peek(id string) (*Container, error) { return s.load(id, false) }
 // generated encoder spares create encoding/json's cold start for the
 // config's types (package jsonfast).
 func writeConfig(dir string, cfg *configs.Config) error {
-	b, err := jsonfast.Encode(cfg)
-	if err != nil {
-		return fmt.Errorf("encode config: %w", err)
-	}
-	return writeFileAtomic(filepath.Join(dir, configFile), b, 0o600)
+	return writeFileAtomic(filepath.Join(dir, configFile), jsonfast.Encode(cfg), 0o600)
 }
 
 // writeCgroupState stores where the container's cgroups are (and which of

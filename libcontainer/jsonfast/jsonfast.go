@@ -51,7 +51,7 @@ type Encoder interface {
 
 // Encode writes v as JSON with its generated encoder: what encoding/json
 // writes but for the order of map keys.
-func Encode(v Encoder) ([]byte, error) {
+func Encode(v Encoder) []byte {
 	var w jwriter.Writer
 	v.MarshalEasyJSON(&w)
 	return w.Bytes()

@@ -1,5 +1,7 @@
 // Package jwriter is the part of easyjson's jwriter that the generated
-// encoders call, writing to one growing slice. easyjson's own writes
+// encoders of package configs call, writing to one growing slice (a type
+// that needs more, an interface field's Raw say, fails to compile in its
+// generated code, naming the method). easyjson's own writes
 // through its buffer package, which imports net (for net.Buffers) and so
 // puts net's package initialisation into every command; easyjsontrim
 // points the generated code here instead.
@@ -17,79 +19,31 @@ import (
 // Flags changes what the generated encoders write.
 type Flags int
 
-const (
-	// NilMapAsEmpty writes a nil map as {} rather than null.
-	NilMapAsEmpty Flags = 1 << iota
-	// NilSliceAsEmpty writes a nil slice as [] rather than null.
-	NilSliceAsEmpty
-)
+// NilSliceAsEmpty writes a nil slice as [] rather than null. The runtime
+// never sets it; the generated code tests for it.
+const NilSliceAsEmpty Flags = 1
 
 // Writer collects one JSON document.
 type Writer struct {
 	Flags Flags
-	// Error is the first error of a Raw value.
-	Error error
 	buf   []byte
 }
 
-// Bytes is the document written so far, or the first error.
-func (w *Writer) Bytes() ([]byte, error) {
-	if w.Error != nil {
-		return nil, w.Error
-	}
-	return w.buf, nil
-}
+// Bytes is the document written so far.
+func (w *Writer) Bytes() []byte { return w.buf }
 
 func (w *Writer) RawByte(c byte)     { w.buf = append(w.buf, c) }
 func (w *Writer) RawString(s string) { w.buf = append(w.buf, s...) }
 
-// Raw writes data, JSON that another encoder produced, unless err is set.
-func (w *Writer) Raw(data []byte, err error) {
-	switch {
-	case w.Error != nil:
-	case err != nil:
-		w.Error = err
-	case len(data) > 0:
-		w.buf = append(w.buf, data...)
-	default:
-		w.buf = append(w.buf, "null"...)
-	}
-}
-
 func (w *Writer) Bool(v bool) { w.buf = strconv.AppendBool(w.buf, v) }
 
 func (w *Writer) Int(n int)       { w.Int64(int64(n)) }
-func (w *Writer) Int8(n int8)     { w.Int64(int64(n)) }
-func (w *Writer) Int16(n int16)   { w.Int64(int64(n)) }
 func (w *Writer) Int32(n int32)   { w.Int64(int64(n)) }
 func (w *Writer) Int64(n int64)   { w.buf = strconv.AppendInt(w.buf, n, 10) }
 func (w *Writer) Uint(n uint)     { w.Uint64(uint64(n)) }
-func (w *Writer) Uint8(n uint8)   { w.Uint64(uint64(n)) }
 func (w *Writer) Uint16(n uint16) { w.Uint64(uint64(n)) }
 func (w *Writer) Uint32(n uint32) { w.Uint64(uint64(n)) }
 func (w *Writer) Uint64(n uint64) { w.buf = strconv.AppendUint(w.buf, n, 10) }
-
-// The ...Str forms write a number as a string, as for map keys.
-func (w *Writer) IntStr(n int)       { w.Int64Str(int64(n)) }
-func (w *Writer) Int8Str(n int8)     { w.Int64Str(int64(n)) }
-func (w *Writer) Int16Str(n int16)   { w.Int64Str(int64(n)) }
-func (w *Writer) Int32Str(n int32)   { w.Int64Str(int64(n)) }
-func (w *Writer) UintStr(n uint)     { w.Uint64Str(uint64(n)) }
-func (w *Writer) Uint8Str(n uint8)   { w.Uint64Str(uint64(n)) }
-func (w *Writer) Uint16Str(n uint16) { w.Uint64Str(uint64(n)) }
-func (w *Writer) Uint32Str(n uint32) { w.Uint64Str(uint64(n)) }
-
-func (w *Writer) Int64Str(n int64) {
-	w.buf = append(w.buf, '"')
-	w.buf = strconv.AppendInt(w.buf, n, 10)
-	w.buf = append(w.buf, '"')
-}
-
-func (w *Writer) Uint64Str(n uint64) {
-	w.buf = append(w.buf, '"')
-	w.buf = strconv.AppendUint(w.buf, n, 10)
-	w.buf = append(w.buf, '"')
-}
 
 const hex = "0123456789abcdef"
 

@@ -16,7 +16,7 @@ func FuzzStringMatchesEncodingJSON(f *testing.F) {
 		}
 		var w Writer
 		w.String(s)
-		if got, _ := w.Bytes(); string(got) != string(want) {
+		if got := w.Bytes(); string(got) != string(want) {
 			t.Fatalf("String(%q) = %s, encoding/json writes %s", s, got, want)
 		}
 	})
