@@ -59,11 +59,7 @@ func LoadSpec(path string) (*specs.Spec, error) {
 		return nil, fmt.Errorf("read OCI spec: %w", err)
 	}
 	var spec specs.Spec
-	if jsonfast.Decode(data, (*specJSON)(&spec)) {
-		return &spec, nil
-	}
-	spec = specs.Spec{}
-	if err := decodeJSON(path, data, &spec); err != nil {
+	if err := decodeJSON(path, data, &spec, (*specJSON)(&spec)); err != nil {
 		return nil, err
 	}
 	return &spec, nil
@@ -76,11 +72,7 @@ func LoadProcess(path string) (*specs.Process, error) {
 		return nil, fmt.Errorf("read OCI process: %w", err)
 	}
 	var p specs.Process
-	if jsonfast.Decode(data, (*processJSON)(&p)) {
-		return &p, nil
-	}
-	p = specs.Process{}
-	if err := decodeJSON(path, data, &p); err != nil {
+	if err := decodeJSON(path, data, &p, (*processJSON)(&p)); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -103,13 +95,14 @@ func (e *JSONError) Error() string {
 
 func (e *JSONError) Unwrap() error { return e.Err }
 
-// decodeJSON unmarshals data, turning the decoder's byte offset into a line
-// and column a person can find.
-func decodeJSON(name string, data []byte, v any) error {
+// decodeJSON unmarshals data, through fast, v's generated decoder, first
+// (package jsonfast), turning encoding/json's byte offset into a line and
+// column a person can find.
+func decodeJSON(name string, data []byte, v any, fast jsonfast.Decoder) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return &JSONError{File: name, Line: 1, Column: 1, Err: errors.New("empty file"), msg: "the file is empty"}
 	}
-	err := json.Unmarshal(data, v)
+	err := jsonfast.Unmarshal(data, v, fast)
 	if err == nil {
 		return nil
 	}

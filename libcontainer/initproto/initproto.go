@@ -161,7 +161,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 
 	"golang.org/x/sys/unix"
 
@@ -426,13 +425,8 @@ func (c *Conn) ExpectJSON(want MsgType, v any) error {
 	if err != nil {
 		return err
 	}
-	if fast, ok := v.(jsonfast.Decoder); ok {
-		if jsonfast.Decode(payload, fast) {
-			return nil
-		}
-		reflect.ValueOf(v).Elem().SetZero()
-	}
-	if err := json.Unmarshal(payload, v); err != nil {
+	fast, _ := v.(jsonfast.Decoder)
+	if err := jsonfast.Unmarshal(payload, v, fast); err != nil {
 		return fmt.Errorf("decode %s: %w", want, err)
 	}
 	return nil

@@ -30,6 +30,7 @@ package jsonfast
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"unicode/utf8"
 
@@ -55,6 +56,20 @@ func Encode(v Encoder) []byte {
 	var w jwriter.Writer
 	v.MarshalEasyJSON(&w)
 	return w.Bytes()
+}
+
+// Unmarshal decodes data into v, a pointer, with fast (v's generated
+// decoder, or nil) when it takes the document, and otherwise with
+// encoding/json into a zeroed v, whose value and error are then the
+// result.
+func Unmarshal(data []byte, v any, fast Decoder) error {
+	if fast != nil {
+		if Decode(data, fast) {
+			return nil
+		}
+		reflect.ValueOf(v).Elem().SetZero()
+	}
+	return json.Unmarshal(data, v)
 }
 
 // Decode reports whether the generated decoder took data whole into v with
