@@ -37,7 +37,7 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 			return nil, nil
 		}
 		var st cgroups.State
-		if err := c.readJSON(cgroupFile, "cgroup state", &st); err != nil {
+		if err := c.readJSON(cgroupFile, "cgroup state", (*cgroupStateJSON)(&st)); err != nil {
 			return c.cgroupFromConfig(err)
 		}
 		c.state.CgroupState = &st

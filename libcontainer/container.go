@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/ocirun/ocirun/libcontainer/cgroups"
 	"github.com/ocirun/ocirun/libcontainer/configs"
 	"github.com/ocirun/ocirun/libcontainer/initproto"
+	"github.com/ocirun/ocirun/libcontainer/jsonfast"
 	"github.com/ocirun/ocirun/libcontainer/seccomp"
 	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
@@ -136,15 +136,17 @@ func (c *Container) config() (*configs.Config, error) {
 	return &cfg, nil
 }
 
-// readJSON decodes one of the files of the container's state directory;
-// what names it in errors.
+// readJSON decodes one of the files of the container's state directory
+// into v, a pointer, with v's generated decoder first where it has one
+// (package jsonfast); what names the file in errors.
 func (c *Container) readJSON(file, what string, v any) error {
 	p := filepath.Join(c.dir, file)
 	b, err := smallfile.ReadRecord(p)
 	if err != nil {
 		return fmt.Errorf("container %q: read its %s: %w", c.ID(), what, err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	fast, _ := v.(jsonfast.Decoder)
+	if err := jsonfast.Unmarshal(b, v, fast); err != nil {
 		return fmt.Errorf("container %q: parse %s: %w", c.ID(), p, err)
 	}
 	return nil
@@ -403,7 +405,7 @@ func warnProcessesUnknown(err error) error {
 // with a warning, so that the id does not stay blocked forever.
 func (c *Container) clear() error {
 	if c.damaged != nil && c.state.InitPid == 0 {
-		var rec initRecord
+		var rec initRecordJSON
 		if c.readJSON(initFile, "init record", &rec) == nil {
 			// A container without a cgroup: its init is all there is
 			// to find it by (signalAll).

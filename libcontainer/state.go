@@ -7,7 +7,6 @@ package libcontainer
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -281,7 +280,7 @@ func (s *Store) load(id string, lock bool) (*Container, error) {
 	}
 	b, err := smallfile.ReadRecord(filepath.Join(p, stateFile))
 	if err == nil {
-		err = json.Unmarshal(b, &c.state)
+		err = jsonfast.Unmarshal(b, (*stateJSON)(&c.state), (*stateJSON)(&c.state))
 		if err == nil && c.state.ID != id {
 			err = fmt.Errorf("it names container %q", c.state.ID)
 		}
@@ -322,19 +321,25 @@ func (s *Store) Peek(id string) (*Container, error) { return s.load(id, false) }
 
 // writeConfig stores the container's config beside its state. Its
 // generated encoder spares create encoding/json's cold start for the
-// config's types (package jsonfast).
+// config's types (package jsonfast), as statejson.go's do for the state's.
 func writeConfig(dir string, cfg *configs.Config) error {
-	return writeFileAtomic(filepath.Join(dir, configFile), jsonfast.Encode(cfg), 0o600)
+	return writeEncoded(dir, configFile, "config", cfg)
+}
+
+// writeEncoded encodes v with its generated encoder into the file name of
+// the state directory dir; what names v in errors.
+func writeEncoded(dir, name, what string, v jsonfast.Encoder) error {
+	b, err := jsonfast.Encode(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	return writeFileAtomic(filepath.Join(dir, name), b, 0o600)
 }
 
 // writeCgroupState stores where the container's cgroups are (and which of
 // their directories it may create), before the first of them is made.
 func writeCgroupState(dir string, st *cgroups.State) error {
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("encode cgroup state: %w", err)
-	}
-	return writeFileAtomic(filepath.Join(dir, cgroupFile), b, 0o600)
+	return writeEncoded(dir, cgroupFile, "cgroup state", (*cgroupStateJSON)(st))
 }
 
 // initRecord is the content of initFile.
@@ -344,20 +349,12 @@ type initRecord struct {
 }
 
 func writeInitRecord(dir string, pid int, start uint64) error {
-	b, err := json.Marshal(initRecord{pid, start})
-	if err != nil {
-		return fmt.Errorf("encode init record: %w", err)
-	}
-	return writeFileAtomic(filepath.Join(dir, initFile), b, 0o600)
+	return writeEncoded(dir, initFile, "init record", &initRecordJSON{pid, start})
 }
 
 // writeState replaces state.json atomically.
 func writeState(dir string, st *State) error {
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
-	}
-	return writeFileAtomic(filepath.Join(dir, stateFile), b, 0o600)
+	return writeEncoded(dir, stateFile, "state", (*stateJSON)(st))
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames

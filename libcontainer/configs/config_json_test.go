@@ -34,7 +34,10 @@ func TestConfigEncodeAgrees(t *testing.T) {
 			t.Fatal(err)
 		}
 		jsonfasttest.EncodeAgrees(t, cfg, asEncoder)
-		data := jsonfast.Encode(cfg)
+		data, err := jsonfast.Encode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !jsonfasttest.Agree(t, data, asDecoder) {
 			t.Fatalf("the generated decoder refuses what the generated encoder wrote: %s", data)
 		}

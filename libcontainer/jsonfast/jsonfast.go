@@ -51,11 +51,15 @@ type Encoder interface {
 }
 
 // Encode writes v as JSON with its generated encoder: what encoding/json
-// writes but for the order of map keys.
-func Encode(v Encoder) []byte {
+// writes but for the order of map keys. It fails where a MarshalJSON or
+// MarshalText of a field's type does.
+func Encode(v Encoder) ([]byte, error) {
 	var w jwriter.Writer
 	v.MarshalEasyJSON(&w)
-	return w.Bytes()
+	if w.Error != nil {
+		return nil, w.Error
+	}
+	return w.Bytes(), nil
 }
 
 // Unmarshal decodes data into v, a pointer, with fast (v's generated

@@ -1,7 +1,7 @@
 // Package jwriter is the part of easyjson's jwriter that the generated
-// encoders of package configs call, writing to one growing slice (a type
-// that needs more, an interface field's Raw say, fails to compile in its
-// generated code, naming the method). easyjson's own writes
+// encoders of the runtime's stored files call, writing to one growing
+// slice (a type that needs more fails to compile in its generated code,
+// naming the method). easyjson's own writes
 // through its buffer package, which imports net (for net.Buffers) and so
 // puts net's package initialisation into every command; easyjsontrim
 // points the generated code here instead.
@@ -12,6 +12,8 @@
 package jwriter
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -19,13 +21,20 @@ import (
 // Flags changes what the generated encoders write.
 type Flags int
 
-// NilSliceAsEmpty writes a nil slice as [] rather than null. The runtime
-// never sets it; the generated code tests for it.
-const NilSliceAsEmpty Flags = 1
+// NilSliceAsEmpty and NilMapAsEmpty write a nil slice as [] and a nil map
+// as {} rather than null. The runtime never sets them; the generated code
+// tests for them.
+const (
+	NilSliceAsEmpty Flags = 1 << iota
+	NilMapAsEmpty
+)
 
 // Writer collects one JSON document.
 type Writer struct {
 	Flags Flags
+	// Error is the first error of a MarshalJSON or MarshalText the
+	// generated code called; the document is then incomplete.
+	Error error
 	buf   []byte
 }
 
@@ -34,6 +43,38 @@ func (w *Writer) Bytes() []byte { return w.buf }
 
 func (w *Writer) RawByte(c byte)     { w.buf = append(w.buf, c) }
 func (w *Writer) RawString(s string) { w.buf = append(w.buf, s...) }
+
+// Raw writes the result of a MarshalJSON as encoding/json does: compact,
+// with HTML characters in its strings escaped.
+func (w *Writer) Raw(data []byte, err error) {
+	if err == nil {
+		var compact bytes.Buffer
+		if err = json.Compact(&compact, data); err == nil {
+			dst := bytes.NewBuffer(w.buf)
+			json.HTMLEscape(dst, compact.Bytes())
+			w.buf = dst.Bytes()
+			return
+		}
+	}
+	w.fail(err)
+}
+
+// RawText writes the result of a MarshalText as a string, as
+// encoding/json does.
+func (w *Writer) RawText(text []byte, err error) {
+	if err != nil {
+		w.fail(err)
+		return
+	}
+	w.String(string(text))
+}
+
+func (w *Writer) fail(err error) {
+	if w.Error == nil {
+		w.Error = err
+	}
+	w.buf = append(w.buf, "null"...)
+}
 
 func (w *Writer) Bool(v bool) { w.buf = strconv.AppendBool(w.buf, v) }
 
