@@ -92,12 +92,9 @@ func (s *setup) cgroupMount(t *tree, m *configs.Mount, opts Options) error {
 	}
 
 	dest := cleanDest(m.Destination)
-	if err := t.ensure(dest, true); err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	pl, err := t.lookup(dest)
+	pl, err := t.ensure(dest, true)
 	if err != nil {
-		return err
+		return fmt.Errorf("create mount point: %w", err)
 	}
 	defer pl.close()
 	tmpfsFlags := unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | flags&^unix.MS_RDONLY

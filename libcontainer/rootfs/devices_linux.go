@@ -41,15 +41,24 @@ func (s *setup) createDevices(t *tree, cfg *configs.Config, opts Options) error 
 	// The modes in the config are meant literally.
 	old := unix.Umask(0)
 	defer unix.Umask(old)
+	// Most devices share /dev: each directory is created and opened once.
+	parents := map[string]*os.File{}
+	defer func() {
+		for _, f := range parents {
+			f.Close()
+		}
+	}()
 	for _, d := range cfg.Devices {
-		if err := s.createDevice(t, d, opts.InUserNS); err != nil {
+		if err := s.createDevice(t, d, opts.InUserNS, parents); err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
 	}
 	return s.devLinks(t)
 }
 
-func (s *setup) createDevice(t *tree, d *configs.Device, inUserNS bool) error {
+// createDevice creates d. parents holds the directories already opened,
+// by their path in t; the device's own goes in.
+func (s *setup) createDevice(t *tree, d *configs.Device, inUserNS bool, parents map[string]*os.File) error {
 	mode, err := devMode(d)
 	if err != nil {
 		return err
@@ -58,11 +67,15 @@ func (s *setup) createDevice(t *tree, d *configs.Device, inUserNS bool) error {
 	if dest == "/" {
 		return errors.New("not a file path")
 	}
-	parent, err := mkdirAllInRoot(t.dir, filepath.Dir(dest), 0o755)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(dest), err)
+	dir := filepath.Dir(dest)
+	parent, ok := parents[dir]
+	if !ok {
+		parent, err = mkdirAllInRoot(t.dir, dir, 0o755)
+		if err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+		parents[dir] = parent
 	}
-	defer parent.Close()
 	pfd, name := int(parent.Fd()), filepath.Base(dest)
 	dev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
 

@@ -134,10 +134,11 @@ func (t *tree) bindTarget(m *configs.Mount, src int) (*place, error) {
 		return nil, fmt.Errorf("stat source: %w", err)
 	}
 	dest := cleanDest(m.Destination)
-	if err := t.ensure(dest, st.Mode&unix.S_IFMT == unix.S_IFDIR); err != nil {
+	pl, err := t.ensure(dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	if err != nil {
 		return nil, fmt.Errorf("create mount point: %w", err)
 	}
-	return t.lookup(dest)
+	return pl, nil
 }
 
 func (s *setup) moveIDMapped(t *tree, m *configs.Mount, fd int) error {
@@ -190,12 +191,9 @@ func (s *setup) fsMount(t *tree, m *configs.Mount, opts Options, detached func()
 	if m.TmpcopyUp && m.Device != "tmpfs" {
 		return errors.New("tmpcopyup needs a tmpfs")
 	}
-	if err := t.ensure(dest, true); err != nil {
-		return fmt.Errorf("create mount point: %w", err)
-	}
-	pl, err := t.lookup(dest)
+	pl, err := t.ensure(dest, true)
 	if err != nil {
-		return err
+		return fmt.Errorf("create mount point: %w", err)
 	}
 	defer pl.close()
 	if m.Device == "proc" || m.Device == "sysfs" {

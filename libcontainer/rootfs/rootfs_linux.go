@@ -529,9 +529,11 @@ func (s *setup) mountConsole(slavePath string) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR {
 		return fmt.Errorf("console: %s is a %s, not a pty", slavePath, fileType(st.Mode))
 	}
-	if err := t.ensure("/dev/console", false); err != nil {
+	created, err := t.ensure("/dev/console", false)
+	if err != nil {
 		return fmt.Errorf("console: create /dev/console: %w", err)
 	}
+	created.close()
 	// ensure follows a symlink at /dev/console inside the container; the
 	// console must be the file itself.
 	dev, err := t.lookup("/dev")

@@ -92,16 +92,25 @@ func (t *tree) lookup(name string) (*place, error) {
 	return &place{f: f, target: fdPath(f), name: name, byFd: true, mntID: id}, nil
 }
 
-// ensure creates name (a directory, or an empty file when dir is false)
-// unless it exists. A symlink on the way, even a dangling one, is followed
-// inside the tree, so what gets created is what lookup will find.
-func (t *tree) ensure(name string, dir bool) error {
+// ensure opens name as lookup does, creating it first (a directory, or an
+// empty file when dir is false) when it does not exist. A symlink on the
+// way, even a dangling one, is followed inside the tree, so what gets
+// created is what lookup finds. The mount points of most mounts exist, and
+// then this is one lookup.
+func (t *tree) ensure(name string, dir bool) (*place, error) {
 	if p, err := t.lookup(name); err == nil {
-		p.close()
-		return nil
+		return p, nil
 	} else if !errors.Is(err, unix.ENOENT) {
-		return err
+		return nil, err
 	}
+	if err := t.create(name, dir); err != nil {
+		return nil, err
+	}
+	return t.lookup(name)
+}
+
+// create makes the missing name for ensure.
+func (t *tree) create(name string, dir bool) error {
 	resolved, err := securejoin.SecureJoin(t.path, name)
 	if err != nil {
 		return err
