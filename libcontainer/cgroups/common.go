@@ -255,20 +255,26 @@ func (b *base) mkdirAll(dir string) ([]string, error) {
 }
 
 func (b *base) mkdirAllOnce(dir string) ([]string, error) {
-	var missing []string
+	// The directory is made first, and its parents only when that fails
+	// for want of one: the parent of a container's cgroup usually exists,
+	// so this is one mkdir where a stat of each level used to come first.
+	var made, below []string
 	for d := dir; ; d = filepath.Dir(d) {
-		_, err := os.Stat(d)
+		err := os.Mkdir(d, 0o755)
 		if err == nil {
+			made = b.made(made, d)
 			break
 		}
-		if !errors.Is(err, fs.ErrNotExist) || d == "/" || d == "." {
-			return nil, fmt.Errorf("create cgroup %s: %w", dir, err)
+		if errors.Is(err, fs.ErrExist) {
+			break // ours from before, or someone else's: not made here
 		}
-		missing = append(missing, d)
+		if !errors.Is(err, fs.ErrNotExist) || d == "/" || d == "." {
+			return nil, mkdirError(d, err)
+		}
+		below = append(below, d)
 	}
-	var made []string
-	for i := len(missing) - 1; i >= 0; i-- {
-		d := missing[i]
+	for i := len(below) - 1; i >= 0; i-- {
+		d := below[i]
 		err := os.Mkdir(d, 0o755)
 		if errors.Is(err, fs.ErrExist) {
 			// Someone else (another container sharing a parent) was
@@ -278,12 +284,18 @@ func (b *base) mkdirAllOnce(dir string) ([]string, error) {
 		if err != nil {
 			return made, mkdirError(d, err)
 		}
-		made = append(made, d)
-		if !slices.Contains(b.created, d) {
-			b.created = append(b.created, d)
-		}
+		made = b.made(made, d)
 	}
 	return made, nil
+}
+
+// made notes that d was created by this manager: appended to made, the
+// result of this call, and remembered in b.created.
+func (b *base) made(made []string, d string) []string {
+	if !slices.Contains(b.created, d) {
+		b.created = append(b.created, d)
+	}
+	return append(made, d)
 }
 
 // joinPid moves pid into the cgroup at dir.
