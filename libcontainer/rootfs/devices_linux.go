@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // devIsHostBind reports whether the config binds a host directory on /dev:
@@ -119,7 +120,7 @@ func (s *setup) mknod(pfd int, name string, mode uint32, dev uint64) error {
 // bindDevice binds the host's node of the same path, after checking that it
 // is the device the config describes.
 func (s *setup) bindDevice(t *tree, d *configs.Device, mode uint32, dev uint64, pfd int, name string) error {
-	src, err := os.OpenFile(d.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	src, err := smallfile.Open(d.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("cannot create device nodes here, and the host's cannot be bound: %w", err)
 	}

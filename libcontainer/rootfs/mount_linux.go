@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocirun/ocirun/libcontainer/configs"
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // lockableFlags are the per-mount flags that a user namespace can have
@@ -93,7 +94,7 @@ func (s *setup) mount(t *tree, m *configs.Mount, opts Options, detached func() (
 // bindMount binds m.Source (a host path) on m.Destination, then applies the
 // flags a bind cannot take in one step.
 func (s *setup) bindMount(t *tree, m *configs.Mount) error {
-	src, err := os.OpenFile(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+	src, err := smallfile.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open source: %w", err)
 	}

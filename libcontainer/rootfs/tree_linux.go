@@ -10,6 +10,8 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
+
+	"github.com/ocirun/ocirun/libcontainer/smallfile"
 )
 
 // tree is a directory that container paths are resolved in: the rootfs
@@ -34,7 +36,7 @@ type tree struct {
 }
 
 func openTree(k kernel, path string, byFd bool) (*tree, error) {
-	dir, err := os.OpenFile(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dir, err := smallfile.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func (t *tree) lookup(name string) (*place, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(resolved, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		f, err := smallfile.Open(resolved, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -28,7 +28,7 @@ var initialMap = []byte("0 0 4294967295")
 // namespace other than the initial one. A kernel without user namespaces
 // has no uid_map: that is the initial namespace too.
 var RunningInUserNS = sync.OnceValue(func() bool {
-	b, err := os.ReadFile("/proc/self/uid_map")
+	b, err := smallfile.Read("/proc/self/uid_map")
 	if err != nil {
 		return false
 	}
