@@ -88,6 +88,14 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err := c.record(); err != nil {
 		return nil, err
 	}
+	// With the cgroupfs driver the cgroup is made and limited while the
+	// rest is prepared and stage 0 starts: none of it needs stage 0's
+	// pid, and it takes a millisecond or more. systemd creates the unit
+	// with the pid in it.
+	if !c.cgroupNeedsPid() {
+		cgroupApplied = make(chan error, 1)
+		go func() { cgroupApplied <- c.applyCgroup(0) }()
+	}
 
 	// Stage 1 becomes our child when stage 0 exits, so run can wait for it
 	// and create can reap it on failure.
@@ -166,13 +174,6 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if built {
 		b.Built, b.BuiltListenFd, b.ProcMounts = true, uint32(fds.Extra(0)), procMounts(cfg)
 	}
-	// With the cgroupfs driver the cgroup is made and limited while stage
-	// 0 starts: none of it needs stage 0's pid, and both take a
-	// millisecond or more. systemd creates the unit with the pid in it.
-	if !c.cgroupNeedsPid() {
-		cgroupApplied = make(chan error, 1)
-		go func() { cgroupApplied <- c.applyCgroup(0) }()
-	}
 	// With startContainer hooks stage 1 is still alive when the memory
 	// limit is checked against the usage (applyLateLimits): its heap
 	// must not take a huge page the limit would have to hold.
@@ -225,8 +226,16 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 			return nil, err
 		}
 	}
-	if err := writeState(c.dir, &c.state); err != nil {
-		return nil, err
+	// The init's pid goes on record before the final record only where
+	// something may look for it meanwhile: a hook, which may ask for the
+	// state, or a delete --force after a killed create of a container
+	// without a cgroup, which finds the init only by it. With a cgroup,
+	// that delete kills whatever is in the cgroup. On a disk filesystem
+	// the record is a tenth of a millisecond.
+	if c.cgm == nil || hasHooks(cfg.Hooks) {
+		if err := writeState(c.dir, &c.state); err != nil {
+			return nil, err
+		}
 	}
 	// Stage 1 waits for its config: nothing runs in the new network
 	// namespace yet, and the devices are there for the hooks.
@@ -380,4 +389,10 @@ func unixSubreaper() error {
 		return fmt.Errorf("become child subreaper: %w", err)
 	}
 	return nil
+}
+
+// hasHooks reports whether h names any hook.
+func hasHooks(h *configs.Hooks) bool {
+	return h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+
+		len(h.StartContainer)+len(h.Poststart)+len(h.Poststop) > 0
 }
