@@ -88,10 +88,12 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	if err := c.record(); err != nil {
 		return nil, err
 	}
-	// With the cgroupfs driver the cgroup is made and limited while the
-	// rest is prepared and stage 0 starts: none of it needs stage 0's
-	// pid, and it takes a millisecond or more. systemd creates the unit
-	// with the pid in it.
+	// With the cgroupfs driver the cgroup is made and limited by a
+	// goroutine, which gets the command's one P when the command first
+	// waits: at the latest in waiting for it, after stage 0's fork (Go's
+	// vfork keeps the P), while stage 0's exec completes on another CPU.
+	// None of it needs stage 0's pid. systemd creates the unit with the
+	// pid in it.
 	if !c.cgroupNeedsPid() {
 		cgroupApplied = make(chan error, 1)
 		go func() { cgroupApplied <- c.applyCgroup(0) }()
