@@ -405,7 +405,7 @@ func warnProcessesUnknown(err error) error {
 // with a warning, so that the id does not stay blocked forever.
 func (c *Container) clear() error {
 	if c.damaged != nil && c.state.InitPid == 0 {
-		var rec initRecordJSON
+		var rec initRecord
 		if c.readJSON(initFile, "init record", &rec) == nil {
 			// A container without a cgroup: its init is all there is
 			// to find it by (signalAll).

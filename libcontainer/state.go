@@ -327,9 +327,15 @@ func writeConfig(dir string, cfg *configs.Config) error {
 }
 
 // writeEncoded encodes v with its generated encoder into the file name of
-// the state directory dir; what names v in errors.
-func writeEncoded(dir, name, what string, v jsonfast.Encoder) error {
-	b, err := jsonfast.Encode(v)
+// the state directory dir; what names v in errors. v is asserted, not
+// typed, as a jsonfast.Encoder: go generate first builds this package with
+// easyjson's stubs, whose encoders take easyjson's own writer.
+func writeEncoded(dir, name, what string, v any) error {
+	enc, ok := v.(jsonfast.Encoder)
+	if !ok {
+		return fmt.Errorf("encode %s: %T has no generated encoder; run go generate ./libcontainer", what, v)
+	}
+	b, err := jsonfast.Encode(enc)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
@@ -342,14 +348,8 @@ func writeCgroupState(dir string, st *cgroups.State) error {
 	return writeEncoded(dir, cgroupFile, "cgroup state", (*cgroupStateJSON)(st))
 }
 
-// initRecord is the content of initFile.
-type initRecord struct {
-	Pid       int    `json:"pid"`
-	StartTime uint64 `json:"start_time"`
-}
-
 func writeInitRecord(dir string, pid int, start uint64) error {
-	return writeEncoded(dir, initFile, "init record", &initRecordJSON{pid, start})
+	return writeEncoded(dir, initFile, "init record", &initRecord{pid, start})
 }
 
 // writeState replaces state.json atomically.

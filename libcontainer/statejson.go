@@ -17,5 +17,10 @@ type stateJSON State
 //easyjson:json
 type cgroupStateJSON cgroups.State
 
+// initRecord is the content of initFile.
+//
 //easyjson:json
-type initRecordJSON initRecord
+type initRecord struct {
+	Pid       int    `json:"pid"`
+	StartTime uint64 `json:"start_time"`
+}

@@ -252,7 +252,7 @@ func easyjson68876fc3EncodeGithubComOcirunOcirunLibcontainerCgroups(out *jwriter
 	}
 	out.RawByte('}')
 }
-func easyjson68876fc3DecodeGithubComOcirunOcirunLibcontainer1(in *jlexer.Lexer, out *initRecordJSON) {
+func easyjson68876fc3DecodeGithubComOcirunOcirunLibcontainer1(in *jlexer.Lexer, out *initRecord) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -292,7 +292,7 @@ func easyjson68876fc3DecodeGithubComOcirunOcirunLibcontainer1(in *jlexer.Lexer, 
 		in.Consumed()
 	}
 }
-func easyjson68876fc3EncodeGithubComOcirunOcirunLibcontainer1(out *jwriter.Writer, in initRecordJSON) {
+func easyjson68876fc3EncodeGithubComOcirunOcirunLibcontainer1(out *jwriter.Writer, in initRecord) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -310,12 +310,12 @@ func easyjson68876fc3EncodeGithubComOcirunOcirunLibcontainer1(out *jwriter.Write
 }
 
 // MarshalEasyJSON supports jsonfast.Encoder interface
-func (v initRecordJSON) MarshalEasyJSON(w *jwriter.Writer) {
+func (v initRecord) MarshalEasyJSON(w *jwriter.Writer) {
 	easyjson68876fc3EncodeGithubComOcirunOcirunLibcontainer1(w, v)
 }
 
 // UnmarshalEasyJSON supports jsonfast.Decoder interface
-func (v *initRecordJSON) UnmarshalEasyJSON(l *jlexer.Lexer) {
+func (v *initRecord) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjson68876fc3DecodeGithubComOcirunOcirunLibcontainer1(l, v)
 }
 func easyjson68876fc3DecodeGithubComOcirunOcirunLibcontainer2(in *jlexer.Lexer, out *cgroupStateJSON) {

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +17,8 @@ func TestStateCodersKnowEveryField(t *testing.T) {
 	jsonfasttest.KnowsEveryField(t, func(s *stateJSON) jsonfast.Decoder { return s }, regenerateState)
 	jsonfasttest.EncodesEveryField(t, func(s *cgroupStateJSON) jsonfast.Encoder { return s }, regenerateState)
 	jsonfasttest.KnowsEveryField(t, func(s *cgroupStateJSON) jsonfast.Decoder { return s }, regenerateState)
-	jsonfasttest.EncodesEveryField(t, func(r *initRecordJSON) jsonfast.Encoder { return r }, regenerateState)
-	jsonfasttest.KnowsEveryField(t, func(r *initRecordJSON) jsonfast.Decoder { return r }, regenerateState)
+	jsonfasttest.EncodesEveryField(t, func(r *initRecord) jsonfast.Encoder { return r }, regenerateState)
+	jsonfasttest.KnowsEveryField(t, func(r *initRecord) jsonfast.Decoder { return r }, regenerateState)
 }
 
 // A state as create records it, and a cgroup state of each mode, encode to
@@ -56,5 +57,14 @@ func TestStateEncodeAgrees(t *testing.T) {
 	// A mode the encoder cannot name fails, as encoding/json fails.
 	if _, err := jsonfast.Encode(&cgroupStateJSON{Mode: cgroups.Mode(99)}); err == nil {
 		t.Error("an unknown cgroup mode encoded")
+	}
+}
+
+// A type without a generated encoder is an error that names the fix, not
+// a file written some other way.
+func TestWriteEncodedWithoutEncoder(t *testing.T) {
+	err := writeEncoded(t.TempDir(), "x.json", "thing", &struct{ A int }{1})
+	if err == nil || !strings.Contains(err.Error(), "go generate ./libcontainer") {
+		t.Fatalf("error %v, want one naming go generate", err)
 	}
 }
