@@ -13,7 +13,8 @@
 // is there already, and this package's init takes it out again, so that
 // nothing the command starts inherits it (ocirun_gomaxprocs_env). A
 // second P set up and then given up had cost the runtime's start a thread
-// and some 45 page faults, and `create` moved the caches of a P.
+// and some 40 page faults, and `create` moved the caches of a P. Package
+// prefault's TestEntrySetsOneP checks it.
 //
 // Elsewhere the init gives up the second P. It does so in an init, not in
 // main: the runtime then moves the caches of a P that has allocated almost

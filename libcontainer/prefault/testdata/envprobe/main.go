@@ -1,5 +1,5 @@
-// Command probe prints, as JSON, what its runtime and its code see of its
-// start (TestEntrySetsOneP).
+// Command envprobe prints, as JSON, what its runtime and its code see of its
+// start (TestEntrySetsOneP, package prefault).
 package main
 
 import (
