@@ -99,8 +99,8 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 		go func() { cgroupApplied <- c.applyCgroup(0) }()
 	}
 
-	// Stage 1 becomes our child when stage 0 exits, so run can wait for it
-	// and create can reap it on failure.
+	// Stage 0's child becomes ours when stage 0 exits, so run can wait for
+	// it and create can reap it on failure.
 	if err := unixSubreaper(); err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 	// limit is checked against the usage (applyLateLimits): its heap
 	// must not take a huge page the limit would have to hold.
 	holdsPastReady := cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0
-	l, err = startStage0(stage0Binary, o.Stdio, preserved, extra, holdsPastReady)
+	l, err = startStage0(stage0Binary, b, o.Stdio, preserved, extra, holdsPastReady)
 	if err != nil {
 		return nil, err
 	}
@@ -384,8 +384,8 @@ func openConsoleConn(path string, conn *os.File) (*os.File, error) {
 	return f, nil
 }
 
-// unixSubreaper makes the runtime adopt the processes stage 0 forks, so
-// that it can wait for them.
+// unixSubreaper makes the runtime adopt the processes stage 0 forks (when
+// it forks), so that it can wait for them.
 func unixSubreaper() error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become child subreaper: %w", err)

@@ -145,7 +145,7 @@ func (c *Container) Exec(o *ExecOpts) (_ int, retErr error) {
 	}
 	// A stage 1 joins the running container's cgroup, whose memory limit
 	// is set: its heap must not take a huge page there.
-	l, err := startStage0(binary, o.Stdio, preserved, extra, true)
+	l, err := startStage0(binary, b, o.Stdio, preserved, extra, true)
 	if err != nil {
 		return 0, err
 	}

@@ -122,10 +122,11 @@ func formatIDMap(m []configs.IDMap) []byte {
 // startStage0 executes binary (initproto.InitBinary, or ExecBinary for an
 // exec with a plan and for a container the runtime builds) as stage 0,
 // with the fds laid out as initproto.ChildFds says: extra[i] becomes
-// ChildFds.Extra(i). smallHeap keeps stage 1 small in the container's
-// memory cgroup: its Go heap in 4 KiB pages, its binary not populated
-// (package prefault says when).
-func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.File, smallHeap bool) (*launch, error) {
+// ChildFds.Extra(i). b is the bootstrap the caller sends next; its PID
+// namespace may be created here (pidNamespaceAtClone). smallHeap keeps
+// stage 1 small in the container's memory cgroup: its Go heap in 4 KiB
+// pages, its binary not populated (package prefault says when).
+func startStage0(binary string, b *initproto.Bootstrap, stdio Stdio, preserved []*os.File, extra []*os.File, smallHeap bool) (*launch, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("create sync socket: %w", err)
@@ -175,11 +176,13 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	}
 	// syscall.ForkExec rather than os/exec: the latter probes pidfd
 	// support with an extra fork in every process that starts a child.
+	sys := &syscall.SysProcAttr{Cloneflags: pidNamespaceAtClone(b)}
 	var pid int
 	err = slack.Start(func() (err error) {
 		pid, err = syscall.ForkExec(exePath, []string{binary}, &syscall.ProcAttr{
 			Env:   env,
 			Files: files,
+			Sys:   sys,
 		})
 		return err
 	})
@@ -189,6 +192,29 @@ func startStage0(binary string, stdio Stdio, preserved []*os.File, extra []*os.F
 	}
 	Timer.Mark("prepare")
 	return &launch{stage0Pid: pid, conn: initproto.NewConn(parentEnd)}, nil
+}
+
+// pidNamespaceAtClone moves the creation of b's new PID namespace, if it
+// has one, from stage 0 to the clone that starts stage 0, and returns the
+// clone flag for it. Stage 0 is then the PID namespace's first process and
+// needs no child to enter it, so it becomes stage 1 itself: one process
+// fewer to start and end per container. A PID namespace belongs to the
+// user namespace of the process that creates it, so with a user namespace
+// (new or joined) stage 0 keeps creating it after that one; and a time
+// namespace needs a child anyway, which must not end up as the PID
+// namespace's second process.
+func pidNamespaceAtClone(b *initproto.Bootstrap) uintptr {
+	const userOrTime = unix.CLONE_NEWUSER | unix.CLONE_NEWTIME
+	if b.CloneFlags&unix.CLONE_NEWPID == 0 || b.CloneFlags&userOrTime != 0 {
+		return 0
+	}
+	for _, j := range b.Join {
+		if j.Flag&userOrTime != 0 {
+			return 0
+		}
+	}
+	b.CloneFlags &^= unix.CLONE_NEWPID
+	return unix.CLONE_NEWPID
 }
 
 // waitStage0 reaps stage 0 and reports how it ended.
@@ -233,6 +259,12 @@ func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMa
 			pid, err := initproto.Stage1Pid(payload)
 			if err != nil {
 				return err
+			}
+			if pid == 0 {
+				// Stage 0 needed no child and is stage 1 itself.
+				l.stage1Pid, l.stage0Ok = l.stage0Pid, true
+				Timer.Mark("stage 0")
+				return nil
 			}
 			l.stage1Pid = pid
 			// Stage 0 exits right after; reaping it makes stage 1 our

@@ -51,7 +51,7 @@ func startBare(b *initproto.Bootstrap, uids, gids []configs.IDMap) (*launch, err
 		return nil, err
 	}
 	defer devnull.Close()
-	l, err := startStage0(initproto.InitBinary, Stdio{devnull, devnull, devnull}, nil, nil, false)
+	l, err := startStage0(initproto.InitBinary, b, Stdio{devnull, devnull, devnull}, nil, nil, false)
 	if err != nil {
 		return nil, err
 	}

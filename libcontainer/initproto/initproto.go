@@ -13,13 +13,15 @@
 //	                                                                         only from one locked thread, to build a
 //	                                                                         container it can build (below)
 //	stage 0    ocirun-init (C        executed from a sealed read-only mount  join the cgroup, join/create namespaces,
-//	           constructor), or      of the binary; env $_OCIRUN_SYNC_FD;    fork; single-threaded, before any Go runtime.
-//	           ocirun-exec (exec     fds: stdio, preserved, sync socket,     Exits after sending MsgStage1Pid. Its child
-//	           with a plan, or a     extras ([ChildFds]); for stage 1's Go   joins the session keyring (AttrKeyring)
-//	           container the         runtime, GOMAXPROCS=1 and
-//	           runtime builds)       $_OCIRUN_SMALL_HEAP (package prefault)
-//	stage 1    ocirun-init (Go,      the child stage 0 forks (no exec)       build the rootfs, sysctls, hostname (package
-//	           containerinit)                                                inside), the terminal, createContainer and
+//	           constructor), or      of the binary, in a new PID namespace   fork; single-threaded, before any Go runtime.
+//	           ocirun-exec (exec     when no user or time namespace is       Forks only for a PID or time namespace it
+//	           with a plan, or a     involved; env $_OCIRUN_SYNC_FD;         created or joined, and exits after sending
+//	           container the         fds: stdio, preserved, sync socket,     MsgStage1Pid; otherwise it is stage 1
+//	           runtime builds)       extras ([ChildFds]); for stage 1's Go   itself. Its child joins the session keyring
+//	                                 runtime, GOMAXPROCS=1 and               (AttrKeyring)
+//	                                 $_OCIRUN_SMALL_HEAP (package prefault)
+//	stage 1    ocirun-init (Go,      the child stage 0 forks (no exec), or   build the rootfs, sysctls, hostname (package
+//	           containerinit)        stage 0 itself                          inside), the terminal, createContainer and
 //	                                                                         startContainer hooks, compile seccomp;
 //	                                                                         never loads seccomp, never changes the
 //	                                                                         process's identity. Ends by executing the
@@ -32,19 +34,26 @@
 //	                                 a container the runtime built)
 //
 //	runtime (ocirun create/run/exec, the "parent")
-//	   │ executes the init binary with the sync socket as fd $_OCIRUN_SYNC_FD
+//	   │ executes the init binary with the sync socket as fd $_OCIRUN_SYNC_FD,
+//	   │ in the container's new PID namespace when no user namespace must
+//	   │ own that and no time namespace makes stage 0 fork anyway
 //	   ▼
 //	stage 0 — sets its CPU affinity, moves itself into the container's cgroup
 //	   │ (which the runtime created), sets the memory policy, joins namespaces by path, unshares the new ones (user
-//	   │ first, so the rest are owned by it) and forks, so that the child
-//	   │ lands in the new PID and time namespaces; the runtime, a child
-//	   │ subreaper, adopts it when stage 0 exits.
+//	   │ first, so the rest are owned by it), and forks if it created or
+//	   │ joined a PID or time namespace, which only children enter; the
+//	   │ runtime, a child subreaper, adopts the child when stage 0 exits.
+//	   │ Without such a namespace stage 0 goes on as stage 1 itself.
 //	   ▼
 //	stage 1 — (create, or an exec that needs Go) does the Go part and
 //	   │ executes the finisher with the plan in a sealed memfd.
 //	   ▼
 //	finisher — applies the plan; for create it reports MsgReady, then holds
 //	     the created container until "ocirun start", then execs the process.
+//
+// "Stage 0's child", below and elsewhere, is the process stage 0 leaves in
+// the container's namespaces: the child it forks or, when it needs none,
+// stage 0 itself.
 //
 // An exec whose process needs nothing of Go (no terminal, a container that
 // is not paused, a stored seccomp program) skips stage 1: stage 0 is
@@ -84,9 +93,10 @@
 // little-endian payload length, a 1-byte message type, then the payload,
 // written with one write or sendmsg. Payloads are JSON for stage 1; the C
 // side reads binary attribute lists ([Bootstrap], [Plan]).
-// No two processes ever write at once: stage 0 and its child share the
-// socket, and the child writes nothing until stage 0 has sent MsgStage1Pid
-// (it waits for EOF on a pipe that stage 0 closes after sending).
+// No two processes ever write at once: stage 0 and its child (when it
+// forks one) share the socket, and the child writes nothing until stage 0
+// has sent MsgStage1Pid (it waits for EOF on a pipe that stage 0 closes
+// after sending).
 //
 // # Messages
 //
@@ -97,7 +107,8 @@
 //	MsgMapIDs        stage 0   runtime   writes the child's uid_map, gid_map; answers MsgIDsMapped
 //	MsgIDsMapped     runtime   stage 0   becomes root in the new user namespace, unshares the rest
 //	MsgStage1Pid     stage 0   runtime   records the host pid of stage 1 (4-byte LE payload);
-//	                                     stage 0 exits 0 right after sending it. With a
+//	                                     stage 0 exits 0 right after sending it. Pid 0:
+//	                                     stage 0 forked no child and is stage 1. With a
 //	                                     [Plan] the runtime then waits as for exec after
 //	                                     MsgCommitted below
 //	MsgConfig        runtime   stage 1   decodes [InitConfig] and starts building the container;

@@ -667,6 +667,51 @@ static void prefault_binary(void)
 	}
 }
 
+// needs_child says whether stage 0 must fork for the namespaces it has
+// created or joined to apply: PID and time namespaces take only children.
+static int needs_child(const struct bootstrap *b)
+{
+	const uint32_t children_only = CLONE_NEWPID | CLONE_NEWTIME;
+	if (b->clone_flags & children_only)
+		return 1;
+	for (int i = 0; i < b->njoin; i++)
+		if (b->join[i].flag & children_only)
+			return 1;
+	return 0;
+}
+
+// become_stage1 turns the process in the container's namespaces into stage
+// 1: it returns to start stage 1's Go runtime, or runs the finisher.
+static void become_stage1(struct bootstrap *b)
+{
+	if (b->keyring != NULL)
+		join_keyring(b->keyring);
+#ifdef OCIRUN_EXEC_BINARY
+	if (b->built)
+		finish_built(b);
+#endif
+	if (b->exec_plan == NULL) {
+		// Stage 1's Go runtime starts now. Its monitor thread
+		// (sysmon), which the runtime creates before any of our
+		// Go code runs and which inherits this thread's timer
+		// slack, wakes every 20 us while any goroutine runs or
+		// waits in a system call: with a coarse slack the kernel
+		// may let it sleep longer. Stage 1's main thread puts
+		// back the slack it inherited (its default) as soon as
+		// Go code runs, so hooks and the container's process
+		// inherit that one (cmd/ocirun-init). A refusal costs
+		// only the wake-ups.
+		(void)prctl(PR_SET_TIMERSLACK, OCIRUN_STAGE1_TIMER_SLACK_NS, 0, 0, 0);
+		prefault_binary();
+		return;
+	}
+#ifdef OCIRUN_EXEC_BINARY
+	// An exec that needs no Go: it is in the cgroups and in every
+	// namespace, so the finisher runs at once.
+	ocirun_finish(b->exec_plan, b->exec_plan_len, sync_fd, -1);
+#endif
+}
+
 void ocirun_nsenter(void)
 {
 	const char *env = getenv(OCIRUN_SYNC_FD_ENV);
@@ -714,9 +759,20 @@ void ocirun_nsenter(void)
 	join_namespaces(&b);
 	create_namespaces(&b);
 
-	// New PID and time namespaces, and a joined PID namespace, apply only
-	// to children. The runtime is a child subreaper, so the child is
-	// reparented to it as soon as this process exits.
+	// New PID and time namespaces, and joined ones, apply only to
+	// children: only then does stage 0 fork, and the child is stage 1.
+	// Otherwise (no such namespace, or a PID namespace the runtime created
+	// when it cloned this process) stage 0 becomes stage 1 itself, which
+	// spares a process's fork and end in every create; it tells the
+	// runtime so with pid 0.
+	if (!needs_child(&b)) {
+		uint8_t self[4] = {0, 0, 0, 0};
+		send_msg(MSG_STAGE1_PID, self, sizeof(self));
+		become_stage1(&b);
+		return;
+	}
+	// The runtime is a child subreaper, so the child is reparented to it
+	// as soon as this process exits.
 	// The child shares the sync socket and may fail at once (an exec plan
 	// whose program is missing); it writes nothing until MsgStage1Pid is
 	// out, which it learns from EOF on this pipe, so the runtime always
@@ -733,32 +789,8 @@ void ocirun_nsenter(void)
 		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
 			;
 		close(gate[0]);
-		if (b.keyring != NULL)
-			join_keyring(b.keyring);
-#ifdef OCIRUN_EXEC_BINARY
-		if (b.built)
-			finish_built(&b);
-#endif
-		if (b.exec_plan == NULL) {
-			// Stage 1's Go runtime starts now. Its monitor thread
-			// (sysmon), which the runtime creates before any of our
-			// Go code runs and which inherits this thread's timer
-			// slack, wakes every 20 us while any goroutine runs or
-			// waits in a system call: with a coarse slack the kernel
-			// may let it sleep longer. Stage 1's main thread puts
-			// back the slack it inherited (its default) as soon as
-			// Go code runs, so hooks and the container's process
-			// inherit that one (cmd/ocirun-init). A refusal costs
-			// only the wake-ups.
-			(void)prctl(PR_SET_TIMERSLACK, OCIRUN_STAGE1_TIMER_SLACK_NS, 0, 0, 0);
-			prefault_binary();
-			return;
-		}
-#ifdef OCIRUN_EXEC_BINARY
-		// An exec that needs no Go: it is in the cgroups and in every
-		// namespace, so the finisher runs at once.
-		ocirun_finish(b.exec_plan, b.exec_plan_len, sync_fd, -1);
-#endif
+		become_stage1(&b);
+		return;
 	}
 	uint8_t p[4] = {pid & 0xff, (pid >> 8) & 0xff, (pid >> 16) & 0xff, (pid >> 24) & 0xff};
 	send_msg(MSG_STAGE1_PID, p, sizeof(p));

@@ -8,11 +8,12 @@
 // single-threaded caller, and a Go program is multi-threaded before main
 // runs. A constructor runs before the Go runtime starts any thread, so it can
 // join namespaces by path (pods share network, ipc and uts namespaces this
-// way; exec joins all of them), create the new ones, and fork so that the
-// child starts its Go runtime already inside the new PID and time
-// namespaces. The same nsenter.c is also compiled into ocirun-exec
-// (cmd/ocirun-exec, with OCIRUN_EXEC_BINARY), where its child runs the
-// finisher instead of a Go stage 1; the init binary holds no finisher.
+// way; exec joins all of them), create the new ones, and, for PID and time
+// namespaces, which only children enter, fork so that the child starts its
+// Go runtime already inside them. The same nsenter.c is also compiled into
+// ocirun-exec (cmd/ocirun-exec, with OCIRUN_EXEC_BINARY), where stage 1
+// runs the finisher instead of a Go runtime; the init binary holds no
+// finisher.
 package nsenter
 
 /*

@@ -44,7 +44,8 @@ static inline int ocirun_next_attr(const uint8_t *p, uint32_t len, uint32_t *off
 void __attribute__((noreturn, format(printf, 1, 2))) ocirun_bail(const char *fmt, ...);
 
 // ocirun_nsenter is stage 0: it returns at once unless $_OCIRUN_SYNC_FD is
-// set, and in stage 1 (the forked child) when there is no plan to finish.
+// set, and as stage 1 (the forked child, or stage 0 itself when it needs no
+// child) when there is no plan to finish.
 void ocirun_nsenter(void);
 
 #endif

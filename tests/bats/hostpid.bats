@@ -82,3 +82,21 @@ start_sleepers() {
 	for p in $pids; do wait_pid_gone "$p" 10; done
 	for sub in $subs; do [ ! -d "$sub" ] || fail "sub-cgroup $sub left behind"; done
 }
+
+@test "hostpid: the pid create reports is the container's process after start, and exec runs beside it" {
+	set_cmd 'echo $$ >/tmp/pid; exec sleep 1000'
+	ocirun create --bundle "$BUNDLE" ct1
+	expect_status 0
+	local pid
+	pid=$(state_field ct1 pid)
+	[ "$(state_field ct1 status)" = created ] || fail "not created"
+	ocirun exec ct1 sh -c 'echo exec $$'
+	expect_status 0
+	[[ "$stdout" =~ ^exec\ [0-9]+$ ]] || fail "exec printed: $stdout"
+	[ "${stdout#exec }" != "$pid" ] || fail "exec ran as the init's pid $pid"
+	ocirun start ct1
+	expect_status 0
+	wait_for_file "$BUNDLE/rootfs/tmp/pid"
+	[ "$(cat "$BUNDLE/rootfs/tmp/pid")" = "$pid" ] || fail "the process is $(cat "$BUNDLE/rootfs/tmp/pid"), create reported $pid"
+	[ "$(state_field ct1 status)" = running ] || fail "not running"
+}

@@ -171,9 +171,12 @@ add_caps() {
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
 	update_config ".mounts += [{\"destination\": \"/mnt/host\", \"type\": \"bind\", \"source\": \"$hostdir\", \"options\": [\"rbind\"]}]"
-	set_cmd 'cat /proc/self/uid_map /proc/self/gid_map; id -u; readlink /proc/self/ns/user; touch /mnt/host/made-inside'
+	set_cmd 'cat /proc/self/uid_map /proc/self/gid_map; id -u; readlink /proc/self/ns/user; touch /mnt/host/made-inside; echo $$'
 	ocirun run ct1
 	expect_status 0
+	# The PID namespace, which the user namespace must own, is made after
+	# it, and the container's process is its first.
+	[ "${lines[4]}" = 1 ] || fail "the container's process is pid ${lines[4]} in its PID namespace"
 	read -r a b c <<<"${lines[0]}"
 	[ "$a $b $c" = "0 100000 65536" ] || fail "uid_map: ${lines[0]}"
 	read -r a b c <<<"${lines[1]}"
@@ -222,7 +225,7 @@ add_caps() {
 	update_config '.linux.namespaces += [{"type": "time"}]
 		| .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}, "monotonic": {"secs": 86400, "nanosecs": 0}}'
 	# A forked child, in case only children enter the new time namespace.
-	set_cmd 'cut -d" " -f1 /proc/uptime & wait; readlink /proc/self/ns/time'
+	set_cmd 'cut -d" " -f1 /proc/uptime & wait; readlink /proc/self/ns/time; echo $$'
 	local before
 	before=$(cut -d' ' -f1 /proc/uptime)
 	ocirun run ct1
@@ -231,6 +234,9 @@ add_caps() {
 	awk -v i="$inside" -v b="$before" 'BEGIN { d = i - b; exit !(d > 864000 - 30 && d < 864000 + 30) }' ||
 		fail "uptime inside $inside, host $before: boottime offset not applied"
 	[ "${lines[1]}" != "$(ns_of $$ time)" ] || fail "time namespace is the host's"
+	# The time namespace makes stage 0 fork: the container's process is
+	# still its PID namespace's first.
+	[ "${lines[2]}" = 1 ] || fail "the container's process is pid ${lines[2]} in its PID namespace"
 }
 
 @test "linux.rootfsPropagation unbindable and runbindable apply to the container's root" {
