@@ -188,6 +188,10 @@ func startStage0(binary string, b *initproto.Bootstrap, stdio Stdio, preserved [
 	})
 	if err != nil {
 		parentEnd.Close()
+		if sys.Cloneflags != 0 {
+			// As stage 0 names the namespace it fails to create.
+			return nil, fmt.Errorf("start container init: create pid namespace: %w", err)
+		}
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	Timer.Mark("prepare")

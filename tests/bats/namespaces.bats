@@ -219,6 +219,21 @@ add_caps() {
 	expect_nothing_left ct1
 }
 
+@test "a PID namespace the kernel refuses is named in the error, and nothing is left" {
+	requires_root "runs the runtime as root of a user namespace of its own, with no PID namespaces allowed"
+	local real=$OCIRUN
+	OCIRUN=$BATS_TEST_TMPDIR/ocirun-no-pidns
+	printf '#!/bin/bash\nexec unshare --user --map-root-user sh -c %q %q "$@"\n' \
+		'echo 0 >/proc/sys/user/max_pid_namespaces && exec "$0" "$@"' "$real" >"$OCIRUN"
+	chmod +x "$OCIRUN"
+	ocirun run ct1
+	OCIRUN=$real
+	expect_failure
+	expect_output_contains 'create pid namespace: no space left on device'
+	expect_nothing_left ct1
+	expect_no_cgroup
+}
+
 @test "time namespace offsets are visible inside" {
 	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
 	! runtime_is_runc_before 1.2 || skip "runc before 1.2 has no time namespace support"
