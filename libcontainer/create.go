@@ -199,8 +199,9 @@ func (s *Store) Create(o *CreateOpts) (_ *Container, retErr error) {
 			return nil, fmt.Errorf("set process.oomScoreAdj to %d: %w", *cfg.OomScoreAdj, err)
 		}
 	}
-	// Stage 0 moves itself in before it creates or joins any namespace
-	// (systemd moves it into the scope unit it creates).
+	// Stage 0 moves itself in before it creates or joins any namespace but
+	// the PID namespace it may have been cloned into, which holds nothing
+	// of a cgroup (systemd moves it into the scope unit it creates).
 	if cgroupApplied != nil {
 		err = <-cgroupApplied
 		cgroupApplied = nil

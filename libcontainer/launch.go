@@ -188,11 +188,16 @@ func startStage0(binary string, b *initproto.Bootstrap, stdio Stdio, preserved [
 	})
 	if err != nil {
 		parentEnd.Close()
-		if sys.Cloneflags != 0 {
-			// As stage 0 names the namespace it fails to create.
-			return nil, fmt.Errorf("start container init: create pid namespace: %w", err)
+		if sys.Cloneflags == 0 {
+			return nil, fmt.Errorf("start container init: %w", err)
 		}
-		return nil, fmt.Errorf("start container init: %w", err)
+		// Go reports the clone's error and the exec's alike; only the
+		// clone's limit on PID namespaces answers ENOSPC.
+		hint := ""
+		if errors.Is(err, unix.ENOSPC) {
+			hint = " (the limit of PID namespaces, /proc/sys/user/max_pid_namespaces, is reached)"
+		}
+		return nil, fmt.Errorf("start container init in a new pid namespace: %w%s", err, hint)
 	}
 	Timer.Mark("prepare")
 	return &launch{stage0Pid: pid, conn: initproto.NewConn(parentEnd)}, nil
@@ -241,7 +246,7 @@ func (l *launch) waitStage0() error {
 }
 
 // bootstrap drives stage 0 to the point where stage 1 exists, writing the
-// ID maps when asked. The caller moves stage 1 into the cgroup afterwards.
+// ID maps when asked.
 func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMap) error {
 	if err := l.conn.Send(initproto.MsgBootstrap, b.Encode()); err != nil {
 		return l.diedErr(err)

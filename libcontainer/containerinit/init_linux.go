@@ -1,6 +1,6 @@
 // Package containerinit is stage 1 of the container init (the protocol and
 // all roles are described in package initproto). It runs as "ocirun-init"
-// inside the container's namespaces, already forked there by stage 0. For
+// inside the container's namespaces: stage 0's child (see initproto). For
 // create it builds the root filesystem, runs the hooks that run inside the
 // container, sets hostname, sysctls (package inside) and the terminal, compiles the seccomp
 // filter, and then executes the finisher (ocirun-exec) with the process's

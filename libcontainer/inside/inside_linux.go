@@ -2,8 +2,8 @@
 // its process is finished: the root filesystem (package rootfs), the
 // sysctls and the hostname. It runs in a thread that is inside the
 // container's mount, UTS, IPC and network namespaces as root, in one of two
-// processes (package initproto tables both): stage 1 of the init, which
-// stage 0 forked there, or, for a container the runtime builds itself, a
+// processes (package initproto tables both): stage 1 of the init, stage
+// 0's child there, or, for a container the runtime builds itself, a
 // locked thread of the runtime that entered them. Both call Build, so the
 // order of the steps and each step are written once.
 package inside

@@ -476,8 +476,8 @@ static void create_namespaces(struct bootstrap *b)
 		// The /proc/<pid> files of a process that is not dumpable belong
 		// to the host's root: a runtime without root could not write
 		// uid_map, nor this process its timens_offsets. Nothing of the
-		// container runs yet that could use the window, which closes
-		// before the fork below.
+		// container runs yet that could use the window, which closes at
+		// the end of this function.
 		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 			ocirun_bail("nsenter: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		uint32_t len;
@@ -623,7 +623,8 @@ static void __attribute__((noreturn)) finish_built(struct bootstrap *b)
 // loadable segment (code and read-only data for reading, data and bss for
 // writing), before its Go runtime starts touching them one fault at a
 // time: a forked child inherits no mapped page of the code and copies each
-// data page it writes (package prefault, which does the same for the
+// data page it writes, and stage 0 going on as stage 1 has touched only
+// its C part (package prefault, which does the same for the
 // pure-Go binaries, says why). Not where the runtime keeps the init small in the container's
 // memory cgroup. A kernel that refuses (before 5.14) leaves the pages to
 // fault in as they would have.

@@ -19,9 +19,10 @@
 //     [entry] does it, the ELF entry point they are linked with (-E in the
 //     Makefile; amd64 only, elsewhere they start at the runtime's entry as
 //     before). The init links C, whose entry is the C library's, and its
-//     stage 1 is a child forked after the binary's start, which inherits no
-//     mapped page of the code and copies each data page it writes: stage 0
-//     does the same for the child before its Go runtime starts
+//     stage 1 is either a child forked after the binary's start, which
+//     inherits no mapped page of the code and copies each data page it
+//     writes, or stage 0 itself, which has touched only its C part: stage
+//     0 does the same for stage 1 before its Go runtime starts
 //     (prefault_binary in package nsenter's nsenter.c).
 //   - The heap: MADV_COLLAPSE makes the 2 MiB around the heap's first
 //     allocations one huge page, copying the few pages already there:

@@ -229,7 +229,7 @@ add_caps() {
 	ocirun run ct1
 	OCIRUN=$real
 	expect_failure
-	expect_output_contains 'create pid namespace: no space left on device'
+	expect_output_contains 'new pid namespace: no space left on device \(the limit of PID namespaces, /proc/sys/user/max_pid_namespaces, is reached\)'
 	expect_nothing_left ct1
 	expect_no_cgroup
 }
