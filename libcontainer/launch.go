@@ -272,14 +272,13 @@ func (l *launch) bootstrap(b *initproto.Bootstrap, uidMap, gidMap []configs.IDMa
 			if pid == 0 {
 				// Stage 0 needed no child and is stage 1 itself.
 				l.stage1Pid, l.stage0Ok = l.stage0Pid, true
-				Timer.Mark("stage 0")
-				return nil
-			}
-			l.stage1Pid = pid
-			// Stage 0 exits right after; reaping it makes stage 1 our
-			// child (we are a subreaper).
-			if err := l.waitStage0(); err != nil {
-				return fmt.Errorf("container init stage 0: %w", err)
+			} else {
+				l.stage1Pid = pid
+				// Stage 0 exits right after; reaping it makes stage
+				// 1 our child (we are a subreaper).
+				if err := l.waitStage0(); err != nil {
+					return fmt.Errorf("container init stage 0: %w", err)
+				}
 			}
 			Timer.Mark("stage 0")
 			return nil

@@ -253,7 +253,8 @@ func DecodeBootstrap(p []byte) (*Bootstrap, error) {
 	return b, nil
 }
 
-// Stage1Pid decodes the payload of MsgStage1Pid.
+// Stage1Pid decodes the payload of MsgStage1Pid: stage 1's host pid, or 0
+// when stage 0 forked no child and is stage 1 itself.
 func Stage1Pid(p []byte) (int, error) {
 	if len(p) != 4 {
 		return 0, fmt.Errorf("stage1-pid: bad payload length %d", len(p))
